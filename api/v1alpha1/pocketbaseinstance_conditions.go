@@ -1,0 +1,49 @@
+package v1alpha1
+
+// ConditionType is the type of a PocketBaseInstance status condition.
+type ConditionType string
+
+// Condition types of a PocketBaseInstance.
+const (
+	// ConditionReady is True when the instance pod is ready to serve and the status
+	// describes the current generation of the spec.
+	ConditionReady ConditionType = "Ready"
+	// ConditionProgressing is True while the operator rolls out a change: a new pod is being
+	// created, started or replaced.
+	ConditionProgressing ConditionType = "Progressing"
+	// ConditionDegraded is True when something prevents the instance from reaching or
+	// keeping its desired state, with a reason saying what.
+	ConditionDegraded ConditionType = "Degraded"
+)
+
+// Condition reasons, CamelCase as Kubernetes conventions ask.
+const (
+	// ReasonAvailable: the instance pod is ready.
+	ReasonAvailable = "Available"
+	// ReasonReconciling: the operator is applying the desired state.
+	ReasonReconciling = "Reconciling"
+	// ReasonRollingOut: the StatefulSet has not yet brought the desired pod up.
+	ReasonRollingOut = "RollingOut"
+	// ReasonPodNotReady: the pod exists but does not pass its readiness probe yet.
+	ReasonPodNotReady = "PodNotReady"
+	// ReasonAsExpected: nothing is wrong.
+	ReasonAsExpected = "AsExpected"
+	// ReasonReconcileError: applying a child object failed.
+	ReasonReconcileError = "ReconcileError"
+	// ReasonSecretInvalid: the superuser Secret named in the spec is missing or lacks keys.
+	ReasonSecretInvalid = "SuperuserSecretInvalid"
+	// ReasonStorageClassNotFound: the requested StorageClass does not exist.
+	ReasonStorageClassNotFound = "StorageClassNotFound"
+	// ReasonVolumePending: the data volume claim is not bound.
+	ReasonVolumePending = "VolumeClaimPending"
+	// ReasonQuotaExceeded: a ResourceQuota refused the pod or the volume.
+	ReasonQuotaExceeded = "QuotaExceeded"
+	// ReasonCrashLoop: the instance container keeps crashing.
+	ReasonCrashLoop = "CrashLoopBackOff"
+	// ReasonImagePullFailed: the instance image cannot be pulled.
+	ReasonImagePullFailed = "ImagePullFailed"
+	// ReasonUnschedulable: the pod cannot be scheduled on any node.
+	ReasonUnschedulable = "Unschedulable"
+	// ReasonPodFailed: the pod cannot be created or failed for another reason.
+	ReasonPodFailed = "PodFailed"
+)

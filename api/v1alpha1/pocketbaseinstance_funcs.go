@@ -1,0 +1,41 @@
+package v1alpha1
+
+// Name suffixes of the objects owned by a PocketBaseInstance.
+const (
+	superuserSecretSuffix = "-superuser"
+	dataVolumeClaimSuffix = "-data"
+)
+
+// ChildName is the name of the StatefulSet, Service and Ingress of the instance: the
+// instance's own name, so the pod is "<name>-0" and the Service DNS name is "<name>".
+func (in *PocketBaseInstance) ChildName() string {
+	return in.Name
+}
+
+// DataVolumeClaimName is the name of the PersistentVolumeClaim that holds the data
+// directory.
+func (in *PocketBaseInstance) DataVolumeClaimName() string {
+	return in.Name + dataVolumeClaimSuffix
+}
+
+// SuperuserSecretName is the name of the Secret the instance reads its superuser from:
+// the one named in the spec, or the one the operator generates.
+func (in *PocketBaseInstance) SuperuserSecretName() string {
+	if in.Spec.Superuser.SecretName != nil {
+		return *in.Spec.Superuser.SecretName
+	}
+	return in.Name + superuserSecretSuffix
+}
+
+// GeneratesSuperuserSecret reports whether the operator owns the superuser Secret.
+func (in *PocketBaseInstance) GeneratesSuperuserSecret() bool {
+	return in.Spec.Superuser.SecretName == nil
+}
+
+// StorageReclaimPolicy is the effective reclaim policy of the data volume.
+func (in *PocketBaseInstance) StorageReclaimPolicy() PersistentVolumeClaimPolicy {
+	if in.Spec.Storage.ReclaimPolicy == "" {
+		return PersistentVolumeClaimRetain
+	}
+	return in.Spec.Storage.ReclaimPolicy
+}

@@ -1,0 +1,53 @@
+package specs
+
+import (
+	pbv1alpha1 "github.com/pocketfleet/pocketfleet/api/v1alpha1"
+)
+
+// Label keys and values put on every child of a PocketBaseInstance.
+const (
+	// LabelName is the recommended app name label.
+	LabelName = "app.kubernetes.io/name"
+	// LabelInstance is the recommended instance label: the PocketBaseInstance's name.
+	LabelInstance = "app.kubernetes.io/instance"
+	// LabelComponent is the recommended component label.
+	LabelComponent = "app.kubernetes.io/component"
+	// LabelManagedBy is the recommended managed-by label; the operator's caches select
+	// on it, so it must be on every child.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+
+	// AppName is the value of LabelName.
+	AppName = "pocketbase"
+	// ManagedBy is the value of LabelManagedBy.
+	ManagedBy = "pocketfleet"
+	// ComponentInstance is the component of the pod, Service, Ingress and StatefulSet.
+	ComponentInstance = "instance"
+	// ComponentData is the component of the data volume claim.
+	ComponentData = "data"
+	// ComponentSuperuser is the component of the superuser Secret.
+	ComponentSuperuser = "superuser"
+)
+
+// Annotation keys.
+const (
+	// AnnotationSuperuserSecretVersion on the pod template carries the resourceVersion of
+	// the superuser Secret, so a changed password rolls the pod and is applied at start-up.
+	AnnotationSuperuserSecretVersion = "pocketfleet.io/superuser-secret-version"
+)
+
+// SelectorLabels are the labels that select the instance pod. They never change for
+// the life of an instance, since a StatefulSet's selector is immutable.
+func SelectorLabels(pbi *pbv1alpha1.PocketBaseInstance) map[string]string {
+	return map[string]string{
+		LabelName:     AppName,
+		LabelInstance: pbi.Name,
+	}
+}
+
+// Labels are the labels of a child with the given component.
+func Labels(pbi *pbv1alpha1.PocketBaseInstance, component string) map[string]string {
+	l := SelectorLabels(pbi)
+	l[LabelComponent] = component
+	l[LabelManagedBy] = ManagedBy
+	return l
+}

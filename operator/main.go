@@ -1,0 +1,109 @@
+// Command operator runs the pocketfleet controller manager: it reconciles
+// PocketBaseInstance objects into running tenants.
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"os"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	pbv1alpha1 "github.com/pocketfleet/pocketfleet/api/v1alpha1"
+	"github.com/pocketfleet/pocketfleet/operator/internal/controller"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// defaultInstanceImage is the instance image used when a PocketBaseInstance names none.
+// It is stamped at build time so that an operator release deploys its own instance.
+var defaultInstanceImage = "ghcr.io/pocketfleet/instance:v0.1.0"
+
+func main() {
+	var (
+		metricsAddr          string
+		probeAddr            string
+		secureMetrics        bool
+		enableHTTP2          bool
+		leaderElect          bool
+		leaderElectNamespace string
+		instanceImage        string
+		maxConcurrent        int
+	)
+	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080",
+		"Address the metrics endpoint binds to, for example :8443 with --metrics-secure. Use 0 to disable it.")
+	flag.BoolVar(&secureMetrics, "metrics-secure", false,
+		"Serve metrics over HTTPS, with authentication and authorization through the API server.")
+	flag.BoolVar(&enableHTTP2, "enable-http2", false,
+		"Allow HTTP/2 on the metrics server (off by default: HTTP/2 Rapid Reset, CVE-2023-44487).")
+	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
+	flag.BoolVar(&leaderElect, "leader-elect", false,
+		"Elect a leader so that only one of several operator replicas reconciles at a time.")
+	flag.StringVar(&leaderElectNamespace, "leader-election-namespace", "",
+		"Namespace of the leader election lease; defaults to the operator's own namespace.")
+	flag.StringVar(&instanceImage, "instance-image", defaultInstanceImage,
+		"Instance image used when a PocketBaseInstance sets neither spec.image nor spec.version.")
+	flag.IntVar(&maxConcurrent, "max-concurrent-reconciles", 4, "How many instances are reconciled in parallel.")
+	opts := zap.Options{Development: false}
+	opts.BindFlags(flag.CommandLine)
+	flag.Parse()
+
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	setupLog := ctrl.Log.WithName("setup")
+
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(pbv1alpha1.AddToScheme(scheme))
+
+	var tlsOpts []func(*tls.Config)
+	if !enableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	metricsOpts := metricsserver.Options{BindAddress: metricsAddr, SecureServing: secureMetrics, TLSOpts: tlsOpts}
+	if secureMetrics {
+		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+		Scheme:                        scheme,
+		Metrics:                       metricsOpts,
+		HealthProbeBindAddress:        probeAddr,
+		LeaderElection:                leaderElect,
+		LeaderElectionID:              "pocketfleet-operator.pocketfleet.io",
+		LeaderElectionNamespace:       leaderElectNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         controller.CacheOptions(),
+	})
+	if err != nil {
+		setupLog.Error(err, "Failed to create manager")
+		os.Exit(1)
+	}
+
+	if err := (&controller.PocketBaseInstanceReconciler{
+		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
+		Scheme:                  mgr.GetScheme(),
+		Recorder:                mgr.GetEventRecorder("pocketfleet-operator"),
+		DefaultImage:            instanceImage,
+		MaxConcurrentReconciles: maxConcurrent,
+	}).SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "Failed to set up controller", "controller", controller.ControllerName)
+		os.Exit(1)
+	}
+	utilruntime.Must(mgr.AddHealthzCheck("healthz", healthz.Ping))
+	utilruntime.Must(mgr.AddReadyzCheck("readyz", healthz.Ping))
+
+	setupLog.Info("Starting manager", "version", version, "instanceImage", instanceImage)
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		setupLog.Error(err, "Manager exited with an error")
+		os.Exit(1)
+	}
+}
