@@ -70,7 +70,7 @@ func eventuallyGet(ctx context.Context, k client.ObjectKey, obj client.Object) {
 // simulatePodReady stands in for the StatefulSet controller and the kubelet, which
 // envtest does not run: it creates the instance pod from the StatefulSet's template,
 // marks it ready, and reports the StatefulSet rolled out.
-func simulatePodReady(ctx context.Context, ns, name string) *corev1.Pod {
+func simulatePodReady(ctx context.Context, ns, name string) {
 	sts := &appsv1.StatefulSet{}
 	eventuallyGet(ctx, key(ns, name), sts)
 	pod := &corev1.Pod{
@@ -96,7 +96,6 @@ func simulatePodReady(ctx context.Context, ns, name string) *corev1.Pod {
 		}},
 	})
 	setStatefulSetRolledOut(ctx, ns, name)
-	return pod
 }
 
 func setPodStatus(ctx context.Context, ns, name string, st corev1.PodStatus) {
