@@ -76,7 +76,7 @@ test: envtest-assets test-unit test-integration test-chart ## Run every test: un
 
 .PHONY: test-unit
 test-unit: ## Run the unit tests (no API server).
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v /operator/internal/integration)
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e /operator/internal/integration -e /test/chart)
 
 .PHONY: test-integration
 test-integration: envtest-assets ## Run the operator against a real kube-apiserver and etcd (envtest).

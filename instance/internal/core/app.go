@@ -1,0 +1,111 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/sqlitedb"
+)
+
+// Data directory file names, PocketBase's own (core/base.go). contract.DataDBFile and
+// contract.AuxiliaryDBFile name the same files; a test keeps them equal.
+const (
+	dataDBFile = "data.db"
+	auxDBFile  = "auxiliary.db"
+)
+
+// Config configures New.
+type Config struct {
+	// DataDir is the PocketBase data directory; it is created if missing.
+	DataDir string
+	// Logger receives the app's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock used for created/updated stamps; nil means time.Now.
+	Now func() time.Time
+}
+
+// App is an open data directory: data.db, auxiliary.db and the operations on them.
+type App struct {
+	dataDir string
+	data    *sqlitedb.DB
+	aux     *sqlitedb.DB
+	logger  *slog.Logger
+	now     func() time.Time
+}
+
+// New opens the data directory (creating it if needed) and brings it to PocketBase
+// v0.40's system schema. An empty directory gets the schema a fresh PocketBase v0.40.4
+// creates; an up-to-date directory is left unchanged.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("opening data directory: no directory given")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+
+	data, err := sqlitedb.Open(ctx, filepath.Join(cfg.DataDir, dataDBFile), sqlitedb.DataOptions)
+	if err != nil {
+		return nil, fmt.Errorf("opening data database: %w", err)
+	}
+	aux, err := sqlitedb.Open(ctx, filepath.Join(cfg.DataDir, auxDBFile), sqlitedb.AuxOptions)
+	if err != nil {
+		_ = data.Close()
+		return nil, fmt.Errorf("opening auxiliary database: %w", err)
+	}
+
+	app := &App{dataDir: cfg.DataDir, data: data, aux: aux, logger: cfg.Logger, now: cfg.Now}
+
+	applied, err := sqlitedb.RunMigrations(ctx, data, aux, app.systemMigrations(), cfg.Now)
+	if err != nil {
+		_ = app.Close()
+		return nil, fmt.Errorf("migrating data directory %s: %w", cfg.DataDir, err)
+	}
+	if len(applied) > 0 {
+		app.logger.Info("applied system migrations", slog.String("dir", cfg.DataDir), slog.Any("files", applied))
+	}
+
+	return app, nil
+}
+
+// Close closes both databases.
+func (a *App) Close() error {
+	return errors.Join(a.data.Close(), a.aux.Close())
+}
+
+// DataDir returns the data directory path.
+func (a *App) DataDir() string {
+	return a.dataDir
+}
+
+// DB returns data.db.
+func (a *App) DB() *sqlitedb.DB {
+	return a.data
+}
+
+// AuxDB returns auxiliary.db.
+func (a *App) AuxDB() *sqlitedb.DB {
+	return a.aux
+}
+
+// Logger returns the app logger.
+func (a *App) Logger() *slog.Logger {
+	return a.logger
+}
+
+// nowDateTime returns the current time in PocketBase's datetime format.
+func (a *App) nowDateTime() string {
+	return FormatDateTime(a.now())
+}

@@ -1,0 +1,93 @@
+package httpapi
+
+import (
+	"net/http"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+)
+
+// HandlerFunc is an API handler: it writes a success response itself and returns any
+// error for the error middleware to write.
+type HandlerFunc func(c *gin.Context) error
+
+// handle adapts a HandlerFunc to gin: a returned error is recorded on the context and
+// the chain stops; errorWriter writes it.
+func handle(h HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			_ = c.Error(err)
+			c.Abort()
+		}
+	}
+}
+
+// routes registers handlers on a gin group with PocketBase's method rules.
+type routes struct {
+	group *gin.RouterGroup
+}
+
+// GET registers h for GET and, as Go's ServeMux does for PocketBase, HEAD.
+func (r routes) GET(path string, h HandlerFunc) {
+	r.group.GET(path, handle(h))
+	r.group.HEAD(path, handle(h))
+}
+
+// api holds what the handlers need.
+type api struct {
+	app *core.App
+}
+
+var ginModeOnce sync.Once
+
+// NewRouter returns the HTTP handler of the instance: the PocketBase-compatible API of
+// app. Routes are all registered here.
+func NewRouter(app *core.App) http.Handler {
+	// note: a ServeMux in front reproduces the canonical-path redirect PocketBase's
+	// router does before any middleware runs (e.g. /api//health → 307 /api/health).
+	mux := http.NewServeMux()
+	mux.Handle("/", newEngine(app))
+
+	return mux
+}
+
+// newEngine builds the gin engine with its middlewares and routes.
+func newEngine(app *core.App) *gin.Engine {
+	ginModeOnce.Do(func() { gin.SetMode(gin.ReleaseMode) })
+
+	e := gin.New()
+	// note: PocketBase routes with net/http.ServeMux: no trailing-slash or fixed-path
+	// redirects, no 405s (a wrong method falls through to the catch-all 404), and path
+	// values are matched on the escaped path.
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.HandleMethodNotAllowed = false
+	e.UseRawPath = true
+	e.UnescapePathValues = true
+	e.ContextWithFallback = true
+	// The client IP comes from the connection until the trusted-proxy settings exist.
+	_ = e.SetTrustedProxies(nil)
+
+	// Middleware order follows PocketBase's priorities: CORS, activity logger, panic
+	// recover, (auth loader, superuser IPs, when they exist), security headers.
+	e.Use(
+		cors(DefaultCORSConfig),
+		requestLogger(app.Logger()),
+		errorWriter(),
+		panicRecover(),
+		securityHeaders(),
+	)
+
+	a := &api{app: app}
+	apiGroup := routes{group: e.Group("/api")}
+	apiGroup.GET("/health", a.health)
+
+	// Catch-all: any unknown path, or a known path with another method, is a JSON 404.
+	e.NoRoute(handle(func(c *gin.Context) error {
+		return NewNotFoundError("", nil)
+	}))
+
+	return e
+}

@@ -1,0 +1,243 @@
+package sqlitedb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// DriverName is the database/sql driver name registered by modernc.org/sqlite.
+const DriverName = "sqlite"
+
+// Pragmas is the DSN query PocketBase v0.40 opens every database with
+// (core/db_connect.go DefaultDBConnect). busy_timeout comes first so that a connection
+// blocks on a busy database before it switches the journal to WAL.
+const Pragmas = "_pragma=busy_timeout(10000)" +
+	"&_pragma=journal_mode(WAL)" +
+	"&_pragma=journal_size_limit(200000000)" +
+	"&_pragma=synchronous(NORMAL)" +
+	"&_pragma=foreign_keys(ON)" +
+	"&_pragma=temp_store(MEMORY)" +
+	"&_pragma=cache_size(-32000)" +
+	"&_defensive=1"
+
+// writerTxLock makes the writer start its transactions with BEGIN IMMEDIATE.
+//
+// note: PocketBase uses deferred transactions. With a single writer connection per
+// process that is equivalent inside the process, but taking the write lock up front
+// lets busy_timeout wait for another process (e.g. `instance superuser` run beside a
+// serving instance) instead of failing the read-to-write upgrade with SQLITE_BUSY.
+const writerTxLock = "&_txlock=immediate"
+
+// Options sizes the reader pool. Zero values fall back to PocketBase's defaults for
+// data.db (DefaultDataMaxOpenConns and friends).
+type Options struct {
+	// MaxOpenConns caps the concurrent reader connections.
+	MaxOpenConns int
+	// MaxIdleConns caps the idle reader connections kept open.
+	MaxIdleConns int
+	// ConnMaxIdleTime closes connections idle for longer than this.
+	ConnMaxIdleTime time.Duration
+}
+
+// PocketBase's pool sizes (core/base.go).
+var (
+	// DataOptions are PocketBase's pool sizes for data.db.
+	DataOptions = Options{MaxOpenConns: 120, MaxIdleConns: 15, ConnMaxIdleTime: 3 * time.Minute}
+	// AuxOptions are PocketBase's pool sizes for auxiliary.db.
+	AuxOptions = Options{MaxOpenConns: 20, MaxIdleConns: 3, ConnMaxIdleTime: 3 * time.Minute}
+)
+
+// Querier is what *sql.DB, *sql.Conn and *sql.Tx have in common, so that a query helper
+// can run either inside or outside a transaction.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is one SQLite database file opened as a concurrent reader pool plus a single
+// writer connection.
+type DB struct {
+	path  string
+	read  *sql.DB
+	write *sql.DB
+}
+
+// Open opens (creating it if needed) the SQLite database at path.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if opts.MaxOpenConns <= 0 {
+		opts.MaxOpenConns = DataOptions.MaxOpenConns
+	}
+	if opts.MaxIdleConns <= 0 {
+		opts.MaxIdleConns = DataOptions.MaxIdleConns
+	}
+	if opts.ConnMaxIdleTime <= 0 {
+		opts.ConnMaxIdleTime = DataOptions.ConnMaxIdleTime
+	}
+
+	write, err := sql.Open(DriverName, path+"?"+Pragmas+writerTxLock)
+	if err != nil {
+		return nil, fmt.Errorf("opening writer for %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxIdleTime(opts.ConnMaxIdleTime)
+
+	// note: connect the writer first so that it creates the file and switches it to WAL
+	// before any reader connects.
+	if err := write.PingContext(ctx); err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("connecting writer to %s: %w", path, err)
+	}
+
+	read, err := sql.Open(DriverName, path+"?"+Pragmas)
+	if err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("opening readers for %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(opts.MaxOpenConns)
+	read.SetMaxIdleConns(opts.MaxIdleConns)
+	read.SetConnMaxIdleTime(opts.ConnMaxIdleTime)
+
+	if err := read.PingContext(ctx); err != nil {
+		_ = read.Close()
+		_ = write.Close()
+		return nil, fmt.Errorf("connecting reader to %s: %w", path, err)
+	}
+
+	return &DB{path: path, read: read, write: write}, nil
+}
+
+// Path returns the database file path.
+func (db *DB) Path() string {
+	return db.path
+}
+
+// Read returns the concurrent pool, for SELECT queries.
+func (db *DB) Read() *sql.DB {
+	return db.read
+}
+
+// Write returns the single writer connection pool (at most one open connection).
+//
+// Do not use it from inside Tx: the transaction holds the only connection, so the call
+// would wait forever. Use the *sql.Tx instead.
+func (db *DB) Write() *sql.DB {
+	return db.write
+}
+
+// Close closes the readers and the writer. The last connection to close checkpoints the
+// WAL into the database file.
+func (db *DB) Close() error {
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// HasTable reports whether a table or view with the given name exists.
+func (db *DB) HasTable(ctx context.Context, name string) (bool, error) {
+	return HasTable(ctx, db.read, name)
+}
+
+// HasTable reports whether q's database has a table or view with the given name
+// (case-insensitive, as SQLite identifiers are).
+func HasTable(ctx context.Context, q Querier, name string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx,
+		"SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE",
+		name,
+	).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("looking up table %q: %w", name, err)
+	}
+
+	return n > 0, nil
+}
+
+// retryIntervals are PocketBase's lock retry back-offs (core/db_retry.go).
+var retryIntervals = []time.Duration{
+	50 * time.Millisecond, 100 * time.Millisecond, 150 * time.Millisecond,
+	200 * time.Millisecond, 300 * time.Millisecond, 400 * time.Millisecond,
+	500 * time.Millisecond, 700 * time.Millisecond, 1000 * time.Millisecond,
+}
+
+// maxLockRetries is PocketBase's defaultMaxLockRetries.
+const maxLockRetries = 12
+
+// Tx runs fn in a write transaction on the writer connection and commits it if fn
+// returns nil; otherwise it rolls back and returns fn's error.
+//
+// When SQLite reports the database or a table as locked (another process holds the
+// write lock past busy_timeout), the whole transaction is retried with PocketBase's
+// back-off, so fn must do nothing but database work through tx. Calls to Tx must not
+// nest: the writer has one connection.
+func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := db.tx(ctx, fn)
+		if err == nil || !IsLocked(err) || attempt >= maxLockRetries {
+			return err
+		}
+
+		wait := retryIntervals[min(attempt, len(retryIntervals)-1)]
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning transaction on %s: %w", db.path, err)
+	}
+
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+
+	if err := fn(tx); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("rolling back transaction on %s: %w", db.path, rbErr))
+		}
+		return err
+	}
+
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing transaction on %s: %w", db.path, err)
+	}
+
+	return nil
+}
+
+// IsLocked reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED (including their
+// extended codes).
+func IsLocked(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+
+	primary := se.Code() & 0xff
+
+	return primary == sqlite3.SQLITE_BUSY || primary == sqlite3.SQLITE_LOCKED
+}
+
+// IsConstraint reports whether err is an SQLite constraint violation (UNIQUE, NOT NULL,
+// FOREIGN KEY, ...).
+func IsConstraint(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+
+	return se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+}

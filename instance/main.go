@@ -1,0 +1,406 @@
+// Command instance is pocketfleet's tenant server: a from-scratch server that is
+// wire-compatible with PocketBase v0.40 and opens PocketBase data directories as they are.
+//
+// Usage:
+//
+//	instance serve [--http 127.0.0.1:8090] [--dir pb_data] [--metrics-http ADDR]
+//	instance superuser upsert|create|update EMAIL PASS [--dir pb_data]
+//	instance superuser delete EMAIL [--dir pb_data]
+//	instance --version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pocketfleet/pocketfleet/instance/contract"
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+	"github.com/pocketfleet/pocketfleet/instance/internal/httpapi"
+	"github.com/pocketfleet/pocketfleet/instance/internal/metrics"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const (
+	defaultHTTPAddr = "127.0.0.1:8090"
+	// shutdownTimeout bounds the graceful shutdown of the listeners.
+	shutdownTimeout = 10 * time.Second
+)
+
+const usage = `instance: a PocketBase v0.40 compatible server.
+
+Usage:
+  instance serve [--http 127.0.0.1:8090] [--dir pb_data] [--metrics-http ADDR]
+  instance superuser upsert EMAIL PASS [--dir pb_data]   creates, or updates if the email exists, a superuser
+  instance superuser create EMAIL PASS [--dir pb_data]   creates a new superuser
+  instance superuser update EMAIL PASS [--dir pb_data]   changes the password of a superuser
+  instance superuser delete EMAIL [--dir pb_data]        deletes a superuser
+  instance --version
+
+Environment (serve): ` + contract.EnvSuperuserEmail + ` and ` + contract.EnvSuperuserPassword + `, when both set,
+upsert that superuser before serving.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+// cli carries the process environment of one run.
+type cli struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// run executes the command line args (without the program name) and returns the exit
+// code. Serving stops when ctx is cancelled.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	c := &cli{stdout: stdout, stderr: stderr, getenv: getenv}
+
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+
+	var err error
+	switch args[0] {
+	case "-h", "--help", "-help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "-v", "--version", "-version", "version":
+		fmt.Fprintf(stdout, "instance version %s\n", version)
+		return 0
+	case contract.ServeCommand:
+		err = c.serve(ctx, args[1:])
+	case "superuser":
+		err = c.superuser(ctx, args[1:])
+	default:
+		fmt.Fprintf(stderr, "Error: unknown command %q for \"instance\"\nRun 'instance --help' for usage.\n", args[0])
+		return 1
+	}
+
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		return 1
+	}
+
+	return 0
+}
+
+// newFlagSet returns a flag set that reports to stderr and returns its errors.
+func (c *cli) newFlagSet(name, usageLine string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(c.stderr, "Usage: %s\n\nFlags:\n", usageLine)
+		fs.PrintDefaults()
+	}
+
+	return fs
+}
+
+// parseInterspersed parses flags that may come before, between or after positional
+// arguments (cobra style) and returns the positional ones. Everything after "--" is
+// positional, e.g. a password that starts with "-".
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for i, a := range args {
+		if a == "--" {
+			args, rest = args[:i], args[i+1:]
+			break
+		}
+	}
+
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+
+	return append(positional, rest...), nil
+}
+
+// openApp opens the data directory, creating and bootstrapping it if needed.
+func openApp(ctx context.Context, dir string, logger *slog.Logger) (*core.App, error) {
+	app, err := core.New(ctx, core.Config{DataDir: dir, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("opening data directory: %w", err)
+	}
+
+	return app, nil
+}
+
+// superuser runs `instance superuser upsert|create|update|delete`, with PocketBase's
+// arguments and messages (cmd/superuser.go).
+func (c *cli) superuser(ctx context.Context, args []string) error {
+	fs := c.newFlagSet("superuser", "instance superuser upsert|create|update EMAIL PASS [--dir pb_data] | delete EMAIL [--dir pb_data]")
+	dir := fs.String(strings.TrimPrefix(contract.FlagDir, "--"), contract.DefaultLocalDataDir, "the PocketBase data directory")
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) == 0 {
+		return errors.New("missing superuser action: upsert, create, update or delete")
+	}
+	action, positional := positional[0], positional[1:]
+
+	switch action {
+	case "upsert", "create", "update":
+		if len(positional) != 2 {
+			return errors.New("missing email and password arguments")
+		}
+	case "delete":
+		if len(positional) != 1 {
+			return errors.New("invalid or missing email address")
+		}
+	default:
+		return fmt.Errorf("unknown superuser action %q: want upsert, create, update or delete", action)
+	}
+
+	logger := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	app, err := openApp(ctx, *dir, logger)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+
+	email := positional[0]
+	switch action {
+	case "upsert":
+		if _, err := app.UpsertSuperuser(ctx, email, positional[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "Successfully saved superuser %q!\n", email)
+	case "create":
+		if _, err := app.CreateSuperuser(ctx, email, positional[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "Successfully created new superuser %q!\n", email)
+	case "update":
+		_, err := app.UpdateSuperuserPassword(ctx, email, positional[1])
+		if errors.Is(err, core.ErrSuperuserNotFound) {
+			return fmt.Errorf("superuser with email %q doesn't exist", email)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "Successfully changed superuser %q password!\n", email)
+	case "delete":
+		err := app.DeleteSuperuser(ctx, email)
+		if errors.Is(err, core.ErrSuperuserNotFound) {
+			fmt.Fprintf(c.stdout, "superuser %q is missing or already deleted\n", email)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "Successfully deleted superuser %q!\n", email)
+	}
+
+	return nil
+}
+
+// serve runs `instance serve` until ctx is cancelled.
+func (c *cli) serve(ctx context.Context, args []string) error {
+	fs := c.newFlagSet(contract.ServeCommand, "instance serve [--http 127.0.0.1:8090] [--dir pb_data] [--metrics-http ADDR]")
+	httpAddr := fs.String(strings.TrimPrefix(contract.FlagHTTP, "--"), defaultHTTPAddr, "TCP address of the API server")
+	dir := fs.String(strings.TrimPrefix(contract.FlagDir, "--"), contract.DefaultLocalDataDir, "the PocketBase data directory")
+	metricsAddr := fs.String(strings.TrimPrefix(contract.FlagMetricsHTTP, "--"), "", "TCP address of the Prometheus metrics listener (off when empty)")
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", positional)
+	}
+
+	logger := slog.New(slog.NewJSONHandler(c.stderr, nil))
+
+	app, err := openApp(ctx, *dir, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := app.Close(); err != nil {
+			logger.Error("closing data directory", slog.String("error", err.Error()))
+		}
+	}()
+
+	if err := c.bootstrapSuperuser(ctx, app, logger); err != nil {
+		return err
+	}
+
+	needs, err := app.NeedsSuperuser(ctx)
+	if err != nil {
+		return err
+	}
+	if needs {
+		fmt.Fprintf(c.stderr, "No superuser exists yet. Create one with:\n  instance superuser upsert EMAIL PASS --dir %s\n", *dir)
+	}
+
+	// A base context for the requests, cancelled first on shutdown so that long-lived
+	// requests (realtime streams, later) end.
+	baseCtx, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
+
+	apiLn, err := net.Listen("tcp", *httpAddr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", *httpAddr, err)
+	}
+	servers := []*listener{{
+		name: "api",
+		addr: *httpAddr,
+		ln:   apiLn,
+		srv: &http.Server{
+			Handler: httpapi.NewRouter(app),
+			// PocketBase's generous limits, for large uploads and downloads.
+			ReadHeaderTimeout: time.Minute,
+			ReadTimeout:       5 * time.Minute,
+			WriteTimeout:      5 * time.Minute,
+			BaseContext:       func(net.Listener) context.Context { return baseCtx },
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+		},
+	}}
+
+	if *metricsAddr != "" {
+		metricsLn, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			_ = apiLn.Close()
+			return fmt.Errorf("listening on %s: %w", *metricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET "+contract.MetricsPath, metrics.Handler(metrics.NewRegistry()))
+		servers = append(servers, &listener{
+			name: "metrics",
+			addr: *metricsAddr,
+			ln:   metricsLn,
+			srv: &http.Server{
+				Handler:           mux,
+				ReadHeaderTimeout: 10 * time.Second,
+				ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+			},
+		})
+	}
+
+	c.printBanner(servers)
+	logger.Info("server started", slog.String("http", apiLn.Addr().String()), slog.String("dir", *dir))
+
+	errc := make(chan error, len(servers))
+	for _, s := range servers {
+		go func() {
+			if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("serving %s: %w", s.name, err)
+				return
+			}
+			errc <- nil
+		}()
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case serveErr = <-errc:
+	}
+
+	cancelBase()
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	for _, s := range servers {
+		if err := s.srv.Shutdown(shutdownCtx); err != nil {
+			serveErr = errors.Join(serveErr, fmt.Errorf("shutting down %s: %w", s.name, err))
+		}
+	}
+
+	return serveErr
+}
+
+// listener is one HTTP server and the socket it serves.
+type listener struct {
+	name string
+	addr string // as configured
+	ln   net.Listener
+	srv  *http.Server
+}
+
+// bootstrapSuperuser upserts the superuser named by the contract environment variables,
+// when both are set. Only the email is logged.
+func (c *cli) bootstrapSuperuser(ctx context.Context, app *core.App, logger *slog.Logger) error {
+	email := c.getenv(contract.EnvSuperuserEmail)
+	password := c.getenv(contract.EnvSuperuserPassword)
+
+	switch {
+	case email == "" && password == "":
+		return nil
+	case email == "" || password == "":
+		logger.Warn("ignoring the bootstrap superuser: both variables must be set",
+			slog.String("emailVariable", contract.EnvSuperuserEmail),
+			slog.String("passwordVariable", contract.EnvSuperuserPassword))
+		return nil
+	}
+
+	if _, err := app.UpsertSuperuser(ctx, email, password); err != nil {
+		return fmt.Errorf("upserting the superuser from %s: %w", contract.EnvSuperuserEmail, err)
+	}
+	logger.Info("upserted the bootstrap superuser", slog.String("email", email))
+
+	return nil
+}
+
+// printBanner prints the served URLs, as PocketBase's start banner does.
+func (c *cli) printBanner(servers []*listener) {
+	baseURL := "http://" + displayAddr(servers[0].addr, servers[0].ln.Addr())
+	fmt.Fprintf(c.stdout, "Server started at %s\n", baseURL)
+
+	lines := []string{fmt.Sprintf("REST API:  %s/api/", baseURL)}
+	for _, s := range servers[1:] {
+		lines = append(lines, fmt.Sprintf("Metrics:   http://%s%s", displayAddr(s.addr, s.ln.Addr()), contract.MetricsPath))
+	}
+	for i, l := range lines {
+		branch := "├─"
+		if i == len(lines)-1 {
+			branch = "└─"
+		}
+		fmt.Fprintf(c.stdout, "%s %s\n", branch, l)
+	}
+}
+
+// displayAddr is the host:port to print for a listener: the configured host (127.0.0.1
+// when none was given, as PocketBase does) with the port actually bound, so that
+// "--http 127.0.0.1:0" prints the real port.
+func displayAddr(configured string, bound net.Addr) string {
+	host, _, err := net.SplitHostPort(configured)
+	if err != nil || host == "" {
+		host = "127.0.0.1"
+	}
+	_, port, err := net.SplitHostPort(bound.String())
+	if err != nil {
+		return bound.String()
+	}
+
+	return net.JoinHostPort(host, port)
+}

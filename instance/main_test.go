@@ -1,0 +1,335 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pocketfleet/pocketfleet/instance/contract"
+	"github.com/pocketfleet/pocketfleet/instance/internal/apitest"
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+	"github.com/pocketfleet/pocketfleet/instance/internal/security"
+)
+
+// syncBuffer is a bytes.Buffer that the serving goroutines and the test may share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func noEnv(string) string { return "" }
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// runCLI runs the command line and returns the exit code and outputs.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), args, &stdout, &stderr, noEnv)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestRunTopLevel(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout string
+		wantStderr string
+	}{
+		{name: "version", args: []string{"--version"}, wantStdout: "instance version dev\n"},
+		{name: "short version", args: []string{"-v"}, wantStdout: "instance version dev\n"},
+		{name: "no arguments print usage", args: nil, wantStdout: "instance serve [--http 127.0.0.1:8090]"},
+		{name: "help", args: []string{"--help"}, wantStdout: "instance superuser upsert EMAIL PASS"},
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 1, wantStderr: `Error: unknown command "frobnicate" for "instance"`},
+		{name: "serve help", args: []string{"serve", "-h"}, wantStderr: "-metrics-http"},
+		{name: "serve with an unknown flag", args: []string{"serve", "--nope"}, wantCode: 1, wantStderr: "flag provided but not defined: -nope"},
+		{name: "serve with arguments", args: []string{"serve", "example.com"}, wantCode: 1, wantStderr: "serve takes no arguments"},
+		{name: "superuser without action", args: []string{"superuser"}, wantCode: 1, wantStderr: "missing superuser action"},
+		{name: "superuser help", args: []string{"superuser", "--help"}, wantStderr: "Usage: instance superuser upsert|create|update"},
+		{name: "superuser unknown action", args: []string{"superuser", "otp", "a@example.com"}, wantCode: 1, wantStderr: `unknown superuser action "otp"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tc.args...)
+			if code != tc.wantCode {
+				t.Errorf("exit code = %d, want %d; stderr: %s", code, tc.wantCode, stderr)
+			}
+			if !strings.Contains(stdout, tc.wantStdout) {
+				t.Errorf("stdout = %q, want it to contain %q", stdout, tc.wantStdout)
+			}
+			if !strings.Contains(stderr, tc.wantStderr) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr, tc.wantStderr)
+			}
+		})
+	}
+}
+
+func TestSuperuserCommands(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pb_data")
+
+	// One data directory, commands in sequence, like an operator at a terminal.
+	steps := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout string
+		wantStderr string
+	}{
+		{name: "create", args: []string{"superuser", "create", "admin@example.com", "first-pass-1", "--dir", dir}, wantStdout: `Successfully created new superuser "admin@example.com"!`},
+		{name: "create again", args: []string{"superuser", "create", "admin@example.com", "first-pass-1", "--dir", dir}, wantCode: 1, wantStderr: "email: Value must be unique"},
+		{name: "flags first", args: []string{"superuser", "--dir=" + dir, "upsert", "admin@example.com", "second-pass-2"}, wantStdout: `Successfully saved superuser "admin@example.com"!`},
+		{name: "upsert a new one", args: []string{"superuser", "upsert", "ops@example.com", "ops-pass-123", "--dir", dir}, wantStdout: `Successfully saved superuser "ops@example.com"!`},
+		{name: "password after --", args: []string{"superuser", "update", "--dir", dir, "ops@example.com", "--", "-dash-pass-1"}, wantStdout: `Successfully changed superuser "ops@example.com" password!`},
+		{name: "update missing", args: []string{"superuser", "update", "missing@example.com", "some-pass-1", "--dir", dir}, wantCode: 1, wantStderr: `superuser with email "missing@example.com" doesn't exist`},
+		{name: "short password", args: []string{"superuser", "upsert", "x@example.com", "short", "--dir", dir}, wantCode: 1, wantStderr: "password: Must be at least 8 character(s)"},
+		{name: "invalid email", args: []string{"superuser", "upsert", "not-an-email", "long-enough-1", "--dir", dir}, wantCode: 1, wantStderr: "email: must be a valid email address"},
+		{name: "missing password", args: []string{"superuser", "upsert", "x@example.com", "--dir", dir}, wantCode: 1, wantStderr: "missing email and password arguments"},
+		{name: "delete", args: []string{"superuser", "delete", "ops@example.com", "--dir", dir}, wantStdout: `Successfully deleted superuser "ops@example.com"!`},
+		{name: "delete missing", args: []string{"superuser", "delete", "ops@example.com", "--dir", dir}, wantStdout: `superuser "ops@example.com" is missing or already deleted`},
+		{name: "delete the last", args: []string{"superuser", "delete", "admin@example.com", "--dir", dir}, wantCode: 1, wantStderr: "you can't delete the only existing superuser"},
+		{name: "delete without email", args: []string{"superuser", "delete", "--dir", dir}, wantCode: 1, wantStderr: "invalid or missing email address"},
+	}
+	for _, s := range steps {
+		code, stdout, stderr := runCLI(t, s.args...)
+		if code != s.wantCode || !strings.Contains(stdout, s.wantStdout) || !strings.Contains(stderr, s.wantStderr) {
+			t.Fatalf("step %q: exit %d, stdout %q, stderr %q; want exit %d, stdout ~%q, stderr ~%q",
+				s.name, code, stdout, stderr, s.wantCode, s.wantStdout, s.wantStderr)
+		}
+	}
+
+	app, err := core.New(t.Context(), core.Config{DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+
+	var hash string
+	if err := app.DB().Read().QueryRowContext(t.Context(), "SELECT password FROM _superusers WHERE email = 'admin@example.com'").Scan(&hash); err != nil {
+		t.Fatal(err)
+	}
+	if !security.ComparePassword(hash, "second-pass-2") {
+		t.Error("admin password is not the upserted one")
+	}
+	if n, err := app.CountSuperusers(t.Context()); err != nil || n != 1 {
+		t.Errorf("CountSuperusers() = %d, %v; want 1", n, err)
+	}
+}
+
+var restAPIRe = regexp.MustCompile(`REST API:\s+(http://\S+)/api/`)
+var metricsRe = regexp.MustCompile(`Metrics:\s+(http://\S+)`)
+
+// startServe runs `instance serve` in the background and returns its outputs, the
+// base URL it printed and a stop function returning the exit code.
+func startServe(t *testing.T, env map[string]string, args ...string) (stdout, stderr *syncBuffer, baseURL string, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve"}, args...), stdout, stderr, envOf(env))
+	}()
+
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if m := restAPIRe.FindStringSubmatch(stdout.String()); m != nil {
+			baseURL = m[1]
+			break
+		}
+		select {
+		case code := <-done:
+			cancel()
+			t.Fatalf("serve exited early with %d; stderr: %s", code, stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not start; stdout: %s; stderr: %s", stdout, stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	stop = func() int {
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(15 * time.Second):
+			t.Fatal("serve did not stop after cancellation")
+			return -1
+		}
+	}
+	t.Cleanup(func() { cancel() })
+
+	return stdout, stderr, baseURL, stop
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, string(body)
+}
+
+func TestServe(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pb_data")
+	env := map[string]string{
+		contract.EnvSuperuserEmail:    "boot@example.com",
+		contract.EnvSuperuserPassword: "boot-secret-pass-1",
+	}
+
+	stdout, stderr, baseURL, stop := startServe(t, env,
+		"--http", "127.0.0.1:0", "--dir", dir, "--metrics-http", "127.0.0.1:0")
+
+	if !strings.HasPrefix(stdout.String(), "Server started at "+baseURL+"\n") {
+		t.Errorf("banner = %q", stdout)
+	}
+
+	code, body := get(t, baseURL+contract.HealthPath)
+	if code != http.StatusOK || body != `{"message":"API is healthy.","code":200,"data":{}}` {
+		t.Errorf("GET %s = %d %s", contract.HealthPath, code, body)
+	}
+
+	m := metricsRe.FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no metrics URL in %q", stdout)
+	}
+	if !strings.HasSuffix(m[1], contract.MetricsPath) {
+		t.Errorf("metrics URL %q does not end in %s", m[1], contract.MetricsPath)
+	}
+	if code, body := get(t, m[1]); code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("GET metrics = %d, %.200s", code, body)
+	}
+	if !strings.HasPrefix(m[1], "http://127.0.0.1:") || strings.HasPrefix(m[1], baseURL+"/") {
+		t.Errorf("metrics URL %q, API %q: want a separate listener", m[1], baseURL)
+	}
+
+	if exit := stop(); exit != 0 {
+		t.Fatalf("serve exit code = %d; stderr: %s", exit, stderr)
+	}
+
+	logs := stderr.String()
+	if !strings.Contains(logs, `"email":"boot@example.com"`) {
+		t.Errorf("bootstrap superuser email not logged:\n%s", logs)
+	}
+	if strings.Contains(logs, "boot-secret-pass-1") {
+		t.Errorf("the password was logged:\n%s", logs)
+	}
+	if strings.Contains(logs, "No superuser exists yet") {
+		t.Errorf("installer hint printed although a superuser was bootstrapped:\n%s", logs)
+	}
+
+	// The databases were closed: no WAL files are left behind.
+	for _, f := range []string{"data.db-wal", "auxiliary.db-wal"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+			t.Errorf("%s left behind after shutdown (err %v)", f, err)
+		}
+	}
+
+	app, err := core.New(t.Context(), core.Config{DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if _, err := app.FindSuperuserByEmail(t.Context(), "boot@example.com"); err != nil {
+		t.Errorf("bootstrap superuser not stored: %v", err)
+	}
+}
+
+func TestServeWithoutSuperuserPrintsHowToCreateOne(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pb_data")
+	_, stderr, baseURL, stop := startServe(t, map[string]string{
+		// Only one of the pair: ignored with a warning.
+		contract.EnvSuperuserEmail: "half@example.com",
+	}, "--http", "127.0.0.1:0", "--dir", dir)
+
+	if code, _ := get(t, baseURL+"/api/health"); code != http.StatusOK {
+		t.Errorf("health = %d", code)
+	}
+	if exit := stop(); exit != 0 {
+		t.Fatalf("exit code = %d", exit)
+	}
+
+	logs := stderr.String()
+	for _, want := range []string{
+		"No superuser exists yet. Create one with:\n  instance superuser upsert EMAIL PASS --dir " + dir + "\n",
+		"ignoring the bootstrap superuser",
+	} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, logs)
+		}
+	}
+}
+
+func TestServeOnAFixtureCopyKeepsItsSuperuser(t *testing.T) {
+	dir := apitest.CopyFixture(t)
+	_, stderr, baseURL, stop := startServe(t, nil, "--http", "127.0.0.1:0", "--dir", dir)
+
+	if code, _ := get(t, baseURL+"/api/health"); code != http.StatusOK {
+		t.Errorf("health = %d", code)
+	}
+	if exit := stop(); exit != 0 {
+		t.Fatalf("exit code = %d", exit)
+	}
+	if strings.Contains(stderr.String(), "No superuser exists yet") {
+		t.Errorf("installer hint printed for the fixture:\n%s", stderr)
+	}
+}
+
+func TestServeFailsOnABusyPort(t *testing.T) {
+	_, _, baseURL, stop := startServe(t, nil, "--http", "127.0.0.1:0", "--dir", filepath.Join(t.TempDir(), "a"))
+	defer stop()
+
+	addr := strings.TrimPrefix(baseURL, "http://")
+	code, _, stderr := runCLI(t, "serve", "--http", addr, "--dir", filepath.Join(t.TempDir(), "b"))
+	if code != 1 || !strings.Contains(stderr, "Error: listening on "+addr) {
+		t.Fatalf("second serve on %s: exit %d, stderr %q", addr, code, stderr)
+	}
+}
+
+func TestServeRefusesAnUnsupportedDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pb_data")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Not an SQLite file.
+	if err := os.WriteFile(filepath.Join(dir, contract.DataDBFile), []byte("definitely not sqlite, just text padding the header"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	code, _, stderr := runCLI(t, "serve", "--http", "127.0.0.1:0", "--dir", dir)
+	if code != 1 || !strings.Contains(stderr, "Error: opening data directory") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
