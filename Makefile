@@ -83,7 +83,7 @@ test-integration: envtest-assets ## Run the operator against a real kube-apiserv
 	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" $(GO) test -count=1 ./operator/internal/integration/... -ginkgo.v
 
 .PHONY: test-chart
-test-chart: helm-lint ## Lint the chart and check it against config/ (CRDs and RBAC).
+test-chart: helm-lint $(KUSTOMIZE) ## Lint the chart and check it against config/ (CRDs and RBAC).
 	hack/verify-chart.sh
 
 .PHONY: test-e2e
