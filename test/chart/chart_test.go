@@ -129,7 +129,8 @@ func kustomizeBuild(dir string) func(t *testing.T, root string) []byte {
 // startAPIServer starts kube-apiserver and etcd with no CRDs, and returns an admin client.
 func startAPIServer(t *testing.T) client.Client {
 	t.Helper()
-	env := &envtest.Environment{}
+	// note: a loaded 2-core machine can take longer than envtest's 20s default.
+	env := &envtest.Environment{ControlPlaneStartTimeout: 2 * time.Minute}
 	cfg, err := env.Start()
 	if err != nil {
 		t.Fatalf("starting envtest (KUBEBUILDER_ASSETS=%s): %v", os.Getenv("KUBEBUILDER_ASSETS"), err)

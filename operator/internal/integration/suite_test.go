@@ -79,6 +79,8 @@ func startEnv() (*envtest.Environment, *rest.Config) {
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
+		// note: a loaded 2-core machine can take longer than envtest's 20s default.
+		ControlPlaneStartTimeout: 2 * time.Minute,
 	}
 	c, err := env.Start()
 	if err != nil {
