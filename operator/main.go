@@ -13,11 +13,13 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	pbv1alpha1 "github.com/pocketfleet/pocketfleet/api/v1alpha1"
 	"github.com/pocketfleet/pocketfleet/operator/internal/controller"
+	operatormetrics "github.com/pocketfleet/pocketfleet/operator/internal/metrics"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -98,6 +100,7 @@ func main() {
 		setupLog.Error(err, "Failed to set up controller", "controller", controller.ControllerName)
 		os.Exit(1)
 	}
+	ctrlmetrics.Registry.MustRegister(&operatormetrics.InstanceCollector{Reader: mgr.GetClient()})
 	utilruntime.Must(mgr.AddHealthzCheck("healthz", healthz.Ping))
 	utilruntime.Must(mgr.AddReadyzCheck("readyz", healthz.Ping))
 
