@@ -72,7 +72,7 @@ verify: manifests generate ## Regenerate everything and fail if the tree changed
 ##@ Test
 
 .PHONY: test
-test: envtest-assets test-unit test-integration test-chart ## Run every test: unit, envtest integration, chart.
+test: envtest-assets test-unit test-integration test-chart test-sdk ## Run every test: unit, envtest integration, chart, SDK conformance.
 
 .PHONY: test-unit
 test-unit: ## Run the unit tests (no API server).
@@ -85,6 +85,10 @@ test-integration: envtest-assets ## Run the operator against a real kube-apiserv
 .PHONY: test-chart
 test-chart: helm-lint $(KUSTOMIZE) ## Lint the chart and check it against config/ (CRDs and RBAC).
 	hack/verify-chart.sh
+
+.PHONY: test-sdk
+test-sdk: build-instance ## Drive the built instance with the official PocketBase JS SDK (Node 20, test/sdk).
+	cd test/sdk && npm ci --no-audit --no-fund && INSTANCE_BIN=$(LOCALBIN)/instance node --test
 
 .PHONY: test-e2e
 test-e2e: ## Run the end-to-end tests on a real local cluster (not built yet).

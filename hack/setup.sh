@@ -30,3 +30,25 @@ if ((${#missing[@]})); then
   apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
     { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
 fi
+
+# Node.js 20+ and npm drive the SDK conformance suite (test/sdk, `make test-sdk`).
+need_node=20
+if ! command -v node >/dev/null; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: please install Node.js $need_node or newer and npm" >&2
+    exit 1
+  fi
+  echo "setup: installing nodejs npm" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends nodejs npm >/dev/null 2>&1 ||
+    { apt-get update >/dev/null && apt-get install -y --no-install-recommends nodejs npm >/dev/null; }
+fi
+have_node=$(node --version | sed 's/^v//')
+if [[ "${have_node%%.*}" -lt "$need_node" ]]; then
+  echo "setup: Node.js $need_node or newer is required for test/sdk, found $have_node (Debian 12's nodejs package is 18: install Node.js $need_node, e.g. from NodeSource)" >&2
+  exit 1
+fi
+if ! command -v npm >/dev/null; then
+  echo "setup: npm is required for test/sdk (it comes with Node.js $need_node, or: apt-get install npm)" >&2
+  exit 1
+fi

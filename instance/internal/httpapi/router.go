@@ -35,6 +35,16 @@ func (r routes) GET(path string, h HandlerFunc) {
 	r.group.HEAD(path, handle(h))
 }
 
+// POST registers handlers for POST; all but the last are route middlewares, which stop
+// the chain by returning an error.
+func (r routes) POST(path string, handlers ...HandlerFunc) {
+	chain := make([]gin.HandlerFunc, len(handlers))
+	for i, h := range handlers {
+		chain[i] = handle(h)
+	}
+	r.group.POST(path, chain...)
+}
+
 // api holds what the handlers need.
 type api struct {
 	app *core.App
@@ -70,19 +80,22 @@ func newEngine(app *core.App) *gin.Engine {
 	// The client IP comes from the connection until the trusted-proxy settings exist.
 	_ = e.SetTrustedProxies(nil)
 
+	a := &api{app: app}
+
 	// Middleware order follows PocketBase's priorities: CORS, activity logger, panic
-	// recover, (auth loader, superuser IPs, when they exist), security headers.
+	// recover, auth loader, (superuser IPs, when they exist), security headers.
 	e.Use(
 		cors(DefaultCORSConfig),
 		requestLogger(app.Logger()),
 		errorWriter(),
 		panicRecover(),
+		a.loadAuthToken(),
 		securityHeaders(),
 	)
 
-	a := &api{app: app}
 	apiGroup := routes{group: e.Group("/api")}
 	apiGroup.GET("/health", a.health)
+	a.registerRecordAuthRoutes(apiGroup)
 
 	// Catch-all: any unknown path, or a known path with another method, is a JSON 404.
 	e.NoRoute(handle(func(c *gin.Context) error {

@@ -1,0 +1,78 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+)
+
+// registerRecordAuthRoutes adds the auth routes of auth collections under /api
+// (apis/record_auth.go). Each resolves `{collection}` first, as PocketBase's
+// per-collection rate limit middleware does.
+//
+// note: auth-methods, OAuth2, OTP, verification, password reset, email change and
+// impersonate are not served yet (they fall through to the 404 catch-all).
+func (a *api) registerRecordAuthRoutes(r routes) {
+	collection := routes{group: r.group.Group("/collections/:collection")}
+	collection.POST("/auth-with-password", a.collectionContext, a.recordAuthWithPassword)
+	collection.POST("/auth-refresh", a.collectionContext, requireSameCollectionContextAuth, a.recordAuthRefresh)
+}
+
+// authCollection returns the collection resolved by collectionContext when it is an
+// auth collection, or PocketBase's 404 "Missing or invalid auth collection context.".
+func authCollection(c *gin.Context) (*core.RecordCollection, error) {
+	collection := pathCollection(c)
+	if collection == nil || !collection.IsAuth() {
+		return nil, NewNotFoundError("Missing or invalid auth collection context.", nil)
+	}
+
+	return collection, nil
+}
+
+// recordAuthResponse is the body of a successful authentication; the key order is
+// PocketBase's (record, token).
+//
+// note: OAuth2 adds a leading "meta" key; ?expand= arrives with the records task.
+type recordAuthResponse struct {
+	Record map[string]any `json:"record"`
+	Token  string         `json:"token"`
+}
+
+// writeRecordAuthResponse finishes an authentication of record as PocketBase's
+// RecordAuthResponse does (apis/record_helpers.go): it checks the collection's authRule
+// against the requester that was authenticated before (403), runs the MFA step for a
+// login with method (401 {"mfaId"} on a first factor; refresh passes "" and skips it),
+// then writes the record, email and (for superusers) hidden fields included, with
+// token, or with a new refreshable auth token when token is "".
+func (a *api) writeRecordAuthResponse(c *gin.Context, record *core.Record, token, method, mfaID string) error {
+	if err := core.CheckAuthRule(authRecord(c), record); err != nil {
+		return NewForbiddenError("The request doesn't satisfy the collection requirements to authenticate.", err)
+	}
+
+	if method != "" && core.MFARequired(record) {
+		pendingID, err := a.app.CheckMFA(c.Request.Context(), record, method, mfaID)
+		switch {
+		case errors.Is(err, core.ErrMFAInvalidOrExpired), errors.Is(err, core.ErrMFAMismatch), errors.Is(err, core.ErrMFASameMethod):
+			return NewBadRequestError(err.Error(), err)
+		case err != nil:
+			return NewInternalServerError("Failed to authenticate.", err)
+		case pendingID != "":
+			return writeJSON(c, http.StatusUnauthorized, map[string]string{"mfaId": pendingID})
+		}
+	}
+
+	if token == "" {
+		var err error
+		if token, err = core.NewAuthToken(record); err != nil {
+			return NewInternalServerError("Failed to create auth token.", err)
+		}
+	}
+
+	return writeJSON(c, http.StatusOK, recordAuthResponse{
+		Record: record.PublicExport(core.ExportOptions{ShowHidden: record.IsSuperuser(), ShowEmail: true}),
+		Token:  token,
+	})
+}

@@ -1,0 +1,121 @@
+// Starts the already-built instance binary for one test file and stops it afterwards.
+// It builds nothing: `make test-sdk` builds bin/instance first. INSTANCE_BIN overrides
+// the binary's path. Each instance gets a fresh temporary data directory (optionally a
+// copy of the PocketBase v0.40.4 fixture) and a free loopback port.
+import { spawn } from "node:child_process";
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export const instanceBin = resolve(here, process.env.INSTANCE_BIN ?? "../../bin/instance");
+
+const fixtureRel = join("shared", "fixtures", "pocketbase-v0.40", "pb_data");
+
+// fixtureDir finds the shared fixture: POCKETFLEET_PB_FIXTURE, or shared/ in an ancestor
+// folder (it sits beside the repository).
+export function fixtureDir() {
+  if (process.env.POCKETFLEET_PB_FIXTURE) {
+    return process.env.POCKETFLEET_PB_FIXTURE;
+  }
+  for (let dir = here; ; dir = dirname(dir)) {
+    const candidate = join(dir, fixtureRel);
+    if (existsSync(join(candidate, "data.db"))) {
+      return candidate;
+    }
+    if (dirname(dir) === dir) {
+      throw new Error(`PocketBase fixture ${fixtureRel} not found above ${here}; set POCKETFLEET_PB_FIXTURE`);
+    }
+  }
+}
+
+// makeWritable gives the owner write access to a copied tree (the shared fixture is
+// read-only, and serving writes to the data directory).
+function makeWritable(path) {
+  const st = statSync(path);
+  chmodSync(path, st.mode | 0o200);
+  if (st.isDirectory()) {
+    for (const name of readdirSync(path)) {
+      makeWritable(join(path, name));
+    }
+  }
+}
+
+const startTimeoutMs = 15_000;
+
+// startInstance serves a new instance and resolves to {url, dataDir, stop, output}.
+// Options: fixture (copy the PocketBase fixture into the data directory), env (extra
+// environment variables, e.g. PB_SUPERUSER_EMAIL / PB_SUPERUSER_PASSWORD).
+export async function startInstance({ fixture = false, env = {} } = {}) {
+  if (!existsSync(instanceBin)) {
+    throw new Error(`instance binary ${instanceBin} not found: run \`make build-instance\` or set INSTANCE_BIN`);
+  }
+
+  const tmp = mkdtempSync(join(tmpdir(), "pocketfleet-sdk-"));
+  const dataDir = join(tmp, "pb_data");
+  if (fixture) {
+    cpSync(fixtureDir(), dataDir, { recursive: true });
+    makeWritable(dataDir);
+  }
+
+  // Port 0: the kernel picks a free port, and the start banner tells which.
+  const child = spawn(instanceBin, ["serve", "--http", "127.0.0.1:0", "--dir", dataDir], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+
+  let output = "";
+  const exited = new Promise((resolveExit) => child.once("exit", (code, signal) => resolveExit({ code, signal })));
+
+  const url = await new Promise((resolveURL, reject) => {
+    const timer = setTimeout(() => reject(new Error(`instance did not start in ${startTimeoutMs} ms:\n${output}`)), startTimeoutMs);
+    const onData = (chunk) => {
+      output += chunk;
+      const m = output.match(/Server started at (http:\/\/\S+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolveURL(m[1]);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", (chunk) => (output += chunk));
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`instance exited (${code ?? signal}) before serving:\n${output}`));
+    });
+  });
+
+  await waitHealthy(url);
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  };
+
+  return { url, dataDir, stop, output: () => output };
+}
+
+async function waitHealthy(url) {
+  const deadline = Date.now() + startTimeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/api/health`);
+      if (res.ok) {
+        return;
+      }
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${url}/api/health did not answer 200 in ${startTimeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
