@@ -72,11 +72,27 @@ verify: manifests generate ## Regenerate everything and fail if the tree changed
 ##@ Test
 
 .PHONY: test
-test: envtest-assets test-unit test-integration test-chart test-sdk ## Run every test: unit, envtest integration, chart, SDK conformance.
+test: envtest-assets test-unit test-fuzz test-integration test-chart test-sdk ## Run every test: unit, envtest integration, chart, SDK conformance.
 
 .PHONY: test-unit
 test-unit: ## Run the unit tests (no API server).
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e /operator/internal/integration -e /test/chart)
+
+# Each fuzz target runs briefly on every `make test`; the corpus under testdata/fuzz grows
+# with `go test -fuzz=Name -fuzztime=5m ./pkg` and is committed.
+FUZZ_TIME ?= 5s
+FUZZ_TARGETS := \
+	FuzzFilter:./instance/internal/search \
+	FuzzSort:./instance/internal/search \
+	FuzzFields:./instance/internal/picker
+
+.PHONY: test-fuzz
+test-fuzz: ## Run each fuzz target for $(FUZZ_TIME).
+	@for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "fuzz: $$name in $$pkg for $(FUZZ_TIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZ_TIME) "$$pkg" || exit 1; \
+	done
 
 .PHONY: test-integration
 test-integration: envtest-assets ## Run the operator against a real kube-apiserver and etcd (envtest).

@@ -1,0 +1,139 @@
+package search
+
+import (
+	"strconv"
+	"strings"
+)
+
+// SelectQuery is a minimal SELECT builder: the base query of a [Provider], which
+// [FieldResolver.UpdateQuery] may extend with joins or DISTINCT.
+type SelectQuery struct {
+	// Selects are the SQL result columns; empty means "*".
+	Selects []string
+	// From is the plain name of the queried table.
+	From string
+	// Alias is the optional plain alias of From.
+	Alias string
+	// Distinct adds DISTINCT (set by resolvers that join multi-valued relations).
+	Distinct bool
+	// Joins are the LEFT JOIN clauses, in order.
+	Joins []Join
+	// Where holds the conditions, combined with AND.
+	Where []Expr
+	// OrderBy holds the SQL ORDER BY terms, in order.
+	OrderBy []string
+	// Limit is the LIMIT; a value <= 0 means no limit.
+	Limit int64
+	// Offset is the OFFSET; a value <= 0 means none.
+	Offset int64
+}
+
+// NewSelectQuery returns a "SELECT * FROM `table`" query.
+func NewSelectQuery(table string) *SelectQuery {
+	return &SelectQuery{From: table}
+}
+
+// Clone returns a copy of q that shares no slice with it.
+func (q *SelectQuery) Clone() *SelectQuery {
+	clone := *q
+	clone.Selects = append([]string(nil), q.Selects...)
+	clone.Joins = append([]Join(nil), q.Joins...)
+	clone.Where = append([]Expr(nil), q.Where...)
+	clone.OrderBy = append([]string(nil), q.OrderBy...)
+	return &clone
+}
+
+// TableAlias returns the name the columns of the main table are qualified with: Alias,
+// or From when there is no alias.
+func (q *SelectQuery) TableAlias() string {
+	if q.Alias != "" {
+		return q.Alias
+	}
+	return q.From
+}
+
+// AndWhere adds a condition; empty expressions are ignored.
+func (q *SelectQuery) AndWhere(e Expr) *SelectQuery {
+	if !e.IsEmpty() {
+		q.Where = append(q.Where, e)
+	}
+	return q
+}
+
+// LeftJoin adds a LEFT JOIN of table (SQL) as alias (plain name).
+func (q *SelectQuery) LeftJoin(table, alias string, on Expr) *SelectQuery {
+	q.Joins = append(q.Joins, Join{Table: table, Alias: alias, On: on})
+	return q
+}
+
+// HasJoin reports whether a join with the given alias was already added.
+func (q *SelectQuery) HasJoin(alias string) bool {
+	for _, j := range q.Joins {
+		if j.Alias == alias {
+			return true
+		}
+	}
+	return false
+}
+
+// AndOrderBy appends ORDER BY terms (SQL, e.g. "`title` DESC").
+func (q *SelectQuery) AndOrderBy(terms ...string) *SelectQuery {
+	q.OrderBy = append(q.OrderBy, terms...)
+	return q
+}
+
+// Build renders the query.
+func (q *SelectQuery) Build() Expr {
+	var b strings.Builder
+	params := []Params{}
+
+	b.WriteString("SELECT ")
+	if q.Distinct {
+		b.WriteString("DISTINCT ")
+	}
+	if len(q.Selects) == 0 {
+		b.WriteString("*")
+	} else {
+		b.WriteString(strings.Join(q.Selects, ", "))
+	}
+
+	b.WriteString(" FROM ")
+	b.WriteString(QuoteIdent(q.From))
+	if q.Alias != "" {
+		b.WriteString(" ")
+		b.WriteString(QuoteIdent(q.Alias))
+	}
+
+	for _, j := range q.Joins {
+		sql, p := j.build()
+		b.WriteString(" ")
+		b.WriteString(sql)
+		params = append(params, p)
+	}
+
+	if where := And(q.Where...); !where.IsEmpty() {
+		b.WriteString(" WHERE ")
+		b.WriteString(where.SQL)
+		params = append(params, where.Params)
+	}
+
+	if len(q.OrderBy) > 0 {
+		b.WriteString(" ORDER BY ")
+		b.WriteString(strings.Join(q.OrderBy, ", "))
+	}
+
+	switch {
+	case q.Limit > 0:
+		b.WriteString(" LIMIT ")
+		b.WriteString(strconv.FormatInt(q.Limit, 10))
+	case q.Offset > 0:
+		// note: SQLite accepts OFFSET only after a LIMIT; -1 means no limit.
+		b.WriteString(" LIMIT -1")
+	}
+	if q.Offset > 0 {
+		b.WriteString(" OFFSET ")
+		b.WriteString(strconv.FormatInt(q.Offset, 10))
+	}
+
+	return Expr{SQL: b.String(), Params: mergeParams(params...)}
+}
