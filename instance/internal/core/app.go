@@ -36,6 +36,9 @@ type App struct {
 	aux     *sqlitedb.DB
 	logger  *slog.Logger
 	now     func() time.Time
+
+	// collections caches the `_collections` rows (collection_query.go).
+	collections collectionsCache
 }
 
 // New opens the data directory (creating it if needed) and brings it to PocketBase

@@ -1,0 +1,205 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+)
+
+// maxCollectionBody is PocketBase's default body limit (32 MiB).
+const maxCollectionBody = 32 << 20
+
+// collectionJSONPayloadKey is the multipart/urlencoded field holding a JSON object
+// merged over the other values (§1.5).
+const collectionJSONPayloadKey = "@jsonPayload"
+
+// errUnsupportedContentType is returned by readBodyJSON for a body it cannot read.
+var errUnsupportedContentType = errors.New("unsupported Content-Type")
+
+// readBodyJSON returns the request body as a JSON object (§1.5): JSON as sent ("{}"
+// when empty), multipart and urlencoded values inferred (InferFormValue; a repeated
+// key becomes a list) with the @jsonPayload objects merged over them.
+func readBodyJSON(c *gin.Context) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxCollectionBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, NewApiError(http.StatusRequestEntityTooLarge, "Request entity too large", err)
+		}
+		return nil, err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return []byte("{}"), nil
+	}
+
+	mediaType, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	switch {
+	case strings.HasPrefix(mediaType, "application/json"):
+		return body, nil
+	case mediaType == "multipart/form-data" || mediaType == "application/x-www-form-urlencoded":
+		return formBodyJSON(c, body)
+	}
+
+	return nil, errUnsupportedContentType
+}
+
+func formBodyJSON(c *gin.Context, body []byte) ([]byte, error) {
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	if err := c.Request.ParseMultipartForm(maxCollectionBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		return nil, fmt.Errorf("parsing form: %w", err)
+	}
+
+	values := map[string]any{}
+	for key, vals := range c.Request.PostForm {
+		if key == collectionJSONPayloadKey || len(vals) == 0 {
+			continue
+		}
+		if len(vals) == 1 {
+			values[key] = core.InferFormValue(vals[0])
+			continue
+		}
+		list := make([]any, len(vals))
+		for i, v := range vals {
+			list[i] = core.InferFormValue(v)
+		}
+		values[key] = list
+	}
+	for _, payload := range c.Request.PostForm[collectionJSONPayloadKey] {
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(payload), &obj); err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", collectionJSONPayloadKey, err)
+		}
+		maps.Copy(values, obj)
+	}
+
+	return json.Marshal(values)
+}
+
+// collectionCreate is POST /api/collections: the body's type and name build the
+// scaffold (core.NewCollection), then the whole body is merged over it.
+func (a *api) collectionCreate(c *gin.Context) error {
+	body, err := readBodyJSON(c)
+	if err != nil {
+		return bindError("Failed to load the collection type data due to invalid formatting.", err)
+	}
+
+	var factory struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal(body, &factory); err != nil {
+		return NewBadRequestError("Failed to load the collection type data due to invalid formatting.", err)
+	}
+
+	collection, err := core.NewCollection(factory.Type, factory.Name)
+	if err != nil {
+		return NewInternalServerError("", err)
+	}
+	if err := json.Unmarshal(body, collection); err != nil {
+		return NewBadRequestError("Failed to load the submitted data due to invalid formatting.", err)
+	}
+
+	if err := a.app.SaveCollection(c.Request.Context(), collection); err != nil {
+		return saveError("Failed to create collection.", err)
+	}
+
+	return writeJSON(c, http.StatusOK, collection)
+}
+
+// collectionUpdate is PATCH /api/collections/{collection}: the body is merged over the
+// stored collection ("fields" replaces the whole list).
+func (a *api) collectionUpdate(c *gin.Context) error {
+	collection, err := a.app.FindCollectionByNameOrID(c.Request.Context(), c.Param("collection"))
+	if err != nil {
+		return NewNotFoundError("", err)
+	}
+
+	body, err := readBodyJSON(c)
+	if err != nil {
+		return bindError("Failed to load the submitted data due to invalid formatting.", err)
+	}
+	if err := json.Unmarshal(body, collection); err != nil {
+		return NewBadRequestError("Failed to load the submitted data due to invalid formatting.", err)
+	}
+
+	if err := a.app.SaveCollection(c.Request.Context(), collection); err != nil {
+		return saveError("Failed to update collection.", err)
+	}
+
+	return writeJSON(c, http.StatusOK, collection)
+}
+
+// bindError keeps an ApiError (413) and turns anything else into a 400 with message.
+func bindError(message string, err error) error {
+	if apiErr, ok := errors.AsType[*ApiError](err); ok {
+		return apiErr
+	}
+
+	return NewBadRequestError(message, err)
+}
+
+// saveError is PocketBase's collection save failure: validation errors go in data,
+// other errors are appended to the message ("… Raw error: \n…").
+func saveError(message string, err error) error {
+	if data, ok := validationData(err); ok {
+		apiErr := NewBadRequestError(message, err)
+		apiErr.Data = data
+		return apiErr
+	}
+
+	return NewBadRequestError(strings.TrimSuffix(message, ".")+". Raw error: \n"+err.Error(), err)
+}
+
+// validationData renders the validation errors in err's chain as PocketBase's error
+// data: nested maps of {code, message, params?} items with sentenized messages.
+func validationData(err error) (map[string]any, bool) {
+	if nested, ok := errors.AsType[core.NestedErrors](err); ok {
+		return nestedData(nested), true
+	}
+	if flat, ok := errors.AsType[core.ValidationErrors](err); ok {
+		out := make(map[string]any, len(flat))
+		for k, v := range flat {
+			out[k] = validationItemOf(v)
+		}
+		return out, true
+	}
+
+	return nil, false
+}
+
+func nestedData(errs core.NestedErrors) map[string]any {
+	out := make(map[string]any, len(errs))
+	for key, err := range errs {
+		switch v := err.(type) { //nolint:errorlint // the tree holds its nodes unwrapped
+		case core.NestedErrors:
+			out[key] = nestedData(v)
+		case *core.ValidationError:
+			out[key] = validationItemOf(v)
+		default:
+			out[key] = collectionErrorItem{Code: "validation_invalid_value", Message: "Invalid value."}
+		}
+	}
+
+	return out
+}
+
+// collectionErrorItem is one validation error of the data (§2.1), keys in PocketBase's
+// order.
+type collectionErrorItem struct {
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Params  map[string]any `json:"params,omitempty"`
+}
+
+func validationItemOf(v *core.ValidationError) collectionErrorItem {
+	return collectionErrorItem{Code: v.Code, Message: Sentenize(v.Message), Params: v.Params}
+}
