@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pocketfleet/pocketfleet/instance/contract"
 	"github.com/pocketfleet/pocketfleet/instance/internal/sqlitedb"
 )
 
@@ -27,6 +28,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock used for created/updated stamps; nil means time.Now.
 	Now func() time.Time
+	// EncryptionKey, when set, encrypts the stored settings as PocketBase does with its
+	// --encryptionEnv key; empty means the contract.EnvEncryptionKey environment variable.
+	EncryptionKey string
 }
 
 // App is an open data directory: data.db, auxiliary.db and the operations on them.
@@ -39,6 +43,8 @@ type App struct {
 
 	// collections caches the `_collections` rows (collection_query.go).
 	collections collectionsCache
+	// settings holds the current application settings (settings_store.go).
+	settings settingsState
 }
 
 // New opens the data directory (creating it if needed) and brings it to PocketBase
@@ -78,6 +84,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if len(applied) > 0 {
 		app.logger.Info("applied system migrations", slog.String("dir", cfg.DataDir), slog.Any("files", applied))
+	}
+
+	if cfg.EncryptionKey == "" {
+		cfg.EncryptionKey = os.Getenv(contract.EnvEncryptionKey)
+	}
+	if err := app.loadSettings(ctx, cfg.EncryptionKey); err != nil {
+		_ = app.Close()
+		return nil, fmt.Errorf("loading settings of %s: %w", cfg.DataDir, err)
 	}
 
 	return app, nil
