@@ -164,30 +164,39 @@ func hasSingleColumnUniqueIndex(indexes []string, column string) bool {
 	return false
 }
 
-// splitTopLevel splits s at sep outside quotes and parentheses and trims each part
-// (PocketBase's tools/tokenizer with one separator). Empty parts are dropped.
+// splitTopLevel splits s at any of seps outside quotes and parentheses and trims each
+// part (PocketBase's tools/tokenizer). Empty parts are dropped.
 func splitTopLevel(s string, seps ...rune) []string {
-	var (
-		parts []string
-		cur   strings.Builder
-		quote rune
-		depth int
-	)
-
-	flush := func() {
-		if p := strings.TrimSpace(cur.String()); p != "" {
+	var parts []string
+	for _, p := range tokenizeTopLevel(s, string(seps), false) {
+		if p = strings.TrimSpace(p); p != "" {
 			parts = append(parts, p)
 		}
-		cur.Reset()
 	}
+	return parts
+}
 
-	isSep := func(r rune) bool {
-		for _, s := range seps {
-			if r == s {
-				return true
-			}
+// splitKeepSeparators splits at commas and whitespace outside quotes and parentheses,
+// keeping the separators as their own tokens (tools/tokenizer with KeepSeparator).
+func splitKeepSeparators(s string) []string {
+	return tokenizeTopLevel(s, ", \n\t", true)
+}
+
+// tokenizeTopLevel splits s at any rune of seps found outside quotes ('…', "…", `…`,
+// […]) and parentheses. It returns the non-empty pieces between separators, untrimmed,
+// and with keepSeps each separator as a token of its own.
+func tokenizeTopLevel(s, seps string, keepSeps bool) []string {
+	var (
+		tokens []string
+		cur    strings.Builder
+		quote  rune
+		depth  int
+	)
+	flush := func() {
+		if cur.Len() > 0 {
+			tokens = append(tokens, cur.String())
+			cur.Reset()
 		}
-		return false
 	}
 
 	for _, r := range s {
@@ -206,13 +215,16 @@ func splitTopLevel(s string, seps ...rune) []string {
 			if depth > 0 {
 				depth--
 			}
-		case depth == 0 && isSep(r):
+		case depth == 0 && strings.ContainsRune(seps, r):
 			flush()
+			if keepSeps {
+				tokens = append(tokens, string(r))
+			}
 			continue
 		}
 		cur.WriteRune(r)
 	}
 	flush()
 
-	return parts
+	return tokens
 }

@@ -394,50 +394,6 @@ func (p *identifiersParser) parse(query string) error {
 	return nil
 }
 
-// splitKeepSeparators splits at commas and whitespace outside quotes and parentheses,
-// keeping the separators as their own tokens (tools/tokenizer with KeepSeparator).
-func splitKeepSeparators(s string) []string {
-	var (
-		tokens []string
-		cur    strings.Builder
-		quote  rune
-		depth  int
-	)
-	flush := func() {
-		if cur.Len() > 0 {
-			tokens = append(tokens, cur.String())
-			cur.Reset()
-		}
-	}
-
-	for _, r := range s {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			}
-		case r == '\'' || r == '"' || r == '`':
-			quote = r
-		case r == '[':
-			quote = ']'
-		case r == '(':
-			depth++
-		case r == ')':
-			if depth > 0 {
-				depth--
-			}
-		case depth == 0 && (r == ',' || r == ' ' || r == '\n' || r == '\t'):
-			flush()
-			tokens = append(tokens, string(r))
-			continue
-		}
-		cur.WriteRune(r)
-	}
-	flush()
-
-	return tokens
-}
-
 func extractIdentifiers(raw string) ([]identifier, error) {
 	var result []identifier
 	for _, item := range splitTopLevel(raw, ',') {
