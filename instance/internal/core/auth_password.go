@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/security"
@@ -17,9 +16,6 @@ var (
 	ErrInvalidCredentials = errors.New("invalid login credentials")
 	// ErrPasswordAuthDisabled is returned when passwordAuth.enabled is false.
 	ErrPasswordAuthDisabled = errors.New("the collection is not configured to allow password authentication")
-	// ErrAuthRuleFailed is returned when an authenticated record does not satisfy its
-	// collection's authRule.
-	ErrAuthRuleFailed = errors.New("the request doesn't satisfy the collection requirements to authenticate")
 	// ErrRuleExpressionUnsupported is returned for filter-expression rules, which need the
 	// search package; such a rule denies (fails closed) until it is evaluated.
 	ErrRuleExpressionUnsupported = errors.New("rule expressions are not evaluated yet")
@@ -37,7 +33,7 @@ const dummyPasswordHash = "$2a$10$gvXXVEkbxS.OEMRSuycMO.WENUqdESEt0R5OhjF4Md54y1
 // bcrypt comparison either way; other errors are configuration or database failures.
 //
 // Callers validate the form (identity, password, identityField) first.
-func (a *App) AuthWithPassword(ctx context.Context, c *RecordCollection, identity, password, identityField string) (*Record, error) {
+func (a *App) AuthWithPassword(ctx context.Context, c *Collection, identity, password, identityField string) (*Record, error) {
 	if !c.IsAuth() {
 		return nil, ErrNotAuthRecord
 	}
@@ -61,7 +57,7 @@ func (a *App) AuthWithPassword(ctx context.Context, c *RecordCollection, identit
 	return record, nil
 }
 
-func (a *App) findByIdentity(ctx context.Context, c *RecordCollection, identity, identityField string) (*Record, error) {
+func (a *App) findByIdentity(ctx context.Context, c *Collection, identity, identityField string) (*Record, error) {
 	if identityField != "" {
 		return a.FindAuthRecordByIdentity(ctx, c, identityField, identity)
 	}
@@ -95,30 +91,6 @@ func (a *App) findByIdentity(ctx context.Context, c *RecordCollection, identity,
 	}
 
 	return record, nil
-}
-
-// CheckAuthRule reports whether record, just authenticated, may receive a token given
-// its collection's authRule and the requester that was authenticated before (nil for a
-// guest), as PocketBase's CanAccessRecord does: a superuser requester always passes,
-// a null rule allows superusers only and "" allows everyone. It returns nil or an
-// error wrapping ErrAuthRuleFailed.
-//
-// note: a filter-expression rule needs the search package (records task); until then it
-// denies with ErrRuleExpressionUnsupported in the chain.
-func CheckAuthRule(requester, record *Record) error {
-	if !record.Collection().IsAuth() {
-		return ErrNotAuthRecord
-	}
-
-	ok, err := ruleAllows(requester, record.Collection().Auth.AuthRule)
-	if ok {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrAuthRuleFailed, err)
-	}
-
-	return ErrAuthRuleFailed
 }
 
 // ruleAllows evaluates the rules that need no expression engine.

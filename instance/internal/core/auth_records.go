@@ -15,9 +15,9 @@ import (
 var ErrRecordNotFound = fmt.Errorf("record not found: %w", sql.ErrNoRows)
 
 // FindRecordByID returns the record with the given id of the collection with the given
-// id or name, or ErrRecordNotFound / ErrRecordCollectionNotFound.
+// id or name, or ErrRecordNotFound / ErrCollectionNotFound.
 func (a *App) FindRecordByID(ctx context.Context, collectionNameOrID, id string) (*Record, error) {
-	c, err := a.FindRecordCollection(ctx, collectionNameOrID)
+	c, err := a.FindCollectionByNameOrID(ctx, collectionNameOrID)
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +26,7 @@ func (a *App) FindRecordByID(ctx context.Context, collectionNameOrID, id string)
 }
 
 // findRecordWhere returns the first record of c matching the SQL condition.
-func findRecordWhere(ctx context.Context, q sqlitedb.Querier, c *RecordCollection, where string, args ...any) (*Record, error) {
+func findRecordWhere(ctx context.Context, q sqlitedb.Querier, c *Collection, where string, args ...any) (*Record, error) {
 	rows, err := q.QueryContext(ctx, "SELECT * FROM "+quoteIdent(c.Name)+" WHERE "+where+" LIMIT 1", args...)
 	if err != nil {
 		return nil, fmt.Errorf("querying %s: %w", c.Name, err)
@@ -66,7 +66,7 @@ func findRecordWhere(ctx context.Context, q sqlitedb.Querier, c *RecordCollectio
 // passwordAuth.identityFields and have a single-column UNIQUE index; the comparison
 // ignores case only when that index column is COLLATE NOCASE. No match is
 // ErrRecordNotFound; any other error is a configuration or database problem.
-func (a *App) FindAuthRecordByIdentity(ctx context.Context, c *RecordCollection, field, value string) (*Record, error) {
+func (a *App) FindAuthRecordByIdentity(ctx context.Context, c *Collection, field, value string) (*Record, error) {
 	if !c.IsAuth() || !slices.Contains(c.Auth.PasswordAuth.IdentityFields, field) {
 		return nil, fmt.Errorf("invalid identity field %q", field)
 	}

@@ -364,12 +364,15 @@ func (v *collectionValidator) checkFieldSettings(ctx context.Context) error {
 	return errs.orNil()
 }
 
-// checkRule validates an API rule and, for system collections, that it is unchanged.
-//
-// note: the rule expression itself (validation_invalid_rule) is checked once the
-// filter package and the record field resolver are integrated; until then every
-// non-system rule is accepted.
+// checkRule validates an API rule: a filter expression must resolve over the collection
+// (validation_invalid_rule), and a system collection's rules cannot change.
 func (v *collectionValidator) checkRule(rule, old *string) error {
+	if rule != nil && *rule != "" {
+		if err := ValidateRule(v.find, v.new, *rule); err != nil {
+			return newValidationError("validation_invalid_rule", "Invalid rule. Raw error: "+err.Error(), nil)
+		}
+	}
+
 	if v.original.IsNew() || !v.original.System {
 		return nil
 	}

@@ -46,7 +46,10 @@ func TestCollectionValidation(t *testing.T) {
 		{"system rule change", "_mfas", `{"listRule":null}`, "listRule:validation_collection_system_rule_change"},
 		{"id change", "tags", `{"id":"other"}`, "id:validation_values_mismatch"},
 		{"field type change", "tags", `{"fields":[{"id":"text3208210256","name":"id","type":"text","primaryKey":true,"pattern":"^[a-z0-9]+$","required":true,"system":true},{"id":"text245846248","name":"label","type":"number"}]}`, "fields.1:validation_field_type_change"},
-		{"relation collection change", "posts", `{"fields":[{"id":"relation1874629670","name":"tags","type":"relation","collectionId":"_pb_users_auth_","maxSelect":10}]}`, "fields.1.collectionId:validation_field_relation_change"},
+		{"relation collection change", "posts", `{"fields":[{"id":"relation1874629670","name":"tags","type":"relation","collectionId":"_pb_users_auth_","maxSelect":10}]}`,
+			// the rules name fields the new list drops, so they fail too (as in PocketBase)
+			"createRule:validation_invalid_rule,deleteRule:validation_invalid_rule,fields.1.collectionId:validation_field_relation_change," +
+				"listRule:validation_invalid_rule,updateRule:validation_invalid_rule,viewRule:validation_invalid_rule"},
 		{"relation to a view", "", `{"name":"x","fields":[{"name":"r","type":"relation","collectionId":"pbc_240029401"}]}`, "fields.1.collectionId:validation_relation_field_non_view_base_collection"},
 	}
 

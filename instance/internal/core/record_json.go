@@ -13,24 +13,30 @@ import (
 // way PocketBase's fields prepare them when a record is loaded (core/field_*.go
 // PrepareValue). Columns with no field are dropped.
 type Record struct {
-	collection *RecordCollection
+	collection *Collection
 	values     map[string]any
+
+	// expand holds the expanded relations (record_expand.go): *Record or []*Record
+	// values keyed by relation path segment; nil when nothing was expanded.
+	expand map[string]any
+	// ignoreEmailVisibility writes the email of an auth record even when
+	// emailVisibility is false (the requester itself, a superuser, a manager).
+	ignoreEmailVisibility bool
 }
 
 // NewRecordFromRow builds a record of collection c from a row's column values, as the
 // SQLite driver returns them (int64, float64, string, []byte, bool, time.Time or nil).
-func NewRecordFromRow(c *RecordCollection, row map[string]any) *Record {
+func NewRecordFromRow(c *Collection, row map[string]any) *Record {
 	r := &Record{collection: c, values: make(map[string]any, len(c.Fields))}
-	for i := range c.Fields {
-		f := &c.Fields[i]
-		r.values[f.Name] = normalizeRecordValue(f, row[f.Name])
+	for _, f := range c.Fields {
+		r.values[f.GetName()] = normalizeRecordValue(f, row[f.GetName()])
 	}
 
 	return r
 }
 
 // Collection returns the record's collection.
-func (r *Record) Collection() *RecordCollection {
+func (r *Record) Collection() *Collection {
 	return r.collection
 }
 
@@ -89,27 +95,31 @@ type ExportOptions struct {
 
 // PublicExport returns the record as PocketBase writes it in API responses
 // (core/record_model.go PublicExport): every visible field plus collectionId and
-// collectionName. Encoded with encoding/json, the map gives PocketBase's sorted keys.
+// collectionName, and "expand" when relations were expanded (exported with the same
+// options). Encoded with encoding/json, the map gives PocketBase's sorted keys.
 func (r *Record) PublicExport(opts ExportOptions) map[string]any {
 	out := make(map[string]any, len(r.collection.Fields)+2)
-	for i := range r.collection.Fields {
-		f := &r.collection.Fields[i]
-		if f.Type == "password" || (f.Hidden && !opts.ShowHidden) {
+	for _, f := range r.collection.Fields {
+		if f.Type() == FieldTypePassword || (f.GetHidden() && !opts.ShowHidden) {
 			continue
 		}
-		out[f.Name] = r.values[f.Name]
+		out[f.GetName()] = r.values[f.GetName()]
 	}
 
 	if r.collection.IsAuth() {
 		delete(out, FieldNamePassword)
 		delete(out, FieldNameTokenKey)
-		if !opts.ShowEmail && !r.GetBool(FieldNameEmailVisibility) {
+		if !opts.ShowEmail && !r.ignoreEmailVisibility && !r.GetBool(FieldNameEmailVisibility) {
 			delete(out, FieldNameEmail)
 		}
 	}
 
 	out["collectionId"] = r.collection.ID
 	out["collectionName"] = r.collection.Name
+
+	if r.expand != nil {
+		out[FieldNameExpand] = exportExpand(r.expand, opts)
+	}
 
 	return out
 }
@@ -123,8 +133,8 @@ type geoPointValue struct {
 }
 
 // normalizeRecordValue turns a column value into the field's value type.
-func normalizeRecordValue(f *RecordField, raw any) any {
-	switch f.Type {
+func normalizeRecordValue(f Field, raw any) any {
+	switch f.Type() {
 	case "text", "editor", "email", "url", "password":
 		return rvString(raw)
 	case "number":
@@ -135,7 +145,7 @@ func normalizeRecordValue(f *RecordField, raw any) any {
 		return rvDateTime(raw)
 	case "select", "file", "relation":
 		list := rvUniqueStrings(raw)
-		if f.IsMultiple() {
+		if m, ok := f.(MultiValuer); ok && m.IsMultiple() {
 			return list
 		}
 		// PocketBase keeps the last value of a list stored in a single-value field.

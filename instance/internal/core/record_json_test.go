@@ -207,7 +207,7 @@ func TestFindRecordByIDNotFound(t *testing.T) {
 	if _, err := app.FindRecordByID(t.Context(), "users", "missing"); !errors.Is(err, core.ErrRecordNotFound) {
 		t.Errorf("missing record: error = %v, want ErrRecordNotFound", err)
 	}
-	if _, err := app.FindRecordByID(t.Context(), "nope", "missing"); !errors.Is(err, core.ErrRecordCollectionNotFound) {
-		t.Errorf("missing collection: error = %v, want ErrRecordCollectionNotFound", err)
+	if _, err := app.FindRecordByID(t.Context(), "nope", "missing"); !errors.Is(err, core.ErrCollectionNotFound) {
+		t.Errorf("missing collection: error = %v, want ErrCollectionNotFound", err)
 	}
 }

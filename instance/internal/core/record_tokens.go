@@ -37,7 +37,7 @@ var ErrNotAuthRecord = errors.New("not an auth collection record")
 var ErrInvalidToken = errors.New("invalid or expired token")
 
 // tokenConfig returns the token config of kind tokenType of auth collection c.
-func tokenConfig(c *RecordCollection, tokenType string) (TokenConfig, error) {
+func tokenConfig(c *Collection, tokenType string) (TokenConfig, error) {
 	if !c.IsAuth() {
 		return TokenConfig{}, ErrNotAuthRecord
 	}

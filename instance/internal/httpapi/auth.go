@@ -126,7 +126,7 @@ func requireSameCollectionContextAuth(c *gin.Context) error {
 // "Missing or invalid collection context." (the per-collection rate limit middleware
 // answers it before anything else).
 func (a *api) collectionContext(c *gin.Context) error {
-	collection, err := a.app.FindRecordCollection(c.Request.Context(), c.Param("collection"))
+	collection, err := a.app.FindCollectionByNameOrID(c.Request.Context(), c.Param("collection"))
 	if err != nil {
 		return NewNotFoundError("Missing or invalid collection context.", err)
 	}
@@ -136,12 +136,12 @@ func (a *api) collectionContext(c *gin.Context) error {
 }
 
 // pathCollection returns the collection resolved by collectionContext, or nil.
-func pathCollection(c *gin.Context) *core.RecordCollection {
+func pathCollection(c *gin.Context) *core.Collection {
 	v, ok := c.Get(ctxKeyCollection)
 	if !ok {
 		return nil
 	}
-	collection, _ := v.(*core.RecordCollection)
+	collection, _ := v.(*core.Collection)
 
 	return collection
 }

@@ -23,7 +23,7 @@ func (a *api) registerRecordAuthRoutes(r routes) {
 
 // authCollection returns the collection resolved by collectionContext when it is an
 // auth collection, or PocketBase's 404 "Missing or invalid auth collection context.".
-func authCollection(c *gin.Context) (*core.RecordCollection, error) {
+func authCollection(c *gin.Context) (*core.Collection, error) {
 	collection := pathCollection(c)
 	if collection == nil || !collection.IsAuth() {
 		return nil, NewNotFoundError("Missing or invalid auth collection context.", nil)
@@ -35,7 +35,7 @@ func authCollection(c *gin.Context) (*core.RecordCollection, error) {
 // recordAuthResponse is the body of a successful authentication; the key order is
 // PocketBase's (record, token).
 //
-// note: OAuth2 adds a leading "meta" key; ?expand= arrives with the records task.
+// note: OAuth2 adds a leading "meta" key.
 type recordAuthResponse struct {
 	Record map[string]any `json:"record"`
 	Token  string         `json:"token"`
@@ -48,7 +48,8 @@ type recordAuthResponse struct {
 // then writes the record, email and (for superusers) hidden fields included, with
 // token, or with a new refreshable auth token when token is "".
 func (a *api) writeRecordAuthResponse(c *gin.Context, record *core.Record, token, method, mfaID string) error {
-	if err := core.CheckAuthRule(authRecord(c), record); err != nil {
+	// the authRule is checked for the request as it came (its own auth, if any)
+	if ok, err := a.app.CanAccessRecord(c.Request.Context(), record, readRequestInfo(c), record.Collection().Auth.AuthRule); !ok {
 		return NewForbiddenError("The request doesn't satisfy the collection requirements to authenticate.", err)
 	}
 
@@ -69,6 +70,13 @@ func (a *api) writeRecordAuthResponse(c *gin.Context, record *core.Record, token
 		if token, err = core.NewAuthToken(record); err != nil {
 			return NewInternalServerError("Failed to create auth token.", err)
 		}
+	}
+
+	// ?expand= is resolved as the authenticated record (its relations' viewRules)
+	info := readRequestInfo(c)
+	info.Auth = record
+	if err := a.enrichRecords(c, []*core.Record{record}, info); err != nil {
+		return NewInternalServerError("", err)
 	}
 
 	return writeJSON(c, http.StatusOK, recordAuthResponse{

@@ -440,11 +440,20 @@ func TestAuthWithPassword(t *testing.T) {
 			ExpectedContent: []string{`{"record":` + aliceRecordJSON},
 		},
 		{
-			// note: expression rules are evaluated once the search package lands; until then
-			// they fail closed.
-			Name:   "authRule expression fails closed",
+			Name:   "authRule expression matched",
 			Method: http.MethodPost, URL: url,
 			Body: strings.NewReader(alicePass), Headers: jsonHeaders,
+			TestAppFactory: fixtureApp,
+			BeforeTestFunc: func(t testing.TB, app *core.App) {
+				execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.authRule', 'verified = true') WHERE name = 'users'`)
+			},
+			ExpectedStatus:  http.StatusOK,
+			ExpectedContent: []string{`{"record":` + aliceRecordJSON},
+		},
+		{
+			Name:   "authRule expression not matched",
+			Method: http.MethodPost, URL: url,
+			Body: strings.NewReader(`{"identity":"bob@example.com","password":"bob-pass-1234"}`), Headers: jsonHeaders,
 			TestAppFactory: fixtureApp,
 			BeforeTestFunc: func(t testing.TB, app *core.App) {
 				execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.authRule', 'verified = true') WHERE name = 'users'`)

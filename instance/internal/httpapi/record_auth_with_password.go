@@ -19,7 +19,7 @@ type authWithPasswordForm struct {
 
 // validate applies PocketBase's form rules: identity and password required, 1–255
 // characters; identityField, when given, one of passwordAuth.identityFields.
-func (f *authWithPasswordForm) validate(collection *core.RecordCollection) error {
+func (f *authWithPasswordForm) validate(collection *core.Collection) error {
 	errs := formErrors{}
 	errs.requiredString("identity", f.Identity, 1, 255)
 	errs.requiredString("password", f.Password, 1, 255)
