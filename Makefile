@@ -112,8 +112,9 @@ test-e2e: ## Run the end-to-end tests on a real local cluster (not built yet).
 	@exit 1
 
 .PHONY: bench
-bench: envtest-assets ## Run the benchmarks (envtest convergence of 200 instances).
-	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./operator/internal/integration/...
+bench: envtest-assets build-instance ## Run the benchmarks: 200 instances converging in envtest; the instance under load on loopback.
+	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 \
+		./operator/internal/integration/... ./test/bench/...
 
 .PHONY: envtest-assets
 envtest-assets: ## Build kube-apiserver and etcd for envtest from the Go module proxy (cached).

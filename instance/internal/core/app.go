@@ -45,6 +45,8 @@ type App struct {
 	collections collectionsCache
 	// settings holds the current application settings (settings_store.go).
 	settings settingsState
+	// events is the after-commit record event hub and the terminate hooks (record_events.go).
+	events recordEvents
 }
 
 // New opens the data directory (creating it if needed) and brings it to PocketBase
@@ -97,8 +99,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	return app, nil
 }
 
-// Close closes both databases.
+// Close runs the OnTerminate hooks (see Terminate) and closes both databases.
 func (a *App) Close() error {
+	a.Terminate()
+
 	return errors.Join(a.data.Close(), a.aux.Close())
 }
 

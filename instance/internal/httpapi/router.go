@@ -99,6 +99,7 @@ func newEngine(app *core.App) *gin.Engine {
 	a.registerCollectionRoutes(apiGroup)
 	a.registerSettingsRoutes(apiGroup)
 	a.registerRecordCrudRoutes(apiGroup)
+	a.registerRecordWriteRoutes(apiGroup)
 
 	// Catch-all: any unknown path, or a known path with another method, is a JSON 404.
 	e.NoRoute(handle(func(c *gin.Context) error {

@@ -1,0 +1,71 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+)
+
+// registerRecordWriteRoutes adds the record create, update and delete routes
+// (apis/record_crud.go).
+func (a *api) registerRecordWriteRoutes(r routes) {
+	r.add(http.MethodPost, "/collections/:collection/records", a.recordCreate)
+	r.add(http.MethodPatch, "/collections/:collection/records/:id", a.recordUpdate)
+	r.add(http.MethodDelete, "/collections/:collection/records/:id", a.recordDelete)
+}
+
+// recordCreate is POST /api/collections/{collection}/records → 200 with the record
+// (apis/record_crud.go recordCreate). A null createRule is superusers only (403); an
+// expression is evaluated over the would-be record with @request.body, and a mismatch is
+// 400 "Failed to create record." with empty data, as in PocketBase.
+func (a *api) recordCreate(c *gin.Context) error {
+	ctx := c.Request.Context()
+
+	collection, err := a.recordWriteCollection(c, msgMissingCollectionContext)
+	if err != nil {
+		return err
+	}
+
+	body, err := readRecordBody(c, recordBodyLimit(collection))
+	if err != nil {
+		return err
+	}
+
+	superuser := hasSuperuserAuth(c)
+	if !superuser && collection.CreateRule == nil {
+		return NewForbiddenError(msgSuperusersOnlyAction, nil)
+	}
+
+	form := core.NewRecordCreate(collection)
+	if superuser {
+		form.SetAccess(core.RecordAccessSuperuser)
+	}
+	data := form.ResolveBody(body.Data)
+	info := writeRequestInfo(c, data)
+	form.Load(data)
+
+	if invalid := rejectFileUploads(collection, body.Files); invalid != nil {
+		apiErr := NewBadRequestError(msgCreateFailed, nil)
+		apiErr.Data = invalid
+		return apiErr
+	}
+
+	if !superuser {
+		ok, err := a.app.CheckCreateRule(ctx, form, *collection.CreateRule, info)
+		if err != nil || !ok {
+			return NewBadRequestError(msgCreateFailed, err)
+		}
+		if a.app.HasAuthManageAccess(ctx, form, info) {
+			form.SetAccess(core.RecordAccessManager)
+		}
+	}
+
+	record, err := a.app.SaveRecord(ctx, form)
+	if err != nil {
+		return recordSaveError(msgCreateFailed, err)
+	}
+
+	return a.writeSavedRecord(c, record, info)
+}

@@ -1,0 +1,76 @@
+package httpapi
+
+import (
+	"database/sql"
+	"errors"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+)
+
+// recordUpdate is PATCH /api/collections/{collection}/records/{id} → 200 with the
+// record (apis/record_crud.go recordUpdate). Only the sent keys change. A null
+// updateRule is superusers only (403); a record that is missing or does not match the
+// rule (evaluated on the stored row, with the resolved @request.body) is 404.
+func (a *api) recordUpdate(c *gin.Context) error {
+	ctx := c.Request.Context()
+
+	collection, err := a.recordWriteCollection(c, msgMissingCollectionContext)
+	if err != nil {
+		return err
+	}
+
+	body, err := readRecordBody(c, recordBodyLimit(collection))
+	if err != nil {
+		return err
+	}
+
+	superuser := hasSuperuserAuth(c)
+	if !superuser && collection.UpdateRule == nil {
+		return NewForbiddenError(msgSuperusersOnlyAction, nil)
+	}
+
+	id := c.Param("id")
+	form, err := a.app.NewRecordUpdate(ctx, collection, id)
+	if err != nil {
+		return notFoundOr(err)
+	}
+	if superuser {
+		form.SetAccess(core.RecordAccessSuperuser)
+	}
+	data := form.ResolveBody(body.Data)
+	info := writeRequestInfo(c, data)
+
+	if _, err := a.app.FindRecordByIDWithRule(ctx, collection, id, collection.UpdateRule, info); err != nil {
+		return NewNotFoundError("", err)
+	}
+
+	form.Load(data)
+	if !superuser && a.app.HasAuthManageAccess(ctx, form, info) {
+		form.SetAccess(core.RecordAccessManager)
+	}
+
+	if invalid := rejectFileUploads(collection, body.Files); invalid != nil {
+		apiErr := NewBadRequestError(msgUpdateFailed, nil)
+		apiErr.Data = invalid
+		return apiErr
+	}
+
+	record, err := a.app.SaveRecord(ctx, form)
+	if err != nil {
+		return recordSaveError(msgUpdateFailed, err)
+	}
+
+	return a.writeSavedRecord(c, record, info)
+}
+
+// notFoundOr maps a failed record lookup: "no rows" is the generic 404, anything else
+// the generic 400.
+func notFoundOr(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return NewNotFoundError("", err)
+	}
+
+	return NewBadRequestError("", err)
+}

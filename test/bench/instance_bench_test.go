@@ -1,0 +1,246 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	benchEmail    = "bench@example.com"
+	benchPassword = "bench-password-123"
+	seedRecords   = 10_000
+	connections   = 32
+)
+
+// scenarioDuration is how long each load scenario runs (BENCH_DURATION, default 5s).
+func scenarioDuration() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("BENCH_DURATION")); err == nil && d > 0 {
+		return d
+	}
+	return 5 * time.Second
+}
+
+// instanceBin is the built instance binary: INSTANCE_BIN, or bin/instance of the repo.
+func instanceBin(tb testing.TB) string {
+	if p := os.Getenv("INSTANCE_BIN"); p != "" {
+		return p
+	}
+	_, file, _, _ := runtime.Caller(0)
+	p := filepath.Join(filepath.Dir(file), "..", "..", "bin", "instance")
+	if _, err := os.Stat(p); err != nil {
+		tb.Fatalf("instance binary %s not found: run `make build-instance` (make bench does) or set INSTANCE_BIN", p)
+	}
+	return p
+}
+
+type server struct {
+	url string
+	cmd *exec.Cmd
+}
+
+func freeAddr(tb testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startServer starts the instance on a fresh data directory and returns once it answers
+// /api/health, with the time that took.
+func startServer(tb testing.TB, bin string) (*server, time.Duration) {
+	addr := freeAddr(tb)
+	cmd := exec.Command(bin, "serve", "--http", addr, "--dir", filepath.Join(tb.TempDir(), "pb_data"))
+	cmd.Env = append(os.Environ(), "PB_SUPERUSER_EMAIL="+benchEmail, "PB_SUPERUSER_PASSWORD="+benchPassword)
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	})
+	s := &server{url: "http://" + addr, cmd: cmd}
+	client := &http.Client{Timeout: time.Second}
+	for deadline := start.Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		resp, err := client.Get(s.url + "/api/health")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s, time.Since(start)
+			}
+		}
+	}
+	tb.Fatalf("instance did not become healthy within 15s")
+	return nil, 0
+}
+
+// rssKiB reads the server process's resident set size.
+func (s *server) rssKiB(tb testing.TB) float64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			v, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return v
+		}
+	}
+	tb.Fatal("VmRSS not found")
+	return 0
+}
+
+// call sends one JSON request and decodes the answer into out.
+func (s *server) call(tb testing.TB, method, path, token string, body, out any) {
+	var rd io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		rd = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, s.url+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		tb.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			tb.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+}
+
+// seed creates the public "bench" collection and seedRecords records, returning their ids.
+func seed(tb testing.TB, s *server) []string {
+	var auth struct{ Token string }
+	s.call(tb, http.MethodPost, "/api/collections/_superusers/auth-with-password", "",
+		map[string]string{"identity": benchEmail, "password": benchPassword}, &auth)
+	public := ""
+	s.call(tb, http.MethodPost, "/api/collections", auth.Token, map[string]any{
+		"name": "bench", "type": "base",
+		"listRule": public, "viewRule": public, "createRule": public,
+		"fields": []map[string]any{
+			{"name": "title", "type": "text", "max": 200},
+			{"name": "n", "type": "number"},
+			{"name": "done", "type": "bool"},
+			{"name": "created", "type": "autodate", "onCreate": true},
+			{"name": "updated", "type": "autodate", "onCreate": true, "onUpdate": true},
+		},
+	}, nil)
+
+	ids := make([]string, seedRecords)
+	var wg sync.WaitGroup
+	for w := range connections {
+		wg.Go(func() {
+			for i := w; i < seedRecords; i += connections {
+				var rec struct{ ID string }
+				s.call(tb, http.MethodPost, "/api/collections/bench/records", "", record(i), &rec)
+				ids[i] = rec.ID
+			}
+		})
+	}
+	wg.Wait()
+	return ids
+}
+
+func record(i int) map[string]any {
+	return map[string]any{"title": fmt.Sprintf("record %05d about %s", i, []string{"apples", "pears", "plums"}[i%3]), "n": i, "done": i%2 == 0}
+}
+
+// BenchmarkInstance reports, for the built binary on loopback with 32 connections and
+// 10,000 seeded records: time to first healthy answer, idle RSS, and requests per second
+// for viewing a record, listing a sorted page of 20, listing with a filter, and creating.
+func BenchmarkInstance(b *testing.B) {
+	bin := instanceBin(b)
+
+	var starts []time.Duration
+	for range 5 {
+		s, d := startServer(b, bin)
+		starts = append(starts, d)
+		_ = s.cmd.Process.Signal(os.Interrupt)
+		_ = s.cmd.Wait()
+	}
+	slices.Sort(starts)
+	s, _ := startServer(b, bin)
+	time.Sleep(500 * time.Millisecond)
+	idle := s.rssKiB(b)
+	ids := seed(b, s)
+	d := scenarioDuration()
+	ctx := context.Background()
+	get := func(path string) (*http.Request, error) { return http.NewRequest(http.MethodGet, s.url+path, nil) }
+
+	scenarios := []struct {
+		name string
+		want int
+		next RequestFunc
+	}{
+		{"view", http.StatusOK, func(w, n int) (*http.Request, error) {
+			return get("/api/collections/bench/records/" + ids[(w*7919+n*104729)%len(ids)])
+		}},
+		{"list-sorted", http.StatusOK, func(w, n int) (*http.Request, error) {
+			return get(fmt.Sprintf("/api/collections/bench/records?page=%d&perPage=20&sort=-created,id", 1+(w+n)%50))
+		}},
+		{"list-filtered", http.StatusOK, func(w, n int) (*http.Request, error) {
+			f := url.QueryEscape(fmt.Sprintf("title ~ 'pears' && n >= %d", (w*31+n)%seedRecords))
+			return get("/api/collections/bench/records?perPage=20&filter=" + f)
+		}},
+		{"create", http.StatusOK, func(w, n int) (*http.Request, error) {
+			raw, _ := json.Marshal(record(seedRecords + w*1_000_000 + n))
+			req, err := http.NewRequest(http.MethodPost, s.url+"/api/collections/bench/records", bytes.NewReader(raw))
+			if err == nil {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			return req, err
+		}},
+	}
+	b.ResetTimer()
+	for _, sc := range scenarios {
+		b.Run(sc.name, func(b *testing.B) {
+			res := Run(ctx, connections, d, sc.want, sc.next)
+			if res.Errors > 0 {
+				b.Errorf("%s: %d failed requests", sc.name, res.Errors)
+			}
+			b.ReportMetric(res.PerSecond(), "req/s")
+			b.ReportMetric(float64(res.Percentile(50).Microseconds()), "p50-µs")
+			b.ReportMetric(float64(res.Percentile(99).Microseconds()), "p99-µs")
+		})
+	}
+	// note: a benchmark with sub-benchmarks prints no metrics of its own, so the
+	// process figures get sub-benchmarks too.
+	b.Run("startup", func(b *testing.B) {
+		b.ReportMetric(float64(starts[len(starts)/2].Microseconds())/1000, "ms-to-healthy")
+		b.ReportMetric(idle/1024, "idle-rss-MiB")
+	})
+	b.Run("memory-after-load", func(b *testing.B) {
+		b.ReportMetric(s.rssKiB(b)/1024, "rss-MiB")
+	})
+}
