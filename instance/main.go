@@ -254,6 +254,10 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		return err
 	}
 
+	// PocketBase starts its cron scheduler on serve only; app.Close stops it and writes
+	// the queued request logs.
+	app.StartCron()
+
 	needs, err := app.NeedsSuperuser(ctx)
 	if err != nil {
 		return err

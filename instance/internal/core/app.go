@@ -47,6 +47,8 @@ type App struct {
 	settings settingsState
 	// events is the after-commit record event hub and the terminate hooks (record_events.go).
 	events recordEvents
+	// maint is the background machinery: logs, crons, backups (cron_background.go).
+	maint maintenance
 }
 
 // New opens the data directory (creating it if needed) and brings it to PocketBase
@@ -78,6 +80,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 
 	app := &App{dataDir: cfg.DataDir, data: data, aux: aux, logger: cfg.Logger, now: cfg.Now}
+	app.initMaintenance()
 
 	applied, err := sqlitedb.RunMigrations(ctx, data, aux, app.systemMigrations(), cfg.Now)
 	if err != nil {
@@ -95,12 +98,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		_ = app.Close()
 		return nil, fmt.Errorf("loading settings of %s: %w", cfg.DataDir, err)
 	}
+	app.startMaintenance()
 
 	return app, nil
 }
 
 // Close runs the OnTerminate hooks (see Terminate) and closes both databases.
 func (a *App) Close() error {
+	a.stopMaintenance()
 	a.Terminate()
 
 	return errors.Join(a.data.Close(), a.aux.Close())

@@ -70,8 +70,8 @@ func securityHeaders() gin.HandlerFunc {
 // requestLogger logs one line per request with slog. Only the path is logged, never the
 // query string, which may carry file tokens.
 //
-// note: PocketBase also stores request logs in auxiliary.db `_logs` (the activity
-// logger); that arrives with the logs API.
+// note: the request logs PocketBase stores in auxiliary.db `_logs` are written by the
+// activity logger (logs_activity.go).
 func requestLogger(logger *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()

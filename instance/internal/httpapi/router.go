@@ -83,10 +83,14 @@ func newEngine(app *core.App) *gin.Engine {
 	a := &api{app: app}
 
 	// Middleware order follows PocketBase's priorities: CORS, activity logger, panic
-	// recover, auth loader, (superuser IPs, when they exist), security headers.
+	// recover, auth loader, (superuser IPs, when they exist), security headers. The
+	// data directory hold (holdData) lets a backup restore swap the databases between
+	// requests only.
 	e.Use(
 		cors(DefaultCORSConfig),
 		requestLogger(app.Logger()),
+		a.activityLogger(),
+		a.holdData(),
 		errorWriter(),
 		panicRecover(),
 		a.loadAuthToken(),
@@ -96,10 +100,15 @@ func newEngine(app *core.App) *gin.Engine {
 	apiGroup := routes{group: e.Group("/api")}
 	apiGroup.GET("/health", a.health)
 	a.registerRecordAuthRoutes(apiGroup)
-	a.registerCollectionRoutes(apiGroup)
 	a.registerSettingsRoutes(apiGroup)
+	a.registerCollectionRoutes(apiGroup)
 	a.registerRecordCrudRoutes(apiGroup)
 	a.registerRecordWriteRoutes(apiGroup)
+	a.registerRealtimeRoutes(apiGroup)
+	a.registerLogsRoutes(apiGroup)
+	a.registerCronRoutes(apiGroup)
+	a.registerBackupRoutes(apiGroup)
+	a.registerFileTokenRoute(apiGroup)
 
 	// Catch-all: any unknown path, or a known path with another method, is a JSON 404.
 	e.NoRoute(handle(func(c *gin.Context) error {

@@ -1,0 +1,240 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+)
+
+// Messages of apis/backup*.go.
+const (
+	msgBackupTryLater        = "Try again later - another backup/restore process has already been started."
+	msgBackupValidateFailed  = "An error occurred while validating the submitted data."
+	msgBackupCreateFailed    = "Failed to create backup."
+	msgBackupUploadFailed    = "Failed to upload backup."
+	msgBackupForbidden       = "Insufficient permissions to access the resource."
+	msgBackupInUse           = "The backup is currently being used and cannot be deleted."
+	msgBackupDeleteFailed    = "Invalid or already deleted backup file. Raw error: \n"
+	msgBackupRestoreMissing  = "Missing or invalid backup file."
+	msgBackupListFailed      = "Failed to retrieve backup items. Raw error: \n"
+	msgFileTokenFailed       = "Failed to generate file token."
+	backupUploadField        = "file"
+	backupUploadMimeType     = "application/zip"
+	backupDownloadCSP        = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+	backupDownloadCacheValue = "max-age=2592000, stale-while-revalidate=86400"
+)
+
+// restoreDelay gives the restore response time to be written before the restore
+// holds the data directory, as PocketBase sleeps 1s before restoring.
+var restoreDelay = time.Second
+
+// registerBackupRoutes adds the backups API (apis/backup.go). Everything but the
+// download is superuser-only; the download takes a superuser file token in ?token=.
+func (a *api) registerBackupRoutes(r routes) {
+	su := requireSuperuserAuth()
+
+	r.add(http.MethodGet, "/backups", su, a.backupsList)
+	r.add(http.MethodPost, "/backups", su, a.backupCreate)
+	r.add(http.MethodPost, "/backups/upload", su, a.backupUpload)
+	r.add(http.MethodGet, "/backups/:key", a.backupDownload)
+	r.add(http.MethodDelete, "/backups/:key", su, a.backupDelete)
+	r.add(http.MethodPost, "/backups/:key/restore", su, a.backupRestore)
+}
+
+// registerFileTokenRoute adds POST /api/files/token (apis/file.go fileToken): a file
+// token for the authenticated record, which the backup download needs.
+//
+// note: it belongs with the files API; it is registered on its own so that it can move
+// there as is.
+func (a *api) registerFileTokenRoute(r routes) {
+	r.add(http.MethodPost, "/files/token", requireAuth(), a.fileToken)
+}
+
+// fileToken answers {"token":"<file token>"}.
+func (a *api) fileToken(c *gin.Context) error {
+	record := authRecord(c)
+	if record == nil {
+		return NewUnauthorizedError("Missing auth context.", nil)
+	}
+	token, err := core.NewFileToken(record)
+	if err != nil {
+		return NewInternalServerError(msgFileTokenFailed, err)
+	}
+
+	return writeJSON(c, http.StatusOK, struct {
+		Token string `json:"token"`
+	}{token})
+}
+
+// backupsList is GET /api/backups: [{"modified","key","size"}].
+func (a *api) backupsList(c *gin.Context) error {
+	list, err := a.app.ListBackups()
+	if err != nil {
+		return NewBadRequestError(msgBackupListFailed+err.Error(), nil)
+	}
+
+	return writeJSON(c, http.StatusOK, list)
+}
+
+// backupCreateForm is the body of POST /api/backups.
+type backupCreateForm struct {
+	Name string `json:"name"`
+}
+
+// backupCreate is POST /api/backups {"name"}: the backup is created before the 204.
+func (a *api) backupCreate(c *gin.Context) error {
+	if a.app.IsBackupActive() {
+		return NewBadRequestError(msgBackupTryLater, nil)
+	}
+
+	var form backupCreateForm
+	if err := bindFixedForm(c, &form); err != nil {
+		return err
+	}
+	if err := a.app.ValidateBackupName(form.Name); err != nil {
+		return newValidationApiError(msgBackupValidateFailed, err)
+	}
+
+	if _, err := a.app.CreateBackup(context.WithoutCancel(c.Request.Context()), form.Name); err != nil {
+		if errors.Is(err, core.ErrBackupInProgress) {
+			return NewBadRequestError(msgBackupTryLater, err)
+		}
+		return NewBadRequestError(msgBackupCreateFailed, err)
+	}
+	c.Status(http.StatusNoContent)
+
+	return nil
+}
+
+// backupUpload is POST /api/backups/upload, multipart with a zip in "file"; it has no
+// body limit, as PocketBase's route.
+func (a *api) backupUpload(c *gin.Context) error {
+	file, header, err := c.Request.FormFile(backupUploadField)
+	if err != nil {
+		return newValidationApiError(msgBackupValidateFailed, core.ValidationErrors{
+			backupUploadField: {Code: "validation_required", Message: "cannot be blank"},
+		})
+	}
+	defer file.Close()
+
+	name := header.Filename
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(file, head)
+	if !isZipMagic(head[:n]) {
+		return newValidationApiError(msgBackupValidateFailed, core.ValidationErrors{
+			backupUploadField: {
+				Code:    "validation_invalid_mime_type",
+				Message: fmt.Sprintf("%q mime type must be one of: %s.", name, backupUploadMimeType),
+			},
+		})
+	}
+
+	err = a.app.SaveUploadedBackup(name, io.MultiReader(bytes.NewReader(head[:n]), file))
+	switch {
+	case err == nil:
+	case errors.Is(err, core.ErrInvalidBackupKey):
+		return newValidationApiError(msgBackupValidateFailed, core.ValidationErrors{
+			backupUploadField: {Code: "validation_invalid_value", Message: "invalid value"},
+		})
+	default:
+		if _, ok := errors.AsType[core.ValidationErrors](err); ok {
+			return newValidationApiError(msgBackupValidateFailed, err)
+		}
+		return NewBadRequestError(msgBackupUploadFailed, err)
+	}
+	c.Status(http.StatusNoContent)
+
+	return nil
+}
+
+// isZipMagic reports whether b starts like a zip archive (a local file header, or the
+// end record of an empty archive).
+func isZipMagic(b []byte) bool {
+	return bytes.HasPrefix(b, []byte("PK\x03\x04")) || bytes.HasPrefix(b, []byte("PK\x05\x06"))
+}
+
+// backupDownload is GET /api/backups/{key}?token=<superuser file token>: the zip as an
+// attachment, served with http.ServeContent (ranges, conditional requests).
+func (a *api) backupDownload(c *gin.Context) error {
+	record, err := a.app.FindAuthRecordByToken(c.Request.Context(), c.Query("token"), core.TokenTypeFile)
+	if err != nil || !record.IsSuperuser() {
+		return NewForbiddenError(msgBackupForbidden, err)
+	}
+
+	key := c.Param("key")
+	path, err := a.app.BackupPath(key)
+	if err != nil {
+		return NewNotFoundError("", err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return NewNotFoundError("", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return NewNotFoundError("", err)
+	}
+
+	h := c.Writer.Header()
+	h.Set("Content-Disposition", `attachment; filename="`+key+`"`)
+	h.Set("Content-Type", backupUploadMimeType)
+	h.Set("Content-Security-Policy", backupDownloadCSP)
+	h.Set("Cache-Control", backupDownloadCacheValue)
+	http.ServeContent(c.Writer, c.Request, key, st.ModTime(), f)
+
+	return nil
+}
+
+// backupDelete is DELETE /api/backups/{key}.
+func (a *api) backupDelete(c *gin.Context) error {
+	err := a.app.DeleteBackup(c.Param("key"))
+	switch {
+	case err == nil:
+	case errors.Is(err, core.ErrBackupInUse):
+		return NewBadRequestError(msgBackupInUse, err)
+	default:
+		return NewBadRequestError(msgBackupDeleteFailed+err.Error(), nil)
+	}
+	c.Status(http.StatusNoContent)
+
+	return nil
+}
+
+// backupRestore is POST /api/backups/{key}/restore: 204, then the restore runs in the
+// background (core.App.Restore) once the response is out.
+func (a *api) backupRestore(c *gin.Context) error {
+	if a.app.IsBackupActive() {
+		return NewBadRequestError(msgBackupTryLater, nil)
+	}
+	key := c.Param("key")
+	if _, err := a.app.BackupPath(key); err != nil {
+		return NewBadRequestError(msgBackupRestoreMissing, err)
+	}
+
+	app := a.app
+	delay := restoreDelay
+	app.Go(func(ctx context.Context) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		if err := app.Restore(ctx, key); err != nil {
+			app.Logger().Error("Failed to restore backup", slog.String("key", key), slog.String("error", err.Error()))
+		}
+	})
+	c.Status(http.StatusNoContent)
+
+	return nil
+}

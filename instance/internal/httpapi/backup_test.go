@@ -1,0 +1,343 @@
+package httpapi_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/apitest"
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+	"github.com/pocketfleet/pocketfleet/instance/internal/httpapi"
+)
+
+const validateFailedPrefix = `{"data":{`
+
+// withBackup is a BeforeTestFunc that creates the named backup.
+func withBackup(name string) func(t testing.TB, app *core.App) {
+	return func(t testing.TB, app *core.App) {
+		t.Helper()
+		if _, err := app.CreateBackup(t.Context(), name); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// multipartBody returns a multipart body with one file part, and its Content-Type.
+func backupMultipart(t *testing.T, field, filename string, content []byte) (*bytes.Buffer, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	if field != "" {
+		part, err := w.CreateFormFile(field, filename)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := part.Write(content); err != nil {
+			t.Fatal(err)
+		}
+	} else if err := w.WriteField("other", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &buf, w.FormDataContentType()
+}
+
+func backupZipBytes(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create("data.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write([]byte("x"))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func backupExists(t testing.TB, app *core.App, key string, want bool) {
+	t.Helper()
+	_, err := app.BackupPath(key)
+	if (err == nil) != want {
+		t.Errorf("backup %q exists = %v, want %v", key, err == nil, want)
+	}
+}
+
+func TestBackupsListAndCreate(t *testing.T) {
+	suJSON := map[string]string{"Content-Type": "application/json"}
+	factory, su, user := opsApp(suJSON)
+
+	scenarios := []apitest.ApiScenario{
+		{Name: "list as guest", Method: http.MethodGet, URL: "/api/backups", TestAppFactory: factory,
+			ExpectedStatus: 401, ExpectedBody: opsRequiresAuthBody},
+		{Name: "list as user", Method: http.MethodGet, URL: "/api/backups", TestAppFactory: factory, Headers: user,
+			ExpectedStatus: 403, ExpectedBody: notAllowedBody},
+		{Name: "list empty", Method: http.MethodGet, URL: "/api/backups", TestAppFactory: factory, Headers: su,
+			ExpectedStatus: 200, ExpectedBody: `[]`},
+		{Name: "list", Method: http.MethodGet, URL: "/api/backups", TestAppFactory: factory, Headers: su,
+			BeforeTestFunc: withBackup("b.zip"), ExpectedStatus: 200,
+			ExpectedContent: []string{`[{"modified":"`, `","key":"b.zip","size":`}, NotExpectedContent: []string{".attrs"}},
+		{Name: "create as guest", Method: http.MethodPost, URL: "/api/backups", TestAppFactory: factory,
+			ExpectedStatus: 401, ExpectedBody: opsRequiresAuthBody},
+		{Name: "create as user", Method: http.MethodPost, URL: "/api/backups", TestAppFactory: factory, Headers: user,
+			ExpectedStatus: 403, ExpectedBody: notAllowedBody},
+		{
+			Name: "create with a name", Method: http.MethodPost, URL: "/api/backups", TestAppFactory: factory, Headers: suJSON,
+			Body: strings.NewReader(`{"name":"my_backup-1.zip"}`), ExpectedStatus: 204,
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				backupExists(t, app, "my_backup-1.zip", true)
+			},
+		},
+		{
+			Name: "create without a body", Method: http.MethodPost, URL: "/api/backups", TestAppFactory: factory, Headers: su,
+			ExpectedStatus: 204,
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				list, err := app.ListBackups()
+				if err != nil || len(list) != 1 || !strings.HasPrefix(list[0].Key, "pb_backup_acme_") {
+					t.Errorf("backups = %+v, %v", list, err)
+				}
+			},
+		},
+		{
+			Name: "create with an invalid name", Method: http.MethodPost, URL: "/api/backups", TestAppFactory: factory, Headers: suJSON,
+			Body:           strings.NewReader(`{"name":"../Bad.zip"}`),
+			ExpectedStatus: 400,
+			ExpectedBody:   `{"data":{"name":{"code":"validation_match_invalid","message":"Must be in a valid format."}},"message":"An error occurred while validating the submitted data.","status":400}`,
+		},
+		{
+			Name: "create with a used name", Method: http.MethodPost, URL: "/api/backups", TestAppFactory: factory, Headers: suJSON,
+			Body: strings.NewReader(`{"name":"b.zip"}`), BeforeTestFunc: withBackup("b.zip"),
+			ExpectedStatus: 400,
+			ExpectedBody:   `{"data":{"name":{"code":"validation_backup_name_exists","message":"The backup file name is invalid or already exists."}},"message":"An error occurred while validating the submitted data.","status":400}`,
+		},
+		{
+			Name: "create with a too long name", Method: http.MethodPost, URL: "/api/backups", TestAppFactory: factory, Headers: suJSON,
+			Body:            strings.NewReader(`{"name":"` + strings.Repeat("a", 148) + `.zip"}`),
+			ExpectedStatus:  400,
+			ExpectedContent: []string{validateFailedPrefix + `"name":{"code":"validation_length_out_of_range","message":"The length must be between 1 and 150.","params":{"max":150,"min":1}}}`},
+		},
+	}
+	for _, s := range scenarios {
+		s.Test(t)
+	}
+}
+
+func TestBackupsUpload(t *testing.T) {
+	okBody, okType := backupMultipart(t, "file", "uploaded.zip", backupZipBytes(t))
+	dupBody, dupType := backupMultipart(t, "file", "b.zip", backupZipBytes(t))
+	txtBody, txtType := backupMultipart(t, "file", "notzip.zip", []byte("plain text"))
+	noneBody, noneType := backupMultipart(t, "", "", nil)
+	slipBody, slipType := backupMultipart(t, "file", ".hidden.zip", backupZipBytes(t))
+
+	ct := func(v string) map[string]string { return map[string]string{"Content-Type": v} }
+	okSU, dupSU, txtSU, noneSU, slipSU := ct(okType), ct(dupType), ct(txtType), ct(noneType), ct(slipType)
+	factory, _, user := opsApp(okSU, dupSU, txtSU, noneSU, slipSU)
+
+	scenarios := []apitest.ApiScenario{
+		{Name: "as guest", Method: http.MethodPost, URL: "/api/backups/upload", TestAppFactory: factory, Headers: ct(okType),
+			Body: bytes.NewReader(okBody.Bytes()), ExpectedStatus: 401, ExpectedBody: opsRequiresAuthBody},
+		{Name: "as user", Method: http.MethodPost, URL: "/api/backups/upload", TestAppFactory: factory, Headers: user,
+			ExpectedStatus: 403, ExpectedBody: notAllowedBody},
+		{
+			Name: "a zip", Method: http.MethodPost, URL: "/api/backups/upload", TestAppFactory: factory, Headers: okSU,
+			Body: bytes.NewReader(okBody.Bytes()), ExpectedStatus: 204,
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				backupExists(t, app, "uploaded.zip", true)
+			},
+		},
+		{
+			Name: "not a zip", Method: http.MethodPost, URL: "/api/backups/upload", TestAppFactory: factory, Headers: txtSU,
+			Body: bytes.NewReader(txtBody.Bytes()), ExpectedStatus: 400,
+			ExpectedBody: `{"data":{"file":{"code":"validation_invalid_mime_type","message":"\"notzip.zip\" mime type must be one of: application/zip."}},"message":"An error occurred while validating the submitted data.","status":400}`,
+		},
+		{
+			Name: "no file", Method: http.MethodPost, URL: "/api/backups/upload", TestAppFactory: factory, Headers: noneSU,
+			Body: bytes.NewReader(noneBody.Bytes()), ExpectedStatus: 400,
+			ExpectedBody: `{"data":{"file":{"code":"validation_required","message":"Cannot be blank."}},"message":"An error occurred while validating the submitted data.","status":400}`,
+		},
+		{
+			Name: "a used name", Method: http.MethodPost, URL: "/api/backups/upload", TestAppFactory: factory, Headers: dupSU,
+			Body: bytes.NewReader(dupBody.Bytes()), BeforeTestFunc: withBackup("b.zip"),
+			ExpectedStatus: 400,
+			ExpectedBody:   `{"data":{"file":{"code":"validation_backup_name_exists","message":"Backup file with the specified name already exists."}},"message":"An error occurred while validating the submitted data.","status":400}`,
+		},
+		{
+			Name: "an unsafe name", Method: http.MethodPost, URL: "/api/backups/upload", TestAppFactory: factory, Headers: slipSU,
+			Body: bytes.NewReader(slipBody.Bytes()), ExpectedStatus: 400,
+			ExpectedContent: []string{`"file":{"code":"validation_invalid_value"`},
+		},
+	}
+	for _, s := range scenarios {
+		s.Test(t)
+	}
+}
+
+func TestBackupsDownload(t *testing.T) {
+	factory, su, user := opsApp()
+	app := factory(t)
+	if _, err := app.CreateBackup(t.Context(), "d.zip"); err != nil {
+		t.Fatal(err)
+	}
+	var suID string
+	if err := app.DB().Read().QueryRowContext(t.Context(), "SELECT id FROM _superusers").Scan(&suID); err != nil {
+		t.Fatal(err)
+	}
+	token := func(collection, id string, file bool) string {
+		rec, err := app.FindRecordByID(t.Context(), collection, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tok string
+		if file {
+			tok, err = core.NewFileToken(rec)
+		} else {
+			tok, err = core.NewAuthToken(rec)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	suFile := token(core.CollectionNameSuperusers, suID, true)
+	userFile := token(core.CollectionNameUsers, "user00000000001", true)
+	suAuth := token(core.CollectionNameSuperusers, suID, false)
+	same := func(testing.TB) *core.App { return app }
+	forbidden := `{"data":{},"message":"Insufficient permissions to access the resource.","status":403}`
+	path, _ := app.BackupPath("d.zip")
+	want, _ := os.ReadFile(path)
+
+	scenarios := []apitest.ApiScenario{
+		{Name: "no token", Method: http.MethodGet, URL: "/api/backups/d.zip", TestAppFactory: same, Headers: su,
+			ExpectedStatus: 403, ExpectedBody: forbidden},
+		{Name: "user file token", Method: http.MethodGet, URL: "/api/backups/d.zip?token=" + userFile, TestAppFactory: same, Headers: user,
+			ExpectedStatus: 403, ExpectedBody: forbidden},
+		{Name: "superuser auth token", Method: http.MethodGet, URL: "/api/backups/d.zip?token=" + suAuth, TestAppFactory: same,
+			ExpectedStatus: 403, ExpectedBody: forbidden},
+		{
+			Name: "superuser file token", Method: http.MethodGet, URL: "/api/backups/d.zip?token=" + suFile, TestAppFactory: same,
+			ExpectedStatus: 200, ExpectedBody: string(want),
+			ExpectedHeaders: map[string]string{
+				"Content-Disposition": `attachment; filename="d.zip"`,
+				"Content-Type":        "application/zip",
+				"Accept-Ranges":       "bytes",
+			},
+		},
+		{Name: "missing backup", Method: http.MethodGet, URL: "/api/backups/nope.zip?token=" + suFile, TestAppFactory: same,
+			ExpectedStatus: 404, ExpectedContent: []string{`"status":404`}},
+		{Name: "traversal key", Method: http.MethodGet, URL: "/api/backups/..%2Fdata.db?token=" + suFile, TestAppFactory: same,
+			ExpectedStatus: 404, ExpectedContent: []string{`"status":404`}},
+	}
+	for _, s := range scenarios {
+		s.Test(t)
+	}
+}
+
+func TestBackupsDeleteAndRestore(t *testing.T) {
+	factory, su, user := opsApp()
+	defer httpapi.SetRestoreDelay(0)()
+
+	withNotes := func(t testing.TB, app *core.App) {
+		t.Helper()
+		for _, q := range []string{"CREATE TABLE notes (id INTEGER PRIMARY KEY)", "INSERT INTO notes DEFAULT VALUES"} {
+			if _, err := app.DB().Write().ExecContext(t.Context(), q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		withBackup("snap.zip")(t, app)
+		if _, err := app.DB().Write().ExecContext(t.Context(), "INSERT INTO notes DEFAULT VALUES"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	scenarios := []apitest.ApiScenario{
+		{Name: "delete as guest", Method: http.MethodDelete, URL: "/api/backups/b.zip", TestAppFactory: factory,
+			ExpectedStatus: 401, ExpectedBody: opsRequiresAuthBody},
+		{Name: "delete as user", Method: http.MethodDelete, URL: "/api/backups/b.zip", TestAppFactory: factory, Headers: user,
+			ExpectedStatus: 403, ExpectedBody: notAllowedBody},
+		{
+			Name: "delete", Method: http.MethodDelete, URL: "/api/backups/b.zip", TestAppFactory: factory, Headers: su,
+			BeforeTestFunc: withBackup("b.zip"), ExpectedStatus: 204,
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				backupExists(t, app, "b.zip", false)
+				if _, err := os.Stat(filepath.Join(app.DataDir(), core.BackupsDir, "b.zip.attrs")); err == nil {
+					t.Error("attributes sidecar left behind")
+				}
+			},
+		},
+		{Name: "delete missing", Method: http.MethodDelete, URL: "/api/backups/nope.zip", TestAppFactory: factory, Headers: su,
+			ExpectedStatus: 400, ExpectedContent: []string{`"message":"Invalid or already deleted backup file. Raw error: \nmissing or invalid backup file: file does not exist."`}},
+		{
+			Name: "delete outside the backups dir", Method: http.MethodDelete, URL: "/api/backups/..%2Fdata.db", TestAppFactory: factory, Headers: su,
+			ExpectedStatus: 400, ExpectedContent: []string{`Invalid or already deleted backup file.`},
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				if _, err := os.Stat(filepath.Join(app.DataDir(), "data.db")); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+		{Name: "restore as guest", Method: http.MethodPost, URL: "/api/backups/snap.zip/restore", TestAppFactory: factory,
+			ExpectedStatus: 401, ExpectedBody: opsRequiresAuthBody},
+		{Name: "restore as user", Method: http.MethodPost, URL: "/api/backups/snap.zip/restore", TestAppFactory: factory, Headers: user,
+			ExpectedStatus: 403, ExpectedBody: notAllowedBody},
+		{Name: "restore missing", Method: http.MethodPost, URL: "/api/backups/nope.zip/restore", TestAppFactory: factory, Headers: su,
+			ExpectedStatus: 400, ExpectedBody: `{"data":{},"message":"Missing or invalid backup file.","status":400}`},
+		{
+			Name: "restore", Method: http.MethodPost, URL: "/api/backups/snap.zip/restore", TestAppFactory: factory, Headers: su,
+			BeforeTestFunc: withNotes, ExpectedStatus: 204,
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				deadline := time.Now().Add(5 * time.Second)
+				for {
+					release := app.HoldData()
+					var n int
+					err := app.DB().Read().QueryRowContext(t.Context(), "SELECT count(*) FROM notes").Scan(&n)
+					release()
+					if err == nil && n == 1 {
+						return
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("notes = %d, %v after the restore, want 1", n, err)
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			},
+		},
+	}
+	for _, s := range scenarios {
+		s.Test(t)
+	}
+}
+
+func TestFileToken(t *testing.T) {
+	factory, su, user := opsApp()
+
+	scenarios := []apitest.ApiScenario{
+		{Name: "guest", Method: http.MethodPost, URL: "/api/files/token", TestAppFactory: factory,
+			ExpectedStatus: 401, ExpectedBody: opsRequiresAuthBody},
+		{Name: "user", Method: http.MethodPost, URL: "/api/files/token", TestAppFactory: factory, Headers: user,
+			ExpectedStatus: 200, ExpectedContent: []string{`{"token":"eyJ`}},
+		{
+			Name: "superuser token downloads backups", Method: http.MethodPost, URL: "/api/files/token", TestAppFactory: factory, Headers: su,
+			ExpectedStatus: 200, ExpectedContent: []string{`{"token":"eyJ`},
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, body []byte) {
+				tok := strings.TrimSuffix(strings.TrimPrefix(string(body), `{"token":"`), `"}`)
+				rec, err := app.FindAuthRecordByToken(t.Context(), tok, core.TokenTypeFile)
+				if err != nil || !rec.IsSuperuser() {
+					t.Errorf("file token record = %v, %v", rec, err)
+				}
+			},
+		},
+	}
+	for _, s := range scenarios {
+		s.Test(t)
+	}
+}
