@@ -27,6 +27,16 @@ func (a *App) FindRecordByID(ctx context.Context, collectionNameOrID, id string)
 
 // findRecordWhere returns the first record of c matching the SQL condition.
 func findRecordWhere(ctx context.Context, q sqlitedb.Querier, c *Collection, where string, args ...any) (*Record, error) {
+	row, err := queryRow(ctx, q, c, where, args...)
+	if err != nil {
+		return nil, err
+	}
+	return NewRecordFromRow(c, row), nil
+}
+
+// queryRow reads the first row of c's table matching the SQL condition as column name
+// to raw driver value, or ErrRecordNotFound.
+func queryRow(ctx context.Context, q sqlitedb.Querier, c *Collection, where string, args ...any) (map[string]any, error) {
 	rows, err := q.QueryContext(ctx, "SELECT * FROM "+quoteIdent(c.Name)+" WHERE "+where+" LIMIT 1", args...)
 	if err != nil {
 		return nil, fmt.Errorf("querying %s: %w", c.Name, err)
@@ -57,8 +67,7 @@ func findRecordWhere(ctx context.Context, q sqlitedb.Querier, c *Collection, whe
 	for i, col := range cols {
 		row[col] = vals[i]
 	}
-
-	return NewRecordFromRow(c, row), nil
+	return row, rows.Err()
 }
 
 // FindAuthRecordByIdentity returns the record of auth collection c whose identity field
