@@ -168,7 +168,7 @@ func (c *Collection) initAuthFields() {
 	}
 
 	if f, _ := c.Fields.GetByName(FieldNameEmail).(*EmailField); f == nil {
-		c.Fields.Add(&EmailField{fieldBase: fieldBase{Name: FieldNameEmail, System: true}, Required: true})
+		c.Fields.Add(&EmailField{fieldBase: fieldBase{Name: FieldNameEmail, System: true}, DomainOptions: DomainOptions{Required: true}})
 	} else {
 		f.System, f.Hidden = true, false
 	}

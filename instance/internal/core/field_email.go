@@ -37,140 +37,120 @@ func validateDomains(list, other []string) error {
 	return errs.orNil()
 }
 
-// EmailField is an "email" field: one email address, optionally restricted to or
-// excluding some domains.
-type EmailField struct {
-	fieldBase
+// DomainOptions are the options the email and url fields share: a string value,
+// optionally restricted to or excluding some domains.
+type DomainOptions struct {
 	// Help is the dashboard help text.
 	Help string `json:"help"`
-	// ExceptDomains rejects addresses of these domains.
+	// ExceptDomains rejects values of these domains.
 	ExceptDomains []string `json:"exceptDomains"`
-	// OnlyDomains accepts only addresses of these domains.
+	// OnlyDomains accepts only values of these domains.
 	OnlyDomains []string `json:"onlyDomains"`
 	// Required rejects the empty string.
 	Required bool `json:"required"`
 }
 
-// Type implements Field.
-func (f *EmailField) Type() string { return FieldTypeEmail }
-
 // ColumnType implements Field.
-func (f *EmailField) ColumnType() string { return columnText }
+func (o *DomainOptions) ColumnType() string { return columnText }
 
 // PrepareValue implements Field.
-func (f *EmailField) PrepareValue(raw any) any { return castToString(raw) }
+func (o *DomainOptions) PrepareValue(raw any) any { return castToString(raw) }
 
 // DriverValue implements Field.
-func (f *EmailField) DriverValue(value any) (any, error) { return castToString(value), nil }
+func (o *DomainOptions) DriverValue(value any) (any, error) { return castToString(value), nil }
 
 // OutputValue implements Field.
-func (f *EmailField) OutputValue(value any) any { return castToString(value) }
+func (o *DomainOptions) OutputValue(value any) any { return castToString(value) }
 
-// ValidateValue implements Field.
-func (f *EmailField) ValidateValue(_ context.Context, _ ValueContext, value any) error {
+// validateValue checks a value: a string, present when required, of the right format
+// (invalid when valid says no) and of an allowed domain (domainOf extracts it).
+func (o *DomainOptions) validateValue(value any, valid func(string) bool, invalid error, domainOf func(string) string, notAllowed func() error) error {
 	v, ok := value.(string)
 	if !ok {
 		return errUnsupportedValueType()
 	}
 	if v == "" {
-		if f.Required {
+		if o.Required {
 			return errRequired()
 		}
 		return nil
 	}
-	if !isEmail(v) {
-		return errIsEmail()
+	if !valid(v) {
+		return invalid
 	}
 
-	domain := v[strings.LastIndex(v, "@")+1:]
-	if len(f.OnlyDomains) > 0 && !slices.Contains(f.OnlyDomains, domain) {
-		return newValidationError("validation_email_domain_not_allowed", "Email domain is not allowed", nil)
+	domain := domainOf(v)
+	if len(o.OnlyDomains) > 0 && !slices.Contains(o.OnlyDomains, domain) {
+		return notAllowed()
 	}
-	if len(f.ExceptDomains) > 0 && slices.Contains(f.ExceptDomains, domain) {
-		return newValidationError("validation_email_domain_not_allowed", "Email domain is not allowed", nil)
+	if len(o.ExceptDomains) > 0 && slices.Contains(o.ExceptDomains, domain) {
+		return notAllowed()
 	}
 
 	return nil
 }
 
-// ValidateSettings implements Field.
-func (f *EmailField) ValidateSettings(_ context.Context, _ *SettingsContext) error {
+// validateSettings checks the shared options of field b.
+func (o *DomainOptions) validateSettings(b *fieldBase) error {
 	errs := NestedErrors{}
-	f.validateBase(errs)
-	errs.addErr("exceptDomains", validateDomains(f.ExceptDomains, f.OnlyDomains))
-	errs.addErr("onlyDomains", validateDomains(f.OnlyDomains, f.ExceptDomains))
+	b.validateBase(errs)
+	errs.addErr("exceptDomains", validateDomains(o.ExceptDomains, o.OnlyDomains))
+	errs.addErr("onlyDomains", validateDomains(o.OnlyDomains, o.ExceptDomains))
 
 	return errs.orNil()
+}
+
+// EmailField is an "email" field: one email address, optionally restricted to or
+// excluding some domains.
+type EmailField struct {
+	fieldBase
+	DomainOptions
+}
+
+// Type implements Field.
+func (f *EmailField) Type() string { return FieldTypeEmail }
+
+// ValidateValue implements Field.
+func (f *EmailField) ValidateValue(_ context.Context, _ ValueContext, value any) error {
+	return f.validateValue(value, isEmail, errIsEmail(),
+		func(v string) string { return v[strings.LastIndex(v, "@")+1:] },
+		func() error {
+			return newValidationError("validation_email_domain_not_allowed", "Email domain is not allowed", nil)
+		})
+}
+
+// ValidateSettings implements Field.
+func (f *EmailField) ValidateSettings(_ context.Context, _ *SettingsContext) error {
+	return f.validateSettings(&f.fieldBase)
 }
 
 // URLField is a "url" field: one URL, optionally restricted to or excluding some
 // hosts.
 type URLField struct {
 	fieldBase
-	// Help is the dashboard help text.
-	Help string `json:"help"`
-	// ExceptDomains rejects URLs of these hosts.
-	ExceptDomains []string `json:"exceptDomains"`
-	// OnlyDomains accepts only URLs of these hosts.
-	OnlyDomains []string `json:"onlyDomains"`
-	// Required rejects the empty string.
-	Required bool `json:"required"`
+	DomainOptions
 }
 
 // Type implements Field.
 func (f *URLField) Type() string { return FieldTypeURL }
 
-// ColumnType implements Field.
-func (f *URLField) ColumnType() string { return columnText }
-
-// PrepareValue implements Field.
-func (f *URLField) PrepareValue(raw any) any { return castToString(raw) }
-
-// DriverValue implements Field.
-func (f *URLField) DriverValue(value any) (any, error) { return castToString(value), nil }
-
-// OutputValue implements Field.
-func (f *URLField) OutputValue(value any) any { return castToString(value) }
-
 // ValidateValue implements Field.
 func (f *URLField) ValidateValue(_ context.Context, _ ValueContext, value any) error {
-	v, ok := value.(string)
-	if !ok {
-		return errUnsupportedValueType()
-	}
-	if v == "" {
-		if f.Required {
-			return errRequired()
-		}
-		return nil
-	}
-	if !isURL(v) {
-		return newValidationError("validation_invalid_url", "Must be a valid url", nil)
-	}
-
-	u, _ := url.Parse(v)
-	host := ""
-	if u != nil {
-		host = u.Host
-	}
-	if len(f.OnlyDomains) > 0 && !slices.Contains(f.OnlyDomains, host) {
-		return newValidationError("validation_url_domain_not_allowed", "Url domain is not allowed", nil)
-	}
-	if len(f.ExceptDomains) > 0 && slices.Contains(f.ExceptDomains, host) {
-		return newValidationError("validation_url_domain_not_allowed", "Url domain is not allowed", nil)
-	}
-
-	return nil
+	return f.validateValue(value, isURL, newValidationError("validation_invalid_url", "Must be a valid url", nil),
+		func(v string) string {
+			if u, _ := url.Parse(v); u != nil {
+				return u.Host
+			}
+			return ""
+		},
+		func() error {
+			return newValidationError("validation_url_domain_not_allowed", "Url domain is not allowed", nil)
+		})
 }
 
 // ValidateSettings implements Field.
 func (f *URLField) ValidateSettings(_ context.Context, _ *SettingsContext) error {
-	errs := NestedErrors{}
-	f.validateBase(errs)
-	errs.addErr("exceptDomains", validateDomains(f.ExceptDomains, f.OnlyDomains))
-	errs.addErr("onlyDomains", validateDomains(f.OnlyDomains, f.ExceptDomains))
-
-	return errs.orNil()
+	return f.validateSettings(&f.fieldBase)
 }
 
 var urlHostLabel = regexp.MustCompile(`^([a-zA-Z0-9_\-\x{00a1}-\x{ffff}]+\.)*[a-zA-Z0-9_\-\x{00a1}-\x{ffff}]+\.?$`)

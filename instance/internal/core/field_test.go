@@ -34,8 +34,8 @@ func TestFieldValues(t *testing.T) {
 	number := &core.NumberField{Min: ptrF(1), Max: ptrF(10), OnlyInt: true}
 	reqNumber := &core.NumberField{Required: true}
 	boolean := &core.BoolField{Required: true}
-	email := &core.EmailField{OnlyDomains: []string{"example.com"}}
-	url := &core.URLField{ExceptDomains: []string{"bad.example"}}
+	email := &core.EmailField{DomainOptions: core.DomainOptions{OnlyDomains: []string{"example.com"}}}
+	url := &core.URLField{DomainOptions: core.DomainOptions{ExceptDomains: []string{"bad.example"}}}
 	editor := &core.EditorField{MaxSize: 4}
 	date := &core.DateField{Min: "2024-01-01 00:00:00.000Z"}
 	sel := &core.SelectField{Values: []string{"a", "b", "c"}, MaxSelect: 2}
@@ -269,8 +269,8 @@ func TestFieldSettings(t *testing.T) {
 		{"relation required collection", named(&core.RelationField{MinSelect: 2}, "r", "x"), "collectionId:validation_required,maxSelect:validation_required"},
 		{"file thumbs", named(&core.FileField{Thumbs: []string{"100x100", "0x0", "abc"}}, "f", "x"), "thumbs.1:validation_not_in_invalid,thumbs.2:validation_match_invalid"},
 		{"file negative", named(&core.FileField{MaxSize: -1}, "f", "x"), "maxSize:validation_min_greater_equal_than_required"},
-		{"email domains both", named(&core.EmailField{OnlyDomains: []string{"a.com"}, ExceptDomains: []string{"b.com"}}, "e", "x"), "exceptDomains:validation_empty,onlyDomains:validation_empty"},
-		{"url bad domain", named(&core.URLField{OnlyDomains: []string{"not a domain"}}, "u", "x"), "onlyDomains.0:validation_is_domain"},
+		{"email domains both", named(&core.EmailField{DomainOptions: core.DomainOptions{OnlyDomains: []string{"a.com"}, ExceptDomains: []string{"b.com"}}}, "e", "x"), "exceptDomains:validation_empty,onlyDomains:validation_empty"},
+		{"url bad domain", named(&core.URLField{DomainOptions: core.DomainOptions{OnlyDomains: []string{"not a domain"}}}, "u", "x"), "onlyDomains.0:validation_is_domain"},
 		{"password limits", named(&core.PasswordField{Min: 80, Cost: 2}, "p", "x"), "cost:validation_min_greater_equal_than_required,min:validation_max_less_equal_than_required"},
 		{"autodate needs a flag", named(&core.AutodateField{}, "a", "x"), "onCreate:validation_required,onUpdate:validation_required"},
 		{"date range", named(&core.DateField{Min: "2024-02-01 00:00:00.000Z", Max: "2024-01-01 00:00:00.000Z"}, "d", "x"), "max:validation_date_out_of_range"},
