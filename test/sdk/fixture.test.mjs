@@ -5,24 +5,14 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import PocketBase, { ClientResponseError } from "pocketbase";
+import PocketBase from "pocketbase";
 
-import { fixtureDir, startInstance } from "./harness.mjs";
+import { fixtureDir, startInstance, rejection } from "./harness.mjs";
 
 // alice's record as PocketBase sent it to her (expected/users-alice-self.body).
 function aliceAsPocketBaseSentIt() {
   const body = readFileSync(join(dirname(fixtureDir()), "expected", "users-alice-self.body"), "utf8");
   return JSON.parse(body).items[0];
-}
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ClientResponseError, `want ClientResponseError, got ${err}`);
-    return err;
-  }
-  assert.fail("the request succeeded");
 }
 
 describe("PocketBase v0.40.4 fixture", () => {

@@ -2,11 +2,14 @@
 // It builds nothing: `make test-sdk` builds bin/instance first. INSTANCE_BIN overrides
 // the binary's path. Each instance gets a fresh temporary data directory (optionally a
 // copy of the PocketBase v0.40.4 fixture) and a free loopback port.
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { ClientResponseError } from "pocketbase";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -118,4 +121,15 @@ async function waitHealthy(url) {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+// rejection awaits a request that must fail and returns the SDK's ClientResponseError.
+export async function rejection(promise) {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof ClientResponseError, `want ClientResponseError, got ${err}`);
+    return err;
+  }
+  assert.fail("the request succeeded");
 }

@@ -4,24 +4,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import PocketBase, { ClientResponseError } from "pocketbase";
+import PocketBase from "pocketbase";
 
-import { startInstance } from "./harness.mjs";
+import { startInstance, rejection } from "./harness.mjs";
 
 const aliceID = "w2bx8e6qg38uo33";
 const bobID = "lnunmjp2hn3cnvb";
 const post1ID = "hxjy4dmsjikjbj4"; // alice's, published
 const post3ID = "l6ul61ucsisx6po"; // alice's, unpublished
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ClientResponseError, `want ClientResponseError, got ${err}`);
-    return err;
-  }
-  assert.fail("the request succeeded");
-}
 
 describe("records read API", () => {
   let instance;

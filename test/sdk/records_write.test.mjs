@@ -5,21 +5,11 @@ import { after, before, describe, test } from "node:test";
 
 import PocketBase, { ClientResponseError } from "pocketbase";
 
-import { startInstance } from "./harness.mjs";
+import { startInstance, rejection } from "./harness.mjs";
 
 const aliceID = "w2bx8e6qg38uo33";
 const bobPost = "lkfm1e29gmk6gfe";
 const tagGo = "s2cej12938cf3n3";
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ClientResponseError, `want ClientResponseError, got ${err}`);
-    return err;
-  }
-  assert.fail("the request succeeded");
-}
 
 describe("record writes", () => {
   let instance;
