@@ -23,19 +23,9 @@ func (a *api) registerRecordWriteRoutes(r routes) {
 func (a *api) recordCreate(c *gin.Context) error {
 	ctx := c.Request.Context()
 
-	collection, err := a.recordWriteCollection(c, msgMissingCollectionContext)
+	collection, body, superuser, err := a.recordWriteRequest(c, func(c *core.Collection) *string { return c.CreateRule })
 	if err != nil {
 		return err
-	}
-
-	body, err := readRecordBody(c, recordBodyLimit(collection))
-	if err != nil {
-		return err
-	}
-
-	superuser := hasSuperuserAuth(c)
-	if !superuser && collection.CreateRule == nil {
-		return NewForbiddenError(msgSuperusersOnlyAction, nil)
 	}
 
 	form := core.NewRecordCreate(collection)
@@ -68,4 +58,26 @@ func (a *api) recordCreate(c *gin.Context) error {
 	}
 
 	return a.writeSavedRecord(c, record, info)
+}
+
+// recordWriteRequest is what create and update share before their forms: the target
+// collection, the request body within the collection's size limit, and whether a
+// superuser asks. A null rule (picked by rule) is superusers only (403).
+func (a *api) recordWriteRequest(c *gin.Context, rule func(*core.Collection) *string) (*core.Collection, *recordBody, bool, error) {
+	collection, err := a.recordWriteCollection(c, msgMissingCollectionContext)
+	if err != nil {
+		return nil, nil, false, err
+	}
+
+	body, err := readRecordBody(c, recordBodyLimit(collection))
+	if err != nil {
+		return nil, nil, false, err
+	}
+
+	superuser := hasSuperuserAuth(c)
+	if !superuser && rule(collection) == nil {
+		return nil, nil, false, NewForbiddenError(msgSuperusersOnlyAction, nil)
+	}
+
+	return collection, body, superuser, nil
 }

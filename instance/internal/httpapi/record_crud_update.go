@@ -16,19 +16,9 @@ import (
 func (a *api) recordUpdate(c *gin.Context) error {
 	ctx := c.Request.Context()
 
-	collection, err := a.recordWriteCollection(c, msgMissingCollectionContext)
+	collection, body, superuser, err := a.recordWriteRequest(c, func(c *core.Collection) *string { return c.UpdateRule })
 	if err != nil {
 		return err
-	}
-
-	body, err := readRecordBody(c, recordBodyLimit(collection))
-	if err != nil {
-		return err
-	}
-
-	superuser := hasSuperuserAuth(c)
-	if !superuser && collection.UpdateRule == nil {
-		return NewForbiddenError(msgSuperusersOnlyAction, nil)
 	}
 
 	id := c.Param("id")
