@@ -62,6 +62,11 @@ func (a *api) recordsList(c *gin.Context) error {
 	provider := search.NewProvider(resolver).Query(query)
 	if !collection.IsView() {
 		provider.CountCol("_rowid_")
+		if len(collection.Indexes) == 0 {
+			// a descending sort ending with the id reads the rows newest first: no
+			// declared index could serve it instead
+			provider.UniqueKey(core.FieldNameID)
+		}
 	}
 	if err := provider.ParseValues(c.Request.URL.Query()); err != nil {
 		return NewBadRequestError("", err)

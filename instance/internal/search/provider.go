@@ -47,6 +47,7 @@ type Provider struct {
 	resolver           FieldResolver
 	query              *SelectQuery
 	countCol           string
+	uniqueKey          string
 	sort               []SortField
 	filter             []FilterData
 	page               int
@@ -80,6 +81,16 @@ func (p *Provider) Query(query *SelectQuery) *Provider {
 // CountCol sets the column counted (DISTINCT) for the total; default "id".
 func (p *Provider) CountCol(name string) *Provider {
 	p.countCol = name
+	return p
+}
+
+// UniqueKey names a field that identifies a row of a rowid table (a record's "id").
+// A sort that starts descending on another field and ends with it is a total order,
+// which lets Build read the rows newest first ([SelectQuery.ReverseScan]): the result is
+// the same, only cheaper to sort. Set it only when no index can serve the sort (the
+// subquery hides indexes from the ORDER BY). Empty (the default) disables that.
+func (p *Provider) UniqueKey(name string) *Provider {
+	p.uniqueKey = name
 	return p
 }
 
@@ -285,9 +296,31 @@ func (p *Provider) Build() (*Plan, error) {
 
 	query.Limit = int64(plan.PerPage)
 	query.Offset = offset(plan.Page, plan.PerPage)
+	query.ReverseScan = p.reverseScan()
 	plan.Items = query.Build()
 
 	return plan, nil
+}
+
+// reverseScan reports whether the sort is a total order (it ends with the unique key)
+// that starts descending on another field, over the table's own columns.
+func (p *Provider) reverseScan() bool {
+	if p.uniqueKey == "" || len(p.sort) < 2 {
+		return false
+	}
+	// note: a sort on the unique key alone walks its index, with no sort at all
+	first, last := p.sort[0], p.sort[len(p.sort)-1]
+	if first.Direction != SortDesc || first.Name == p.uniqueKey || last.Name != p.uniqueKey {
+		return false
+	}
+	for _, field := range p.sort {
+		// note: the subquery has no _rowid_ column; RANDOM() orders nothing
+		if field.Name == RowidSortKey || field.Name == RandomSortKey {
+			return false
+		}
+	}
+
+	return true
 }
 
 // offset returns perPage*(page-1), saturated at math.MaxInt64.

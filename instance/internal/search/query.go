@@ -26,6 +26,18 @@ type SelectQuery struct {
 	Limit int64
 	// Offset is the OFFSET; a value <= 0 means none.
 	Offset int64
+	// ReverseScan reads the rows of From newest first (descending rowid) before they
+	// are sorted, through a subquery aliased as the main table. It is ignored without
+	// ORDER BY or LIMIT and with joins or DISTINCT.
+	//
+	// SQLite keeps the best LIMIT+OFFSET rows of a sort in a b-tree and skips the rows
+	// that cannot enter it with one comparison. Rows read oldest first enter it one by
+	// one when the sort is descending on a column that grows with them (created), which
+	// costs a b-tree insert and delete per row of the table. Read newest first, almost
+	// all of them are skipped. Set it only when ORDER BY is a total order (it ends with
+	// a unique column): rows that tie on every term would otherwise come in another
+	// order.
+	ReverseScan bool
 }
 
 // NewSelectQuery returns a "SELECT * FROM `table`" query.
@@ -98,6 +110,14 @@ func (q *SelectQuery) Build() Expr {
 	}
 
 	b.WriteString(" FROM ")
+	reverse := q.ReverseScan && len(q.OrderBy) > 0 && q.Limit > 0 && len(q.Joins) == 0 && !q.Distinct
+	if reverse {
+		// note: a subquery with a LIMIT is not flattened into an outer query that has
+		// one (SQLite's flattening rule 13): it runs as a co-routine that hands its rows
+		// to the outer sort in its order. The WHERE goes inside, where it can use indexes;
+		// it sees the same names since the subquery is aliased as the table.
+		b.WriteString("(SELECT * FROM ")
+	}
 	b.WriteString(QuoteIdent(q.From))
 	if q.Alias != "" {
 		b.WriteString(" ")
@@ -115,6 +135,13 @@ func (q *SelectQuery) Build() Expr {
 		b.WriteString(" WHERE ")
 		b.WriteString(where.SQL)
 		params = append(params, where.Params)
+	}
+
+	if reverse {
+		b.WriteString(" ORDER BY ")
+		b.WriteString(QuoteIdent(q.TableAlias(), "_rowid_"))
+		b.WriteString(" DESC LIMIT -1) AS ")
+		b.WriteString(QuoteIdent(q.TableAlias()))
 	}
 
 	if len(q.OrderBy) > 0 {
