@@ -61,7 +61,7 @@ func (a *api) recordsList(c *gin.Context) error {
 
 	provider := search.NewProvider(resolver).Query(query)
 	if !collection.IsView() {
-		provider.CountCol("_rowid_")
+		provider.CountCol(search.RowidColumn)
 		if len(collection.Indexes) == 0 {
 			// a descending sort ending with the id reads the rows newest first: no
 			// declared index could serve it instead

@@ -78,7 +78,11 @@ func (p *Provider) Query(query *SelectQuery) *Provider {
 	return p
 }
 
+// RowidColumn is SQLite's rowid of a table, for [Provider.CountCol].
+const RowidColumn = "_rowid_"
+
 // CountCol sets the column counted (DISTINCT) for the total; default "id".
+// [RowidColumn] counts the rows of a rowid table.
 func (p *Provider) CountCol(name string) *Provider {
 	p.countCol = name
 	return p
@@ -289,6 +293,12 @@ func (p *Provider) Build() (*Plan, error) {
 		count := query.Clone()
 		count.Distinct = false
 		count.Selects = []string{"COUNT(DISTINCT " + QuoteIdent(query.TableAlias(), p.countCol) + ")"}
+		if p.countCol == RowidColumn && !query.Distinct && len(query.Joins) == 0 {
+			// note: without joins every row is a distinct row of the table, with a
+			// distinct non-null rowid: COUNT(*) is the same number, and SQLite counts a
+			// whole table from its b-tree instead of reading every rowid into a set
+			count.Selects = []string{"COUNT(*)"}
+		}
 		count.OrderBy = nil
 		count.Limit, count.Offset = 0, 0
 		plan.Count = count.Build()

@@ -162,3 +162,47 @@ func TestReverseScanSameRows(t *testing.T) {
 		}
 	}
 }
+
+func TestProviderRowidCount(t *testing.T) {
+	build := func(filter string) string {
+		plan, err := search.NewProvider(&postsResolver{}).Query(search.NewSelectQuery("posts")).
+			CountCol(search.RowidColumn).AddFilter(search.FilterData(filter)).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return normalizeSQL(plan.Count.SQL)
+	}
+
+	if got, want := build("count > 1"), "SELECT COUNT(*) FROM `posts` WHERE `posts`.`count` > :P"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	// joins may repeat a row: keep the distinct count
+	want := "SELECT COUNT(DISTINCT `posts`.`_rowid_`) FROM `posts` LEFT JOIN json_each(`posts`.`tags`) `__je_tags` WHERE "
+	if got := build("tags:each ?= 'a'"); !strings.HasPrefix(got, want) {
+		t.Errorf("got %s, want %s", got, want)
+	}
+
+	// same totals on SQLite
+	db := openTestDB(t)
+	for _, filter := range []string{"", "count > 1", "tags:each ?= 'a'", "title ~ 'o' || flag = 1"} {
+		p := search.NewProvider(&postsResolver{}).Query(search.NewSelectQuery("posts")).AddFilter(search.FilterData(filter))
+		var rowid, distinct int
+		plan, err := p.CountCol(search.RowidColumn).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(plan.Count.SQL, plan.Count.Args()...).Scan(&rowid); err != nil {
+			t.Fatal(err)
+		}
+		plan, err = p.CountCol("id").Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(plan.Count.SQL, plan.Count.Args()...).Scan(&distinct); err != nil {
+			t.Fatal(err)
+		}
+		if rowid != distinct {
+			t.Errorf("filter %q: rowid count %d, distinct id count %d", filter, rowid, distinct)
+		}
+	}
+}
