@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -112,6 +113,9 @@ func (q *SelectQuery) Build() Expr {
 	b.WriteString(" FROM ")
 	reverse := q.ReverseScan && len(q.OrderBy) > 0 && q.Limit > 0 && len(q.Joins) == 0 && !q.Distinct
 	if reverse {
+		if cols, ok := q.sortColumns(); ok {
+			return q.buildNarrowReverse(cols)
+		}
 		// note: a subquery with a LIMIT is not flattened into an outer query that has
 		// one (SQLite's flattening rule 13): it runs as a co-routine that hands its rows
 		// to the outer sort in its order. The WHERE goes inside, where it can use indexes;
@@ -148,7 +152,13 @@ func (q *SelectQuery) Build() Expr {
 		b.WriteString(" ORDER BY ")
 		b.WriteString(strings.Join(q.OrderBy, ", "))
 	}
+	q.writeLimit(&b)
 
+	return Expr{SQL: b.String(), Params: mergeParams(params...)}
+}
+
+// writeLimit writes the LIMIT and OFFSET clauses.
+func (q *SelectQuery) writeLimit(b *strings.Builder) {
 	switch {
 	case q.Limit > 0:
 		b.WriteString(" LIMIT ")
@@ -161,6 +171,76 @@ func (q *SelectQuery) Build() Expr {
 		b.WriteString(" OFFSET ")
 		b.WriteString(strconv.FormatInt(q.Offset, 10))
 	}
+}
 
-	return Expr{SQL: b.String(), Params: mergeParams(params...)}
+// sortColumns returns the columns of the main table that the ORDER BY terms are, when
+// each term is a plain "`alias`.`column` ASC|DESC".
+func (q *SelectQuery) sortColumns() ([]string, bool) {
+	prefix := QuoteIdent(q.TableAlias()) + ".`"
+	cols := make([]string, 0, len(q.OrderBy))
+	for _, term := range q.OrderBy {
+		ident, ok := strings.CutSuffix(term, " "+SortDesc)
+		if !ok {
+			ident, ok = strings.CutSuffix(term, " "+SortAsc)
+		}
+		if !ok {
+			return nil, false
+		}
+		col, ok := strings.CutPrefix(ident, prefix)
+		if !ok {
+			return nil, false
+		}
+		col, ok = strings.CutSuffix(col, "`")
+		if !ok || col == "" || strings.Contains(col, "`") {
+			return nil, false
+		}
+		if !slices.Contains(cols, col) {
+			cols = append(cols, col)
+		}
+	}
+
+	return cols, true
+}
+
+// buildNarrowReverse renders a [SelectQuery.ReverseScan] whose ORDER BY terms are the
+// columns cols: the sort reads only the rowid and those columns, newest first, and the
+// page's rows are then fetched by rowid and put in the same (total) order.
+func (q *SelectQuery) buildNarrowReverse(cols []string) Expr {
+	alias := q.TableAlias()
+	rowid := QuoteIdent(alias, "_rowid_")
+	from := QuoteIdent(q.From)
+	if q.Alias != "" {
+		from += " " + QuoteIdent(q.Alias)
+	}
+	orderBy := strings.Join(q.OrderBy, ", ")
+
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	if len(q.Selects) == 0 {
+		b.WriteString("*")
+	} else {
+		b.WriteString(strings.Join(q.Selects, ", "))
+	}
+	b.WriteString(" FROM " + from + " WHERE " + rowid + " IN (")
+
+	// the page's rowids, sorted from a subquery named as the table
+	b.WriteString("SELECT " + rowid + " FROM (")
+
+	// the rows newest first, narrowed to the rowid and the sorted columns
+	b.WriteString("SELECT " + rowid + " AS " + QuoteIdent("_rowid_"))
+	for _, col := range cols {
+		b.WriteString(", " + QuoteIdent(alias, col))
+	}
+	b.WriteString(" FROM " + from)
+	where := And(q.Where...)
+	if !where.IsEmpty() {
+		b.WriteString(" WHERE " + where.SQL)
+	}
+	b.WriteString(" ORDER BY " + rowid + " DESC LIMIT -1) AS " + QuoteIdent(alias))
+
+	b.WriteString(" ORDER BY " + orderBy)
+	q.writeLimit(&b)
+	b.WriteString(") ORDER BY " + orderBy)
+
+	return Expr{SQL: b.String(), Params: where.Params}
 }
