@@ -13,12 +13,19 @@ import (
 // (apis/record_auth.go). Each resolves `{collection}` first, as PocketBase's
 // per-collection rate limit middleware does.
 //
-// note: auth-methods, OAuth2, OTP, verification, password reset, email change and
-// impersonate are not served yet (they fall through to the 404 catch-all).
+// note: OAuth2 and OTP are not served yet (they fall through to the 404 catch-all).
 func (a *api) registerRecordAuthRoutes(r routes) {
 	collection := routes{group: r.group.Group("/collections/:collection")}
 	collection.POST("/auth-with-password", a.collectionContext, a.recordAuthWithPassword)
 	collection.POST("/auth-refresh", a.collectionContext, requireSameCollectionContextAuth, a.recordAuthRefresh)
+	collection.add(http.MethodGet, "/auth-methods", a.collectionContext, a.recordAuthMethods)
+	collection.POST("/impersonate/:id", a.collectionContext, requireSuperuserAuth(), a.recordAuthImpersonate)
+	collection.POST("/request-verification", a.collectionContext, a.recordRequestVerification)
+	collection.POST("/confirm-verification", a.collectionContext, a.recordConfirmVerification)
+	collection.POST("/request-password-reset", a.collectionContext, a.recordRequestPasswordReset)
+	collection.POST("/confirm-password-reset", a.collectionContext, a.recordConfirmPasswordReset)
+	collection.POST("/request-email-change", a.collectionContext, requireSameCollectionContextAuth, a.recordRequestEmailChange)
+	collection.POST("/confirm-email-change", a.collectionContext, a.recordConfirmEmailChange)
 }
 
 // authCollection returns the collection resolved by collectionContext when it is an

@@ -92,9 +92,12 @@ func (a *api) settingsTestEmail(c *gin.Context) error {
 		return newValidationApiError(msgTestEmailFailed, err)
 	}
 
-	// note: mail delivery arrives with the mail task; until then sending fails the way
-	// PocketBase reports a mailer error.
-	return NewBadRequestError(msgTestEmailFailed+rawErrorMessageDivider+"mail delivery is not supported by this server yet", nil)
+	if err := a.app.SendTestEmail(ctx, form); err != nil {
+		return NewBadRequestError(msgTestEmailFailed+rawErrorMessageDivider+err.Error(), err)
+	}
+
+	c.Status(http.StatusNoContent)
+	return nil
 }
 
 // settingsGenerateAppleClientSecret answers POST

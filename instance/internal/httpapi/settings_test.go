@@ -538,7 +538,7 @@ func TestSettingsTestEmail(t *testing.T) {
 				`"message":"Failed to send the test email.","status":400}`,
 		},
 		{
-			Name:   "valid: mail delivery is not supported yet",
+			Name:   "valid, but smtp is disabled",
 			Method: http.MethodPost, URL: url,
 			Body: strings.NewReader(`{"email":"to@example.com","template":"verification","collection":"USERS"}`), Headers: su,
 			TestAppFactory:  fixtureApp,
