@@ -47,6 +47,13 @@ func fixtureDir(t testing.TB) string {
 	return ""
 }
 
+// ExpectedDir returns the fixture's expected/ directory (beside its pb_data): the
+// responses PocketBase v0.40.4 sent, to compare ours with. It is only read.
+func ExpectedDir(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(filepath.Dir(fixtureDir(t)), "expected")
+}
+
 // CopyFixture copies the fixture data directory into a new temporary directory, with
 // writable permissions, and returns the copy's path.
 func CopyFixture(t testing.TB) string {

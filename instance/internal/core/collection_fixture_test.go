@@ -15,31 +15,10 @@ import (
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
 )
 
-// collectionsExpectedDir returns the fixture's expected/ directory (beside pb_data; read only).
-func collectionsExpectedDir(t *testing.T) string {
-	t.Helper()
-	if dir := os.Getenv(apitest.FixtureEnv); dir != "" {
-		return filepath.Join(filepath.Dir(dir), "expected")
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		candidate := filepath.Join(dir, "shared/fixtures/pocketbase-v0.40/expected")
-		if _, err := os.Stat(filepath.Join(candidate, "collections-list.body")); err == nil {
-			return candidate
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatalf("fixture expected/ not found above %s", wd)
-		}
-	}
-}
-
 // collectionsExpectedItems returns the raw items of expected/collections-list.body.
 func collectionsExpectedItems(t *testing.T) []json.RawMessage {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join(collectionsExpectedDir(t), "collections-list.body"))
+	body, err := os.ReadFile(filepath.Join(apitest.ExpectedDir(t), "collections-list.body"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +75,7 @@ func TestFixtureCollectionsRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := marshalNoEscape(t, page)
-	body, err := os.ReadFile(filepath.Join(collectionsExpectedDir(t), "collections-list.body"))
+	body, err := os.ReadFile(filepath.Join(apitest.ExpectedDir(t), "collections-list.body"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,32 +13,11 @@ import (
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
 )
 
-// fixtureExpectedDir returns the fixture's expected/ folder, beside its pb_data.
-func fixtureExpectedDir(t *testing.T) string {
-	t.Helper()
-	if dir := os.Getenv(apitest.FixtureEnv); dir != "" {
-		return filepath.Join(filepath.Dir(dir), "expected")
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		candidate := filepath.Join(dir, "shared/fixtures/pocketbase-v0.40/expected")
-		if _, err := os.Stat(candidate); err == nil {
-			return candidate
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatalf("fixture expected/ folder not found above %s; set %s", wd, apitest.FixtureEnv)
-		}
-	}
-}
-
 // fixtureExpectedItems returns the records of a list response recorded from PocketBase, keyed
 // by id, as the exact bytes PocketBase sent.
 func fixtureExpectedItems(t *testing.T, name string) map[string]string {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join(fixtureExpectedDir(t), name+".body"))
+	body, err := os.ReadFile(filepath.Join(apitest.ExpectedDir(t), name+".body"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,19 +63,11 @@ func collectionsApp(fixture, asUser bool) (func(t testing.TB) *core.App, map[str
 // collectionsFixtureBody reads an expected response body of the fixture.
 func collectionsFixtureBody(t *testing.T, name string) string {
 	t.Helper()
-	wd, err := os.Getwd()
+	b, err := os.ReadFile(filepath.Join(apitest.ExpectedDir(t), name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		b, err := os.ReadFile(filepath.Join(dir, "shared/fixtures/pocketbase-v0.40/expected", name))
-		if err == nil {
-			return string(b)
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatalf("expected/%s not found", name)
-		}
-	}
+	return string(b)
 }
 
 func collectionBody(s string) *strings.Reader { return strings.NewReader(s) }

@@ -17,27 +17,6 @@ import (
 	"github.com/pocketfleet/pocketfleet/instance/internal/httpapi"
 )
 
-// expectedDir returns the fixture's expected/ directory, beside pb_data.
-func expectedDir(t testing.TB) string {
-	t.Helper()
-	if dir := os.Getenv(apitest.FixtureEnv); dir != "" {
-		return filepath.Join(filepath.Dir(dir), "expected")
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		candidate := filepath.Join(dir, "shared", "fixtures", "pocketbase-v0.40", "expected")
-		if _, err := os.Stat(candidate); err == nil {
-			return candidate
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatalf("fixture expected/ not found above %s", wd)
-		}
-	}
-}
-
 // login returns an auth token from auth-with-password on srv.
 func login(t testing.TB, srv *httptest.Server, collection, identity, password string) string {
 	t.Helper()
@@ -74,7 +53,7 @@ func TestRecordsFixtureResponses(t *testing.T) {
 		"posts-guest", "posts-filter", "posts-alice-expand", "posts-backrel", "comments-count",
 		"stats-view", "tags-list", "users-alice-self", "users-guest",
 	}
-	dir := expectedDir(t)
+	dir := apitest.ExpectedDir(t)
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			rawMeta, err := os.ReadFile(filepath.Join(dir, name+".meta.json"))
