@@ -34,8 +34,8 @@ func (f *authWithPasswordForm) validate(collection *core.Collection) error {
 // same 400 "Failed to authenticate." after the same bcrypt work, so that accounts cannot
 // be enumerated.
 //
-// note: auth alerts and `_authOrigins` bookkeeping (authAlert.enabled) need the mailer
-// and are not done yet; they are invisible on the wire.
+// note: auth alerts and `_authOrigins` bookkeeping (authAlert.enabled) are not done
+// yet (the mailer they send with exists, core/mail.go); they are invisible on the wire.
 func (a *api) recordAuthWithPassword(c *gin.Context) error {
 	collection, err := authCollection(c)
 	if err != nil {
