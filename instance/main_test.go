@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +18,6 @@ import (
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
 	"github.com/pocketfleet/pocketfleet/instance/internal/security"
 )
-
-// syncBuffer is a bytes.Buffer that the serving goroutines and the test may share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func noEnv(string) string { return "" }
 
@@ -144,10 +125,10 @@ var metricsRe = regexp.MustCompile(`Metrics:\s+(http://\S+)`)
 
 // startServe runs `instance serve` in the background and returns its outputs, the
 // base URL it printed and a stop function returning the exit code.
-func startServe(t *testing.T, env map[string]string, args ...string) (stdout, stderr *syncBuffer, baseURL string, stop func() int) {
+func startServe(t *testing.T, env map[string]string, args ...string) (stdout, stderr *apitest.SyncBuffer, baseURL string, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	stdout, stderr = &apitest.SyncBuffer{}, &apitest.SyncBuffer{}
 
 	done := make(chan int, 1)
 	go func() {

@@ -25,24 +25,10 @@ import (
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
 )
 
-// pbFreshSettingsJSON is GET /api/settings on a new PocketBase v0.40.4 install: the
-// defaults of core/settings_model.go in struct order, nil lists as [] (json/v2) and
-// smtp.password, s3.secret and backups.s3.secret left out.
-const pbFreshSettingsJSON = `{"superuserIPs":[],` +
-	`"smtp":{"enabled":false,"port":587,"host":"smtp.example.com","username":"","authMethod":"","tls":false,"localName":""},` +
-	`"backups":{"cron":"","cronMaxKeep":3,"s3":{"enabled":false,"bucket":"","region":"","endpoint":"","accessKey":"","forcePathStyle":false}},` +
-	`"s3":{"enabled":false,"bucket":"","region":"","endpoint":"","accessKey":"","forcePathStyle":false},` +
-	`"meta":{"accentColor":"#1055c9","appName":"Acme","appURL":"http://localhost:8090","senderName":"Support","senderAddress":"support@example.com","hideControls":false},` +
-	`"rateLimits":{"rules":[{"label":"*:auth","audience":"","duration":3,"maxRequests":2},{"label":"*:create","audience":"","duration":5,"maxRequests":20},` +
-	`{"label":"/api/batch","audience":"","duration":1,"maxRequests":3},{"label":"/api/","audience":"","duration":10,"maxRequests":300}],"excludedIPs":[],"enabled":false},` +
-	`"trustedProxy":{"headers":[],"useLeftmostIP":false},` +
-	`"batch":{"enabled":false,"maxRequests":50,"timeout":3,"maxBodySize":0},` +
-	`"logs":{"maxDataSize":0,"maxDays":5,"minLevel":0,"logIP":true,"logAuthId":false}}`
-
 // pbFreshStoredJSON is the `_params` "settings" value of a new install, as the fixture
 // holds it: the API's JSON plus "password":"" (always stored), s3 secrets omitted when
 // empty.
-var pbFreshStoredJSON = strings.Replace(pbFreshSettingsJSON, `"username":"",`, `"username":"","password":"",`, 1)
+var pbFreshStoredJSON = strings.Replace(apitest.PocketBaseFreshSettingsJSON, `"username":"",`, `"username":"","password":"",`, 1)
 
 // testKey is PocketBase's test encryption key (tools/security encrypt_test.go).
 const testKey = "abcdabcdabcdabcdabcdabcdabcdabcd"
@@ -99,8 +85,8 @@ func TestSettingsFreshInstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(got) != pbFreshSettingsJSON {
-		t.Errorf("settings JSON:\n got %s\nwant %s", got, pbFreshSettingsJSON)
+	if string(got) != apitest.PocketBaseFreshSettingsJSON {
+		t.Errorf("settings JSON:\n got %s\nwant %s", got, apitest.PocketBaseFreshSettingsJSON)
 	}
 
 	// PocketBase stores the defaults when it first opens a directory.
@@ -124,8 +110,8 @@ func TestSettingsFixtureRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(got) != pbFreshSettingsJSON {
-		t.Errorf("settings JSON:\n got %s\nwant %s", got, pbFreshSettingsJSON)
+	if string(got) != apitest.PocketBaseFreshSettingsJSON {
+		t.Errorf("settings JSON:\n got %s\nwant %s", got, apitest.PocketBaseFreshSettingsJSON)
 	}
 
 	// Saving the loaded settings rewrites the row byte for byte; only `updated` moves.
@@ -913,7 +899,7 @@ func TestSettingsFormsValidate(t *testing.T) {
 // field added to the structs without a tag cannot slip through.
 func TestSettingsJSONKeys(t *testing.T) {
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(pbFreshSettingsJSON), &top); err != nil {
+	if err := json.Unmarshal([]byte(apitest.PocketBaseFreshSettingsJSON), &top); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"backups", "batch", "logs", "meta", "rateLimits", "s3", "smtp", "superuserIPs", "trustedProxy"}

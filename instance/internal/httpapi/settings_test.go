@@ -20,19 +20,6 @@ import (
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
 )
 
-// pbSettingsJSON is GET /api/settings on a new PocketBase v0.40.4 install, which the
-// fixture's settings are.
-const pbSettingsJSON = `{"superuserIPs":[],` +
-	`"smtp":{"enabled":false,"port":587,"host":"smtp.example.com","username":"","authMethod":"","tls":false,"localName":""},` +
-	`"backups":{"cron":"","cronMaxKeep":3,"s3":{"enabled":false,"bucket":"","region":"","endpoint":"","accessKey":"","forcePathStyle":false}},` +
-	`"s3":{"enabled":false,"bucket":"","region":"","endpoint":"","accessKey":"","forcePathStyle":false},` +
-	`"meta":{"accentColor":"#1055c9","appName":"Acme","appURL":"http://localhost:8090","senderName":"Support","senderAddress":"support@example.com","hideControls":false},` +
-	`"rateLimits":{"rules":[{"label":"*:auth","audience":"","duration":3,"maxRequests":2},{"label":"*:create","audience":"","duration":5,"maxRequests":20},` +
-	`{"label":"/api/batch","audience":"","duration":1,"maxRequests":3},{"label":"/api/","audience":"","duration":10,"maxRequests":300}],"excludedIPs":[],"enabled":false},` +
-	`"trustedProxy":{"headers":[],"useLeftmostIP":false},` +
-	`"batch":{"enabled":false,"maxRequests":50,"timeout":3,"maxBodySize":0},` +
-	`"logs":{"maxDataSize":0,"maxDays":5,"minLevel":0,"logIP":true,"logAuthId":false}}`
-
 const (
 	notAllowedBody = `{"data":{},"message":"The authorized record is not allowed to perform this action.","status":403}`
 	loadFailedBody = `{"data":{},"message":"An error occurred while loading the submitted data.","status":400}`
@@ -188,7 +175,7 @@ func TestSettingsList(t *testing.T) {
 			Headers:        freshHeaders,
 			TestAppFactory: freshFactory,
 			ExpectedStatus: http.StatusOK,
-			ExpectedBody:   pbSettingsJSON,
+			ExpectedBody:   apitest.PocketBaseFreshSettingsJSON,
 			ExpectedHeaders: withSecurityHeaders(map[string]string{
 				"Content-Type": "application/json",
 			}),
@@ -199,7 +186,7 @@ func TestSettingsList(t *testing.T) {
 			Headers:        settingsHeaders(tok.admin, false),
 			TestAppFactory: fixtureApp,
 			ExpectedStatus: http.StatusOK,
-			ExpectedBody:   pbSettingsJSON,
+			ExpectedBody:   apitest.PocketBaseFreshSettingsJSON,
 		},
 		{
 			Name:   "HEAD",
@@ -249,7 +236,7 @@ func TestSettingsSet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(got) != pbSettingsJSON {
+		if string(got) != apitest.PocketBaseFreshSettingsJSON {
 			t.Errorf("settings changed: %s", got)
 		}
 	}
@@ -270,7 +257,7 @@ func TestSettingsSet(t *testing.T) {
 				`"appName":"Acme"`, `"appName":"Renamed"`,
 				`"host":"smtp.example.com"`, `"host":"mail.example.com"`,
 				`"superuserIPs":[]`, `"superuserIPs":["10.0.0.0/8"]`,
-			).Replace(pbSettingsJSON),
+			).Replace(apitest.PocketBaseFreshSettingsJSON),
 			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
 				if v := storedSettings(t, app); !strings.Contains(v, `"appName":"Renamed"`) || !strings.Contains(v, `"superuserIPs":["10.0.0.0/8"]`) {
 					t.Errorf("stored settings not updated: %s", v)
@@ -293,7 +280,7 @@ func TestSettingsSet(t *testing.T) {
 			Headers:            su,
 			TestAppFactory:     fixtureApp,
 			ExpectedStatus:     http.StatusOK,
-			ExpectedBody:       pbSettingsJSON,
+			ExpectedBody:       apitest.PocketBaseFreshSettingsJSON,
 			NotExpectedContent: []string{"new-pass", "new-secret"},
 			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
 				v := storedSettings(t, app)
@@ -329,7 +316,7 @@ func TestSettingsSet(t *testing.T) {
 			TestAppFactory: fixtureApp,
 			BeforeTestFunc: saveSettings(func(s *core.Settings) { s.SMTP.Password = "old" }),
 			ExpectedStatus: http.StatusOK,
-			ExpectedBody:   pbSettingsJSON,
+			ExpectedBody:   apitest.PocketBaseFreshSettingsJSON,
 			AfterTestFunc: expectSettings(func(t testing.TB, s *core.Settings) {
 				if s.SMTP.Password != "" {
 					t.Errorf("password = %q, want cleared", s.SMTP.Password)
@@ -351,7 +338,7 @@ func TestSettingsSet(t *testing.T) {
 			Headers:        settingsHeaders(tok.admin, false),
 			TestAppFactory: fixtureApp,
 			ExpectedStatus: http.StatusOK,
-			ExpectedBody:   pbSettingsJSON,
+			ExpectedBody:   apitest.PocketBaseFreshSettingsJSON,
 		},
 		{
 			Name:   "multipart with @jsonPayload",
