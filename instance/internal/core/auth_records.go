@@ -22,7 +22,7 @@ func (a *App) FindRecordByID(ctx context.Context, collectionNameOrID, id string)
 		return nil, err
 	}
 
-	return findRecordWhere(ctx, a.data.Read(), c, "`id` = ?", id)
+	return findRecordWhere(ctx, a.reader(ctx), c, "`id` = ?", id)
 }
 
 // findRecordWhere returns the first record of c matching the SQL condition.

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 )
@@ -17,6 +18,8 @@ import (
 // files of every deleted record are removed once the transaction has committed, then a
 // delete event is published for each deleted record (prepared before the commit, see
 // PrepareRecordDelete), and an update event for each record that only lost the id.
+// With a ctx from RunInTransaction, the delete joins that transaction and its
+// after-commit work waits for it.
 func (a *App) DeleteRecord(ctx context.Context, c *Collection, id string) error {
 	if c.IsView() {
 		return ErrViewRecordsReadOnly
@@ -26,14 +29,12 @@ func (a *App) DeleteRecord(ctx context.Context, c *Collection, id string) error 
 		deleted, updated []recordRef
 		pending          []*PendingRecordDelete
 	)
-	err := a.data.Tx(ctx, func(tx *sql.Tx) error {
-		var exists int
-		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(c.Name)+" WHERE `id` = ?", id).Scan(&exists)
+	err := a.writeTx(ctx, func(tx *sql.Tx) error {
+		// note: read through tx, so that a batch sees the record as its earlier
+		// requests left it.
+		root, err := findRecordWhere(ctx, tx, c, "`id` = ?", id)
 		if err != nil {
-			return fmt.Errorf("finding record %s of %s: %w", id, c.Name, err)
-		}
-		if exists == 0 {
-			return ErrRecordNotFound
+			return err
 		}
 
 		if c.Name == CollectionNameSuperusers {
@@ -55,16 +56,25 @@ func (a *App) DeleteRecord(ctx context.Context, c *Collection, id string) error 
 		// The read pool still sees the rows (the transaction has not committed), so
 		// the delete events are prepared now, with each record as it was, and the
 		// records whose relations lost a deleted id are found.
-		if updated, err = a.unlinkedRecords(ctx, d); err != nil {
+		committed := committedContext(ctx)
+		if updated, err = a.unlinkedRecords(committed, d); err != nil {
 			return err
 		}
 		pending = pending[:0]
 		for _, ref := range deleted {
-			record, err := a.findCommittedRecord(ctx, ref)
-			if err != nil {
-				return err
+			record := root
+			if ref != (recordRef{c.ID, id}) {
+				record, err = a.findCommittedRecord(committed, ref)
+				if errors.Is(err, ErrRecordNotFound) && scopeOf(ctx) != nil {
+					// note: created earlier in the same batch: nothing committed
+					// ever held it, so there is no stored row to prepare from.
+					continue
+				}
+				if err != nil {
+					return err
+				}
 			}
-			pending = append(pending, a.PrepareRecordDelete(ctx, record))
+			pending = append(pending, a.PrepareRecordDelete(committed, record))
 		}
 
 		return nil
@@ -73,17 +83,19 @@ func (a *App) DeleteRecord(ctx context.Context, c *Collection, id string) error 
 		return fmt.Errorf("deleting record %s of %s: %w", id, c.Name, err)
 	}
 
-	for _, ref := range deleted {
-		a.removeStorage(filepath.Join(storageDir, ref.collectionID, ref.recordID))
-	}
-	for _, p := range pending {
-		p.Publish(ctx)
-	}
-	for _, ref := range updated {
-		if record, err := a.findCommittedRecord(ctx, ref); err == nil {
-			a.PublishRecordEvent(ctx, RecordEvent{Action: RecordActionUpdate, Record: record})
+	a.afterCommit(ctx, func(ctx context.Context) {
+		for _, ref := range deleted {
+			a.removeStorage(filepath.Join(storageDir, ref.collectionID, ref.recordID))
 		}
-	}
+		for _, p := range pending {
+			p.Publish(ctx)
+		}
+		for _, ref := range updated {
+			if record, err := a.findCommittedRecord(ctx, ref); err == nil {
+				a.PublishRecordEvent(ctx, RecordEvent{Action: RecordActionUpdate, Record: record})
+			}
+		}
+	})
 
 	return nil
 }

@@ -30,13 +30,13 @@ func RecordQuery(c *Collection) *search.SelectQuery {
 // QueryRecords runs a SELECT of c's rows (built from RecordQuery) and returns the
 // records in row order.
 func (a *App) QueryRecords(ctx context.Context, c *Collection, query search.Expr) ([]*Record, error) {
-	return queryRecords(ctx, a.data.Read(), c, query.SQL, query.Args()...)
+	return queryRecords(ctx, a.reader(ctx), c, query.SQL, query.Args()...)
 }
 
 // CountRecords runs a query selecting a single count.
 func (a *App) CountRecords(ctx context.Context, query search.Expr) (int, error) {
 	var n int
-	if err := a.data.Read().QueryRowContext(ctx, query.SQL, query.Args()...).Scan(&n); err != nil {
+	if err := a.reader(ctx).QueryRowContext(ctx, query.SQL, query.Args()...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting records: %w", err)
 	}
 

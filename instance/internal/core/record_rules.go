@@ -65,7 +65,7 @@ func (a *App) recordsMatchingRule(ctx context.Context, c *Collection, ids []stri
 	}
 	built := q.Build()
 
-	rows, err := a.data.Read().QueryContext(ctx, built.SQL, built.Args()...)
+	rows, err := a.reader(ctx).QueryContext(ctx, built.SQL, built.Args()...)
 	if err != nil {
 		return nil, fmt.Errorf("checking the %s rule: %w", c.Name, err)
 	}

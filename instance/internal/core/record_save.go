@@ -74,7 +74,7 @@ func (a *App) NewRecordUpdate(ctx context.Context, c *Collection, id string) (*R
 		return nil, ErrViewRecordsReadOnly
 	}
 
-	original, err := loadRecordValues(ctx, a.data.Read(), c, id)
+	original, err := loadRecordValues(ctx, a.reader(ctx), c, id)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +171,9 @@ func (u *RecordUpsert) Load(data map[string]any) {
 // (email, verified, password, passwordConfirm, oldPassword), then every field's value,
 // then the cross-collection auth id and the unique indexes. New passwords are hashed
 // with their field's bcrypt cost before the transaction starts. Once committed, the
-// change is published to the OnRecordChange handlers.
+// change is published to the OnRecordChange handlers. With a ctx from
+// RunInTransaction, the save joins that transaction and its after-commit work waits
+// for it.
 func (a *App) SaveRecord(ctx context.Context, u *RecordUpsert) (*Record, error) {
 	c := u.collection
 	if c.IsView() {
@@ -187,7 +189,7 @@ func (a *App) SaveRecord(ctx context.Context, u *RecordUpsert) (*Record, error) 
 	// Every field is checked once through the read pool before hashing (so that an
 	// invalid request costs no bcrypt work and holds no write lock), then the checks
 	// that read the database are repeated inside the write transaction.
-	if errs := u.validateValues(ctx, a.valueContext(ctx, a.data.Read(), u), false); len(errs) > 0 {
+	if errs := u.validateValues(ctx, a.valueContext(ctx, a.reader(ctx), u), false); len(errs) > 0 {
 		return nil, errs
 	}
 	if err := u.hashPasswords(); err != nil {
@@ -195,7 +197,7 @@ func (a *App) SaveRecord(ctx context.Context, u *RecordUpsert) (*Record, error) 
 	}
 
 	var removedFiles []string
-	err := a.data.Tx(ctx, func(tx *sql.Tx) error {
+	err := a.writeTx(ctx, func(tx *sql.Tx) error {
 		if errs := u.validateValues(ctx, a.valueContext(ctx, tx, u), true); len(errs) > 0 {
 			return errs
 		}
@@ -206,14 +208,6 @@ func (a *App) SaveRecord(ctx context.Context, u *RecordUpsert) (*Record, error) 
 	})
 	if err != nil {
 		return nil, err
-	}
-
-	// note: like PocketBase, files dropped from the record are deleted once the
-	// change is committed: the file, its blob attributes and its thumbs.
-	for _, name := range removedFiles {
-		for _, rel := range []string{name, name + ".attrs", "thumbs_" + name} {
-			a.removeStorage(filepath.Join(storageDir, c.ID, u.ID(), rel))
-		}
 	}
 
 	row, err := u.driverRow()
@@ -227,7 +221,18 @@ func (a *App) SaveRecord(ctx context.Context, u *RecordUpsert) (*Record, error) 
 		action = RecordActionCreate
 	}
 	// the event gets its own copy: the caller may enrich the returned record
-	a.PublishRecordEvent(ctx, RecordEvent{Action: action, Record: record.Fresh()})
+	event := RecordEvent{Action: action, Record: record.Fresh()}
+	recordID := u.ID()
+	a.afterCommit(ctx, func(ctx context.Context) {
+		// note: like PocketBase, files dropped from the record are deleted once the
+		// change is committed: the file, its blob attributes and its thumbs.
+		for _, name := range removedFiles {
+			for _, rel := range []string{name, name + ".attrs", "thumbs_" + name} {
+				a.removeStorage(filepath.Join(storageDir, c.ID, recordID, rel))
+			}
+		}
+		a.PublishRecordEvent(ctx, event)
+	})
 
 	return record, nil
 }

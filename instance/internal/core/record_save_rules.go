@@ -110,7 +110,7 @@ func (a *App) HasAuthManageAccess(ctx context.Context, u *RecordUpsert, info *Re
 	return ok
 }
 
-// ruleMatches runs "WITH … SELECT 1 FROM c WHERE <rule>" through the read pool.
+// ruleMatches runs "WITH … SELECT 1 FROM c WHERE <rule>" through the read pool (or the joined transaction, see RunInTransaction).
 func (a *App) ruleMatches(ctx context.Context, c *Collection, rule string, info *RequestInfo, with string, withParams search.Params) (bool, error) {
 	resolver := a.NewRecordFieldResolver(ctx, c, info, true)
 
@@ -134,7 +134,7 @@ func (a *App) ruleMatches(ctx context.Context, c *Collection, rule string, info 
 	maps.Copy(built.Params, withParams)
 
 	var one int
-	err = a.data.Read().QueryRowContext(ctx, with+built.SQL, built.Args()...).Scan(&one)
+	err = a.reader(ctx).QueryRowContext(ctx, with+built.SQL, built.Args()...).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return false, nil
