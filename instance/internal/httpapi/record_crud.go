@@ -33,8 +33,9 @@ func (a *api) readCollection(c *gin.Context) (*core.Collection, error) {
 	return collection, nil
 }
 
-// readRequestInfo returns @request.* of a read request (context "default"): the auth
-// record, the first value of each query parameter and header, and the method.
+// readRequestInfo returns @request.* of a read request (context "default", or "batch"
+// for a batch sub-request): the auth record, the first value of each query parameter
+// and header, and the method.
 func readRequestInfo(c *gin.Context) *core.RequestInfo {
 	query := map[string]string{}
 	for k, v := range c.Request.URL.Query() {
@@ -54,7 +55,7 @@ func readRequestInfo(c *gin.Context) *core.RequestInfo {
 		Query:   query,
 		Headers: headers,
 		Method:  c.Request.Method,
-		Context: core.RequestContextDefault,
+		Context: cmpOr(c.GetString(ctxKeyRequestContext), core.RequestContextDefault),
 	}
 }
 

@@ -62,14 +62,23 @@ func (a *api) recordCreate(c *gin.Context) error {
 
 // recordWriteRequest is what create and update share before their forms: the target
 // collection, the request body within the collection's size limit, and whether a
-// superuser asks. A null rule (picked by rule) is superusers only (403).
+// superuser asks. A null rule (picked by rule) is superusers only (403). A batch
+// sub-request has no body-limit middleware: its missing collection is "Missing
+// collection context." and only the batch body limit applies.
 func (a *api) recordWriteRequest(c *gin.Context, rule func(*core.Collection) *string) (*core.Collection, *recordBody, bool, error) {
-	collection, err := a.recordWriteCollection(c, msgMissingCollectionContext)
+	missing, limit := msgMissingCollectionContext, int64(0)
+	if inBatch(c) {
+		missing, limit = msgMissingCollection, batchItemBodyLimit
+	}
+	collection, err := a.recordWriteCollection(c, missing)
 	if err != nil {
 		return nil, nil, false, err
 	}
+	if limit == 0 {
+		limit = recordBodyLimit(collection)
+	}
 
-	body, err := readRecordBody(c, recordBodyLimit(collection))
+	body, err := readRecordBody(c, limit)
 	if err != nil {
 		return nil, nil, false, err
 	}

@@ -48,6 +48,8 @@ func (r routes) POST(path string, handlers ...HandlerFunc) {
 // api holds what the handlers need.
 type api struct {
 	app *core.App
+	// engine runs the batch sub-requests' handlers.
+	engine *gin.Engine
 }
 
 var ginModeOnce sync.Once
@@ -80,7 +82,7 @@ func newEngine(app *core.App) *gin.Engine {
 	// The client IP comes from the connection until the trusted-proxy settings exist.
 	_ = e.SetTrustedProxies(nil)
 
-	a := &api{app: app}
+	a := &api{app: app, engine: e}
 
 	// Middleware order follows PocketBase's priorities: CORS, activity logger, panic
 	// recover, auth loader, (superuser IPs, when they exist), security headers. The
@@ -104,6 +106,7 @@ func newEngine(app *core.App) *gin.Engine {
 	a.registerCollectionRoutes(apiGroup)
 	a.registerRecordCrudRoutes(apiGroup)
 	a.registerRecordWriteRoutes(apiGroup)
+	a.registerBatchRoutes(apiGroup)
 	a.registerRealtimeRoutes(apiGroup)
 	a.registerLogsRoutes(apiGroup)
 	a.registerCronRoutes(apiGroup)

@@ -1,0 +1,294 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/apitest"
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+)
+
+const (
+	batchTagsID = "pbc_1219621782"
+	newTagID    = "batchtag0000001"
+)
+
+// batchApp returns a fixture app with batch requests enabled and its record events
+// recorded into events.
+func batchApp(maxRequests int, timeout, maxBodySize int64, events *[]string) func(t testing.TB) *core.App {
+	return func(t testing.TB) *core.App {
+		app := fixtureApp(t)
+		s := app.Settings()
+		s.Batch = core.BatchConfig{Enabled: true, MaxRequests: maxRequests, Timeout: timeout, MaxBodySize: maxBodySize}
+		if err := app.SaveSettings(t.Context(), s); err != nil {
+			t.Fatal(err)
+		}
+		if events != nil {
+			var mu sync.Mutex
+			app.OnRecordChange(func(_ context.Context, e core.RecordEvent) {
+				mu.Lock()
+				defer mu.Unlock()
+				*events = append(*events, e.Action+" "+e.Record.Collection().Name+" "+e.Record.ID())
+			})
+		}
+		return app
+	}
+}
+
+// batchBody encodes {"requests": requests}.
+func batchBody(t testing.TB, requests ...map[string]any) *bytes.Reader {
+	t.Helper()
+	raw, err := json.Marshal(map[string]any{"requests": requests})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.NewReader(raw)
+}
+
+func TestBatch(t *testing.T) {
+	tok := newTokens(t)
+
+	var (
+		okEvents, failEvents []string
+	)
+	okBody := batchBody(t,
+		map[string]any{"method": "POST", "url": "/api/collections/tags/records?fields=id,label",
+			"body": map[string]any{"id": newTagID, "label": "batch"}},
+		map[string]any{"method": "POST", "url": "/api/collections/posts/records?fields=title,tags",
+			"body": map[string]any{"title": "Batch post", "author": aliceID, "tags": []string{newTagID}}},
+		map[string]any{"method": "PATCH", "url": "/api/collections/tags/records/" + newTagID,
+			"body": map[string]any{"label": "batch-2"}},
+		map[string]any{"method": "PUT", "url": "/api/collections/tags/records?fields=id,label",
+			"body": map[string]any{"id": rwTagK8s, "label": "k8s"}},
+		map[string]any{"method": "PUT", "url": "/api/collections/tags/records?fields=label",
+			"body": map[string]any{"label": "upserted"}},
+		map[string]any{"method": "DELETE", "url": "/api/collections/posts/records/" + rwBobPost},
+	)
+
+	scenarios := []apitest.ApiScenario{
+		{
+			Name:   "disabled by default",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body: batchBody(t, map[string]any{"method": "POST", "url": "/api/collections/tags/records"}), Headers: rwHeaders(tok.admin),
+			TestAppFactory: fixtureApp,
+			ExpectedStatus: 403, ExpectedBody: rwErr(403, "Batch requests are not allowed.", "{}"),
+		},
+		{
+			Name:   "no requests",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body: strings.NewReader(`{}`), Headers: rwHeaders(""),
+			TestAppFactory: batchApp(5, 3, 0, nil),
+			ExpectedStatus: 400,
+			ExpectedBody: rwErr(400, "Invalid batch request data.",
+				`{"requests":{"code":"validation_required","message":"Cannot be blank."}}`),
+		},
+		{
+			Name:   "more requests than maxRequests; keys match case-insensitively",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body:           strings.NewReader(`{"REQUESTS":[{"method":"DELETE","url":"/a"},{"method":"DELETE","url":"/b"},{"method":"DELETE","url":"/c"}]}`),
+			Headers:        rwHeaders(""),
+			TestAppFactory: batchApp(2, 3, 0, nil),
+			ExpectedStatus: 400,
+			ExpectedBody: rwErr(400, "Invalid batch request data.",
+				`{"requests":{"code":"validation_length_too_long","message":"The length must be no more than 2.","params":{"max":2,"min":0}}}`),
+		},
+		{
+			Name:   "invalid items",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body:           strings.NewReader(`{"requests":[{"method":"post","url":""},{"Method":"GET","URL":"/x"},{"url":"/` + strings.Repeat("x", 2000) + `"}]}`),
+			Headers:        rwHeaders(""),
+			TestAppFactory: batchApp(5, 3, 0, nil),
+			ExpectedStatus: 400,
+			ExpectedBody: rwErr(400, "Invalid batch request data.", `{"requests":{`+
+				`"0":{"method":{"code":"validation_in_invalid","message":"Must be a valid value."},"url":{"code":"validation_required","message":"Cannot be blank."}},`+
+				`"2":{"method":{"code":"validation_required","message":"Cannot be blank."},"url":{"code":"validation_length_too_long","message":"The length must be no more than 2000.","params":{"max":2000,"min":0}}}}}`),
+		},
+		{
+			Name:   "malformed JSON",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body: strings.NewReader(`{"requests":[`), Headers: rwHeaders(""),
+			TestAppFactory: batchApp(5, 3, 0, nil),
+			ExpectedStatus: 400, ExpectedBody: rwErr(400, "Failed to read the submitted batch data.", "{}"),
+		},
+		{
+			Name:   "body over settings.batch.maxBodySize",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body: batchBody(t, map[string]any{"method": "POST", "url": "/api/collections/tags/records", "body": map[string]any{"label": strings.Repeat("x", 200)}}), Headers: rwHeaders(""),
+			TestAppFactory: batchApp(5, 3, 100, nil),
+			ExpectedStatus: 413, ExpectedBody: rwErr(413, "Request entity too large.", "{}"),
+		},
+		{
+			Name:   "create, create with a relation to it, update, upsert both ways and delete in one transaction",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body: okBody, Headers: rwHeaders(tok.admin),
+			TestAppFactory: batchApp(10, 3, 0, &okEvents),
+			ExpectedStatus: 200,
+			ExpectedContent: []string{
+				`[{"body":{"id":"` + newTagID + `","label":"batch"},"status":200},`,
+				`{"body":{"tags":["` + newTagID + `"],"title":"Batch post"},"status":200},`,
+				`{"body":{"collectionId":"` + batchTagsID + `","collectionName":"tags","id":"` + newTagID + `","label":"batch-2"},"status":200},`,
+				`{"body":{"id":"` + rwTagK8s + `","label":"k8s"},"status":200},`,
+				`{"body":{"label":"upserted"},"status":200},`,
+				`{"body":null,"status":204}]`,
+			},
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				if got := rwColumn(t, app, "tags", "label", newTagID); got != "batch-2" {
+					t.Errorf("new tag label = %q", got)
+				}
+				if n := rwCount(t, app, "tags", "label = ?", "upserted"); n != 1 {
+					t.Errorf("%d upserted tags", n)
+				}
+				if n := rwCount(t, app, "posts", "id = ?", rwBobPost); n != 0 {
+					t.Errorf("deleted post still stored")
+				}
+				if n := rwCount(t, app, "posts", "title = ? AND tags LIKE ?", "Batch post", "%"+newTagID+"%"); n != 1 {
+					t.Errorf("%d batch posts", n)
+				}
+				want := []string{"create tags " + newTagID, "create posts", "update tags " + newTagID, "update tags " + rwTagK8s, "create tags", "delete posts " + rwBobPost}
+				if len(okEvents) < len(want) {
+					t.Fatalf("events = %q, want at least %q", okEvents, want)
+				}
+				for i, w := range want {
+					if !strings.HasPrefix(okEvents[i], w) {
+						t.Errorf("event %d = %q, want %q…", i, okEvents[i], w)
+					}
+				}
+			},
+		},
+		{
+			Name:   "a failing request rolls back the ones before it and publishes nothing",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body: batchBody(t,
+				map[string]any{"method": "POST", "url": "/api/collections/posts/records", "body": map[string]any{"title": "Rolled back", "author": aliceID}},
+				map[string]any{"method": "PATCH", "url": "/api/collections/posts/records/" + rwBobPost, "body": map[string]any{"title": "Hijacked"}},
+			),
+			Headers:        rwHeaders(tok.alice),
+			TestAppFactory: batchApp(10, 3, 0, &failEvents),
+			ExpectedStatus: 400,
+			ExpectedBody: rwErr(400, "Batch transaction failed.", `{"requests":{"1":{"code":"batch_request_failed","message":"Batch request failed.",`+
+				`"response":{"data":{},"message":"The requested resource wasn't found.","status":404}}}}`),
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				if n := rwCount(t, app, "posts", "title = ?", "Rolled back"); n != 0 {
+					t.Errorf("%d rolled-back posts stored", n)
+				}
+				if len(failEvents) != 0 {
+					t.Errorf("events = %q, want none", failEvents)
+				}
+			},
+		},
+		{
+			Name:   "validation errors of the failed request are in its response",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body: batchBody(t,
+				map[string]any{"method": "POST", "url": "/api/collections/tags/records", "body": map[string]any{"label": "fresh"}},
+				map[string]any{"method": "POST", "url": "/api/collections/tags/records", "body": map[string]any{"label": "fresh"}},
+			),
+			Headers:        rwHeaders(tok.admin),
+			TestAppFactory: batchApp(10, 3, 0, nil),
+			ExpectedStatus: 400,
+			ExpectedBody: rwErr(400, "Batch transaction failed.", `{"requests":{"1":{"code":"batch_request_failed","message":"Batch request failed.",`+
+				`"response":{"data":{"label":{"code":"validation_not_unique","message":"Value must be unique."}},"message":"Failed to create record.","status":400}}}}`),
+		},
+		{
+			Name:   "an unknown action fails",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body:           batchBody(t, map[string]any{"method": "GET", "url": "/api/collections/tags/records"}),
+			Headers:        rwHeaders(tok.admin),
+			TestAppFactory: batchApp(10, 3, 0, nil),
+			ExpectedStatus: 400,
+			ExpectedBody: rwErr(400, "Batch transaction failed.", `{"requests":{"0":{"code":"batch_request_failed","message":"Batch request failed.",`+
+				`"response":{"data":{},"message":"Something went wrong while processing your request.","status":400}}}}`),
+		},
+		{
+			Name:   "a sub-request's Authorization header is ignored",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body: batchBody(t, map[string]any{"method": "POST", "url": "/api/collections/tags/records",
+				"headers": map[string]string{"Authorization": tok.admin}, "body": map[string]any{"label": "guest"}}),
+			Headers:        rwHeaders(""),
+			TestAppFactory: batchApp(10, 3, 0, nil),
+			ExpectedStatus: 400,
+			ExpectedBody: rwErr(400, "Batch transaction failed.", `{"requests":{"0":{"code":"batch_request_failed","message":"Batch request failed.",`+
+				`"response":{"data":{},"message":"Only superusers can perform this action.","status":403}}}}`),
+		},
+		{
+			Name:   "a missing collection is the single route's error without the body-limit middleware",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body:           batchBody(t, map[string]any{"method": "POST", "url": "/api/collections/missing/records"}),
+			Headers:        rwHeaders(tok.admin),
+			TestAppFactory: batchApp(10, 3, 0, nil),
+			ExpectedStatus: 400,
+			ExpectedBody: rwErr(400, "Batch transaction failed.", `{"requests":{"0":{"code":"batch_request_failed","message":"Batch request failed.",`+
+				`"response":{"data":{},"message":"Missing collection context.","status":404}}}}`),
+		},
+		{
+			Name:   "multipart body with @jsonPayload, as the SDK sends it",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body:           multipartBatch(t, `{"requests":[{"method":"POST","url":"/api/collections/tags/records?fields=label","body":{"label":"from-multipart"}}]}`),
+			Headers:        map[string]string{"Authorization": tok.admin, "Content-Type": multipartBatchType},
+			TestAppFactory: batchApp(10, 3, 0, nil),
+			ExpectedStatus: 200, ExpectedBody: `[{"body":{"label":"from-multipart"},"status":200}]`,
+		},
+	}
+
+	for _, s := range scenarios {
+		s.Test(t)
+	}
+}
+
+const multipartBatchBoundary = "batchboundary"
+
+var multipartBatchType = "multipart/form-data; boundary=" + multipartBatchBoundary
+
+func multipartBatch(t testing.TB, payload string) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	if err := w.SetBoundary(multipartBatchBoundary); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteField("@jsonPayload", payload); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &buf
+}
+
+// TestBatchTimeout runs a batch longer than settings.batch.timeout (one second): it
+// is rolled back with PocketBase's generic failure.
+func TestBatchTimeout(t *testing.T) {
+	requests := make([]map[string]any, 40)
+	for i := range requests {
+		email := "slow" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "@example.com"
+		requests[i] = map[string]any{"method": "POST", "url": "/api/collections/users/records",
+			"body": map[string]any{"email": email, "password": "slow-pass-123", "passwordConfirm": "slow-pass-123"}}
+	}
+	s := apitest.ApiScenario{
+		Method: http.MethodPost, URL: "/api/batch",
+		Body: batchBody(t, requests...), Headers: rwHeaders(""),
+		TestAppFactory: func(t testing.TB) *core.App {
+			app := batchApp(50, 1, 0, nil)(t)
+			// a high bcrypt cost makes each create slow on any machine
+			execSQL(t, app, "UPDATE _collections SET fields = json_replace(fields, '$[1].cost', 13) WHERE name = 'users'")
+			if _, err := app.ReloadCachedCollections(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			return app
+		},
+		ExpectedStatus: 400,
+		ExpectedBody:   rwErr(400, "Batch transaction failed.", "{}"),
+		AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+			if n := rwCount(t, app, "users", "email LIKE ?", "slow%"); n != 0 {
+				t.Errorf("%d users stored", n)
+			}
+		},
+	}
+	s.Test(t)
+}
