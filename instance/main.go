@@ -271,6 +271,14 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	baseCtx, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelBase()
 
+	// The metrics are recorded only when they are served, on their own listener.
+	var routerOpts []httpapi.Option
+	var appMetrics *metrics.Metrics
+	if *metricsAddr != "" {
+		appMetrics = metrics.New()
+		routerOpts = append(routerOpts, httpapi.WithMetrics(appMetrics))
+	}
+
 	apiLn, err := net.Listen("tcp", *httpAddr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *httpAddr, err)
@@ -280,7 +288,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		addr: *httpAddr,
 		ln:   apiLn,
 		srv: &http.Server{
-			Handler: httpapi.NewRouter(app),
+			Handler: httpapi.NewRouter(app, routerOpts...),
 			// PocketBase's generous limits, for large uploads and downloads.
 			ReadHeaderTimeout: time.Minute,
 			ReadTimeout:       5 * time.Minute,
@@ -297,7 +305,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			return fmt.Errorf("listening on %s: %w", *metricsAddr, err)
 		}
 		mux := http.NewServeMux()
-		mux.Handle("GET "+contract.MetricsPath, metrics.Handler(metrics.NewRegistry()))
+		mux.Handle("GET "+contract.MetricsPath, appMetrics.Handler())
 		servers = append(servers, &listener{
 			name: "metrics",
 			addr: *metricsAddr,

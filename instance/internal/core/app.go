@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/pocketfleet/pocketfleet/instance/contract"
@@ -49,6 +50,8 @@ type App struct {
 	events recordEvents
 	// maint is the background machinery: logs, crons, backups (cron_background.go).
 	maint maintenance
+	// txObserver observes the write transactions (stats.go).
+	txObserver atomic.Pointer[WriteTxFunc]
 }
 
 // New opens the data directory (creating it if needed) and brings it to PocketBase
@@ -69,17 +72,17 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
 
-	data, err := sqlitedb.Open(ctx, filepath.Join(cfg.DataDir, dataDBFile), sqlitedb.DataOptions)
+	app := &App{dataDir: cfg.DataDir, logger: cfg.Logger, now: cfg.Now}
+	data, err := sqlitedb.Open(ctx, filepath.Join(cfg.DataDir, dataDBFile), app.dbOptions(sqlitedb.DataOptions, StatsDBData))
 	if err != nil {
 		return nil, fmt.Errorf("opening data database: %w", err)
 	}
-	aux, err := sqlitedb.Open(ctx, filepath.Join(cfg.DataDir, auxDBFile), sqlitedb.AuxOptions)
+	aux, err := sqlitedb.Open(ctx, filepath.Join(cfg.DataDir, auxDBFile), app.dbOptions(sqlitedb.AuxOptions, StatsDBAuxiliary))
 	if err != nil {
 		_ = data.Close()
 		return nil, fmt.Errorf("opening auxiliary database: %w", err)
 	}
-
-	app := &App{dataDir: cfg.DataDir, data: data, aux: aux, logger: cfg.Logger, now: cfg.Now}
+	app.data, app.aux = data, aux
 	app.initMaintenance()
 
 	applied, err := sqlitedb.RunMigrations(ctx, data, aux, app.systemMigrations(), cfg.Now)

@@ -285,11 +285,11 @@ func checkDatabaseFile(ctx context.Context, p, table string) error {
 // openDatabases opens data.db and auxiliary.db of the data directory and loads them as
 // New does: system migrations, settings, collections cache.
 func (a *App) openDatabases(ctx context.Context) error {
-	data, err := sqlitedb.Open(ctx, filepath.Join(a.dataDir, dataDBFile), sqlitedb.DataOptions)
+	data, err := sqlitedb.Open(ctx, filepath.Join(a.dataDir, dataDBFile), a.dbOptions(sqlitedb.DataOptions, StatsDBData))
 	if err != nil {
 		return fmt.Errorf("opening data database: %w", err)
 	}
-	aux, err := sqlitedb.Open(ctx, filepath.Join(a.dataDir, auxDBFile), sqlitedb.AuxOptions)
+	aux, err := sqlitedb.Open(ctx, filepath.Join(a.dataDir, auxDBFile), a.dbOptions(sqlitedb.AuxOptions, StatsDBAuxiliary))
 	if err != nil {
 		_ = data.Close()
 		return fmt.Errorf("opening auxiliary database: %w", err)

@@ -54,6 +54,7 @@ const (
 func (a *api) registerRealtimeRoutes(r routes) {
 	realtimeFor(a.app) // binds the record events once per app
 	r.group.GET("/realtime", handle(skipSuccessActivityLog), handle(a.realtimeConnect))
+	r.group.HEAD("/realtime", handle(skipSuccessActivityLog), handle(a.realtimeConnect))
 	r.POST("/realtime", a.realtimeSetSubscriptions)
 }
 
@@ -62,7 +63,12 @@ func (a *api) registerRealtimeRoutes(r routes) {
 // connection is idle for 5 minutes or 30 minutes old, the client is discarded (a slow
 // consumer, or server shutdown) or the request is cancelled.
 //
-// note: HEAD is not registered: a HEAD stream would never end.
+// HEAD answers as PocketBase's GET pattern does for it: 200 with the stream's headers
+// and no body.
+//
+// note: PocketBase then keeps the bodiless HEAD response open, as a client nobody can
+// subscribe (its id is never sent), until the idle timeout or the client goes away;
+// here it ends once the headers are sent.
 func (a *api) realtimeConnect(c *gin.Context) error {
 	// The server's WriteTimeout would cut the stream: lift it for this response.
 	// note: the ReadTimeout needs nothing: net/http clears the read deadline when it
@@ -78,6 +84,16 @@ func (a *api) realtimeConnect(c *gin.Context) error {
 	// https://github.com/pocketbase/pocketbase/discussions/480#discussioncomment-3657640
 	h.Set("X-Accel-Buffering", "no")
 
+	if c.Request.Method == http.MethodHead {
+		c.Status(http.StatusOK)
+		if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return err
+		}
+		return nil
+	}
+
+	defer a.metrics.RealtimeConnected()()
+
 	broker := realtimeFor(a.app).broker
 	client := realtime.NewClient()
 	client.Set(realtimeClientIPKey, a.clientIP(c))
@@ -89,7 +105,7 @@ func (a *api) realtimeConnect(c *gin.Context) error {
 
 	c.Status(http.StatusOK)
 	connect := realtime.Message{Name: realtimeConnectEvent, Data: []byte(`{"clientId":"` + client.ID() + `"}`)}
-	if err := writeSSE(c, rc, &connect, client.ID()); err != nil {
+	if err := a.writeSSE(c, rc, &connect, client.ID()); err != nil {
 		a.logRealtime(ctx, "Realtime connection closed (failed to deliver PB_CONNECT)", client, err)
 		return nil
 	}
@@ -119,7 +135,7 @@ func (a *api) realtimeConnect(c *gin.Context) error {
 			}
 			batch = client.Drain(batch[:0])
 			for i := range batch {
-				if err := writeSSE(c, rc, &batch[i], client.ID()); err != nil {
+				if err := a.writeSSE(c, rc, &batch[i], client.ID()); err != nil {
 					a.logRealtime(ctx, "Realtime connection closed (failed to deliver message)", client, err)
 					return nil
 				}
@@ -148,12 +164,16 @@ func (a *api) logRealtime(ctx context.Context, msg string, client *realtime.Clie
 }
 
 // writeSSE writes one message and flushes it to the client.
-func writeSSE(c *gin.Context, rc *http.ResponseController, m *realtime.Message, clientID string) error {
+func (a *api) writeSSE(c *gin.Context, rc *http.ResponseController, m *realtime.Message, clientID string) error {
 	if err := m.WriteSSE(c.Writer, clientID); err != nil {
 		return err
 	}
+	if err := rc.Flush(); err != nil {
+		return err
+	}
+	a.metrics.RealtimeMessageSent()
 
-	return rc.Flush()
+	return nil
 }
 
 // clientIP is the request's client IP as PocketBase's RealIP reads it (§1.10).

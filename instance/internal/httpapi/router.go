@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+	"github.com/pocketfleet/pocketfleet/instance/internal/metrics"
 )
 
 // HandlerFunc is an API handler: it writes a success response itself and returns any
@@ -50,23 +51,25 @@ type api struct {
 	app *core.App
 	// engine runs the batch sub-requests' handlers.
 	engine *gin.Engine
+	// metrics records the API's metrics (WithMetrics); nil records nothing.
+	metrics *metrics.Metrics
 }
 
 var ginModeOnce sync.Once
 
 // NewRouter returns the HTTP handler of the instance: the PocketBase-compatible API of
 // app. Routes are all registered here.
-func NewRouter(app *core.App) http.Handler {
+func NewRouter(app *core.App, opts ...Option) http.Handler {
 	// note: a ServeMux in front reproduces the canonical-path redirect PocketBase's
 	// router does before any middleware runs (e.g. /api//health → 307 /api/health).
 	mux := http.NewServeMux()
-	mux.Handle("/", newEngine(app))
+	mux.Handle("/", newEngine(app, opts...))
 
 	return mux
 }
 
 // newEngine builds the gin engine with its middlewares and routes.
-func newEngine(app *core.App) *gin.Engine {
+func newEngine(app *core.App, opts ...Option) *gin.Engine {
 	ginModeOnce.Do(func() { gin.SetMode(gin.ReleaseMode) })
 
 	e := gin.New()
@@ -83,6 +86,13 @@ func newEngine(app *core.App) *gin.Engine {
 	_ = e.SetTrustedProxies(nil)
 
 	a := &api{app: app, engine: e}
+	for _, opt := range opts {
+		opt(a)
+	}
+	if a.metrics != nil {
+		bindAppMetrics(app, a.metrics)
+		e.Use(requestMetrics(a.metrics))
+	}
 
 	// Middleware order follows PocketBase's priorities: CORS, activity logger, panic
 	// recover, auth loader, (superuser IPs, when they exist), security headers. The

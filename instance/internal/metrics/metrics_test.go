@@ -33,3 +33,28 @@ func TestHandlerServesRuntimeMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestRouteTemplate(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", metrics.UnmatchedRoute},
+		{"/api/health", "/api/health"},
+		{"/api/collections/:collection/records/:id", "/api/collections/{collection}/records/{id}"},
+		{"/api/files/:collection/:recordId/*filename", "/api/files/{collection}/{recordId}/{filename}"},
+	}
+	for _, tc := range tests {
+		if got := metrics.RouteTemplate(tc.in); got != tc.want {
+			t.Errorf("RouteTemplate(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestNilMetricsRecordNothing(t *testing.T) {
+	var m *metrics.Metrics
+	m.ObserveRequest("GET", "/", 200, 0)
+	m.RealtimeConnected()()
+	m.RealtimeMessageSent()
+	m.RecordWrite("posts", "create")
+	m.ObserveWriteTx("data", 0, true)
+	m.CollectDBPools(nil)
+	m.CollectBackups(nil)
+}

@@ -43,6 +43,9 @@ type Options struct {
 	MaxIdleConns int
 	// ConnMaxIdleTime closes connections idle for longer than this.
 	ConnMaxIdleTime time.Duration
+	// OnTx, when set, is told how long each write transaction attempt of Tx took, from
+	// BEGIN to its commit (committed true) or rollback.
+	OnTx func(d time.Duration, committed bool)
 }
 
 // PocketBase's pool sizes (core/base.go).
@@ -67,6 +70,7 @@ type DB struct {
 	path  string
 	read  *sql.DB
 	write *sql.DB
+	onTx  func(d time.Duration, committed bool)
 }
 
 // Open opens (creating it if needed) the SQLite database at path.
@@ -111,7 +115,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("connecting reader to %s: %w", path, err)
 	}
 
-	return &DB{path: path, read: read, write: write}, nil
+	return &DB{path: path, read: read, write: write, onTx: opts.OnTx}, nil
 }
 
 // Path returns the database file path.
@@ -196,6 +200,11 @@ func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("beginning transaction on %s: %w", db.path, err)
 	}
+	committed := false
+	if db.onTx != nil {
+		start := time.Now()
+		defer func() { db.onTx(time.Since(start), committed) }()
+	}
 
 	defer func() {
 		if p := recover(); p != nil {
@@ -214,6 +223,7 @@ func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("committing transaction on %s: %w", db.path, err)
 	}
+	committed = true
 
 	return nil
 }
