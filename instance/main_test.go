@@ -209,8 +209,12 @@ func TestServe(t *testing.T) {
 	if !strings.HasSuffix(m[1], contract.MetricsPath) {
 		t.Errorf("metrics URL %q does not end in %s", m[1], contract.MetricsPath)
 	}
-	if code, body := get(t, m[1]); code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
+	if code, body := get(t, m[1]); code != http.StatusOK || !strings.Contains(body, "go_goroutines") ||
+		!strings.Contains(body, `pocketfleet_http_requests_total{method="GET",route="/api/health",status="200"} 1`) {
 		t.Errorf("GET metrics = %d, %.200s", code, body)
+	}
+	if code, _ := get(t, baseURL+contract.MetricsPath); code != http.StatusNotFound {
+		t.Errorf("GET %s on the API listener = %d, want 404", contract.MetricsPath, code)
 	}
 	if !strings.HasPrefix(m[1], "http://127.0.0.1:") || strings.HasPrefix(m[1], baseURL+"/") {
 		t.Errorf("metrics URL %q, API %q: want a separate listener", m[1], baseURL)
