@@ -84,7 +84,10 @@ FUZZ_TIME ?= 5s
 FUZZ_TARGETS := \
 	FuzzFilter:./instance/internal/search \
 	FuzzSort:./instance/internal/search \
-	FuzzFields:./instance/internal/picker
+	FuzzFields:./instance/internal/picker \
+	FuzzParseThumbSize:./instance/internal/filesystem \
+	FuzzNormalizeName:./instance/internal/filesystem \
+	FuzzRecordMultipartBody:./instance/internal/httpapi
 
 .PHONY: test-fuzz
 test-fuzz: ## Run each fuzz target for $(FUZZ_TIME).

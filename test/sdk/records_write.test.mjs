@@ -76,10 +76,10 @@ describe("record writes", () => {
       cover: new Blob(["x"], { type: "image/png" }),
       meta: { a: 1 },
     }).catch((err) => err);
-    // note: file uploads are not stored yet; the upload is refused with a validation error
+    // the file part is read: its content is not a PNG, which the cover field requires
     assert.ok(post instanceof ClientResponseError);
     assert.equal(post.status, 400);
-    assert.equal(post.response.data.cover.code, "validation_invalid_file");
+    assert.equal(post.response.data.cover.code, "validation_invalid_mime_type");
   });
 
   test("rules: guests cannot create posts, others' posts are not found", async () => {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pocketfleet/pocketfleet/instance/internal/filesystem"
 	"github.com/pocketfleet/pocketfleet/instance/internal/sqlitedb"
 )
 
@@ -104,6 +105,8 @@ type ValueContext struct {
 	// FindCollection resolves a collection by id or name (relation targets); nil
 	// skips the relation existence check.
 	FindCollection func(nameOrID string) (*Collection, error)
+	// NewFiles are the files uploaded into the field by this write, by stored name.
+	NewFiles map[string]*filesystem.File
 }
 
 // SettingsContext is what field option validation needs.

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -123,128 +121,6 @@ func (f *SelectField) ValidateSettings(_ context.Context, _ *SettingsContext) er
 	} else {
 		errs.addErr("maxSelect", checkMaxInt(f.MaxSelect, limit))
 	}
-
-	return errs.orNil()
-}
-
-// fileMaxSizeDefault is what a file field's maxSize of 0 means (5 MiB).
-const fileMaxSizeDefault int64 = 5 << 20
-
-// thumbSizeRegex is the thumb format of file fields (tools/filesystem ThumbSizeRegex).
-var thumbSizeRegex = regexp.MustCompile(`^(\d+)x(\d+)(t|b|f)?$`)
-
-// FileField is a "file" field: the names of one (maxSelect ≤ 1) or several files kept
-// in the record's storage directory.
-type FileField struct {
-	fieldBase
-	// Help is the dashboard help text.
-	Help string `json:"help"`
-	// MaxSize is the largest file in bytes; 0 means 5 MiB.
-	MaxSize int64 `json:"maxSize"`
-	// MaxSelect is the most files allowed; ≤ 1 means a single file.
-	MaxSelect int64 `json:"maxSelect"`
-	// MimeTypes are the accepted types; empty means any.
-	MimeTypes []string `json:"mimeTypes"`
-	// Thumbs are the thumb sizes served besides 100x100.
-	Thumbs []string `json:"thumbs"`
-	// Protected files need a file token.
-	Protected bool `json:"protected"`
-	// Required rejects an empty value.
-	Required bool `json:"required"`
-}
-
-// Type implements Field.
-func (f *FileField) Type() string { return FieldTypeFile }
-
-// IsMultiple implements MultiValuer.
-func (f *FileField) IsMultiple() bool { return f.MaxSelect > 1 }
-
-// ColumnType implements Field.
-func (f *FileField) ColumnType() string {
-	if f.IsMultiple() {
-		return columnJSONList
-	}
-
-	return columnText
-}
-
-// PrepareValue implements Field.
-func (f *FileField) PrepareValue(raw any) any { return multiValue(raw, f.IsMultiple()) }
-
-// DriverValue implements Field.
-func (f *FileField) DriverValue(value any) (any, error) {
-	return multiDriverValue(value, f.IsMultiple())
-}
-
-// OutputValue implements Field.
-func (f *FileField) OutputValue(value any) any { return multiValue(value, f.IsMultiple()) }
-
-// MaxSelectOrOne returns the most files allowed (at least 1).
-func (f *FileField) MaxSelectOrOne() int64 { return max(f.MaxSelect, 1) }
-
-// CalculateMaxBodySize returns the largest total upload in bytes.
-func (f *FileField) CalculateMaxBodySize() int64 {
-	size := f.MaxSize
-	if size <= 0 {
-		size = fileMaxSizeDefault
-	}
-
-	return size * f.MaxSelectOrOne()
-}
-
-// ValidateValue implements Field. Only the stored names are checked here: a name that
-// the record did not already have is not a valid new file (uploads go through the
-// files layer).
-func (f *FileField) ValidateValue(_ context.Context, vc ValueContext, value any) error {
-	files := toUniqueStringSlice(value)
-	if len(files) == 0 {
-		if f.Required {
-			return errRequired()
-		}
-		return nil
-	}
-
-	old := toUniqueStringSlice(vc.OldValue)
-	var invalid []string
-	for _, name := range files {
-		if !slices.Contains(old, name) {
-			if len(name) > 250 {
-				name = name[:250]
-			}
-			invalid = append(invalid, name)
-		}
-	}
-	if len(invalid) > 0 {
-		return newValidationError("validation_invalid_file",
-			fmt.Sprintf("Invalid new files: %v.", invalid), map[string]any{"invalidFiles": invalid})
-	}
-
-	if maxSelect := f.MaxSelectOrOne(); int64(len(files)) > maxSelect {
-		return newValidationError("validation_too_many_files",
-			fmt.Sprintf("The maximum allowed files is %d", maxSelect), map[string]any{"maxSelect": maxSelect})
-	}
-
-	return nil
-}
-
-// ValidateSettings implements Field.
-func (f *FileField) ValidateSettings(_ context.Context, _ *SettingsContext) error {
-	errs := NestedErrors{}
-	f.validateBase(errs)
-	errs.addErr("maxSelect", checkSize(f.MaxSelect))
-	errs.addErr("maxSize", checkSize(f.MaxSize))
-
-	thumbErrs := NestedErrors{}
-	for i, thumb := range f.Thumbs {
-		switch {
-		case thumb == "":
-		case slices.Contains([]string{"0x0", "0x0t", "0x0b", "0x0f"}, thumb):
-			thumbErrs[strconv.Itoa(i)] = errNotIn()
-		case !thumbSizeRegex.MatchString(thumb):
-			thumbErrs[strconv.Itoa(i)] = errMatch()
-		}
-	}
-	errs.addErr("thumbs", thumbErrs.orNil())
 
 	return errs.orNil()
 }

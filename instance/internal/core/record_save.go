@@ -52,6 +52,7 @@ type RecordUpsert struct {
 	// values holds the prepared values to store.
 	values map[string]any
 	access RecordAccess
+	files  recordFiles
 
 	password, passwordConfirm, oldPassword string
 }
@@ -195,6 +196,9 @@ func (a *App) SaveRecord(ctx context.Context, u *RecordUpsert) (*Record, error) 
 	if err := u.hashPasswords(); err != nil {
 		return nil, err
 	}
+	if err := a.stageFiles(ctx, u); err != nil {
+		return nil, err
+	}
 
 	var removedFiles []string
 	err := a.writeTx(ctx, func(tx *sql.Tx) error {
@@ -207,6 +211,7 @@ func (a *App) SaveRecord(ctx context.Context, u *RecordUpsert) (*Record, error) 
 		return err
 	})
 	if err != nil {
+		a.discardStagedFiles(u)
 		return nil, err
 	}
 

@@ -96,6 +96,7 @@ func (u *RecordUpsert) validateValues(ctx context.Context, vc ValueContext, dbOn
 		if !u.IsNew() {
 			fvc.OldValue = u.original[f.GetName()]
 		}
+		fvc.NewFiles = u.files.uploads[f.GetName()]
 		if err := f.ValidateValue(ctx, fvc, u.values[f.GetName()]); err != nil {
 			errs[f.GetName()] = asValidationError(err)
 		}

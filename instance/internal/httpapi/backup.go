@@ -27,7 +27,6 @@ const (
 	msgBackupDeleteFailed    = "Invalid or already deleted backup file. Raw error: \n"
 	msgBackupRestoreMissing  = "Missing or invalid backup file."
 	msgBackupListFailed      = "Failed to retrieve backup items. Raw error: \n"
-	msgFileTokenFailed       = "Failed to generate file token."
 	backupUploadField        = "file"
 	backupUploadMimeType     = "application/zip"
 	backupDownloadCSP        = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
@@ -49,31 +48,6 @@ func (a *api) registerBackupRoutes(r routes) {
 	r.add(http.MethodGet, "/backups/:key", a.backupDownload)
 	r.add(http.MethodDelete, "/backups/:key", su, a.backupDelete)
 	r.add(http.MethodPost, "/backups/:key/restore", su, a.backupRestore)
-}
-
-// registerFileTokenRoute adds POST /api/files/token (apis/file.go fileToken): a file
-// token for the authenticated record, which the backup download needs.
-//
-// note: it belongs with the files API; it is registered on its own so that it can move
-// there as is.
-func (a *api) registerFileTokenRoute(r routes) {
-	r.add(http.MethodPost, "/files/token", requireAuth(), a.fileToken)
-}
-
-// fileToken answers {"token":"<file token>"}.
-func (a *api) fileToken(c *gin.Context) error {
-	record := authRecord(c)
-	if record == nil {
-		return NewUnauthorizedError("Missing auth context.", nil)
-	}
-	token, err := core.NewFileToken(record)
-	if err != nil {
-		return NewInternalServerError(msgFileTokenFailed, err)
-	}
-
-	return writeJSON(c, http.StatusOK, struct {
-		Token string `json:"token"`
-	}{token})
 }
 
 // backupsList is GET /api/backups: [{"modified","key","size"}].

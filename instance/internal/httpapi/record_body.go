@@ -9,12 +9,12 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+	"github.com/pocketfleet/pocketfleet/instance/internal/filesystem"
 )
 
 // defaultBodyLimit is PocketBase's default request body limit (32 MiB).
@@ -56,8 +56,8 @@ func recordBodyLimit(c *core.Collection) int64 {
 type recordBody struct {
 	// Data holds the submitted values.
 	Data map[string]any
-	// Files maps multipart part names to the uploaded file names.
-	Files map[string][]string
+	// Files maps multipart part names to their uploaded files.
+	Files map[string][]*multipart.FileHeader
 }
 
 // readRecordBody binds the request body of a record write, as PocketBase's BindBody does
@@ -99,7 +99,7 @@ func readRecordBody(c *gin.Context, limit int64) (*recordBody, error) {
 		}
 		return out, nil
 	case mediaType == "multipart/form-data":
-		if err := readMultipartBody(body, params["boundary"], limit, out); err != nil {
+		if err := readMultipartBody(c.Request, body, params["boundary"], limit, out); err != nil {
 			return nil, NewBadRequestError("", err)
 		}
 		return out, nil
@@ -122,7 +122,9 @@ func readRecordBody(c *gin.Context, limit int64) (*recordBody, error) {
 	return nil, NewBadRequestError(msgUnsupportedContentType, nil)
 }
 
-func readMultipartBody(body []byte, boundary string, limit int64, out *recordBody) error {
+// readMultipartBody binds a multipart body. The parsed form is left on req, whose
+// server removes any temporary files of large uploads once the request is done.
+func readMultipartBody(req *http.Request, body []byte, boundary string, limit int64, out *recordBody) error {
 	if boundary == "" {
 		return errors.New("missing multipart boundary")
 	}
@@ -131,21 +133,13 @@ func readMultipartBody(body []byte, boundary string, limit int64, out *recordBod
 	if err != nil {
 		return fmt.Errorf("parsing multipart body: %w", err)
 	}
-	defer func() { _ = form.RemoveAll() }()
+	req.MultipartForm = form
 
 	if err := mergeFormValues(out.Data, form.Value); err != nil {
 		return err
 	}
-
-	for key, headers := range form.File {
-		names := make([]string, 0, len(headers))
-		for _, h := range headers {
-			names = append(names, h.Filename)
-		}
-		if out.Files == nil {
-			out.Files = map[string][]string{}
-		}
-		out.Files[key] = names
+	if len(form.File) > 0 {
+		out.Files = form.File
 	}
 
 	return nil
@@ -182,43 +176,54 @@ func mergeFormValues(data map[string]any, values map[string][]string) error {
 	return nil
 }
 
-// rejectFileUploads fails a write whose multipart body uploads files into file fields
-// of c (as "field", "field+" or "+field"); parts under other names are ignored, as
-// PocketBase only looks for the file fields' keys.
-//
-// note: file uploads are not stored yet (files task). Until then an upload is refused
-// with the code PocketBase gives a file value it cannot accept, validation_invalid_file,
-// rather than silently dropping the user's file.
-func rejectFileUploads(c *core.Collection, files map[string][]string) map[string]any {
-	if len(files) == 0 {
+// msgReadDataFailed is the answer to a body whose files cannot be read.
+const msgReadDataFailed = "Failed to read the submitted data."
+
+// attachUploads turns the multipart file parts of form's file fields (named "field",
+// "+field" or "field+") into new files of form and lists their stored names in the body
+// under the part's name, as PocketBase's recordDataFromRequest does: for the plain
+// field name after the names the body itself sent under that key (so existing files
+// are kept only when listed), alone for the append and prepend keys. Parts under other
+// names are ignored.
+func attachUploads(form *core.RecordUpsert, body *recordBody) error {
+	if len(body.Files) == 0 {
 		return nil
 	}
 
-	data := map[string]any{}
-	for _, f := range c.Fields {
+	for _, f := range form.Collection().Fields {
 		if f.Type() != core.FieldTypeFile {
 			continue
 		}
 		name := f.GetName()
-		var invalid []string
 		for _, key := range []string{name, "+" + name, name + "+"} {
-			invalid = append(invalid, files[key]...)
+			headers := body.Files[key]
+			if len(headers) == 0 {
+				continue
+			}
+			files := make([]*filesystem.File, 0, len(headers))
+			for _, h := range headers {
+				file, err := filesystem.NewFileFromMultipart(h)
+				if err != nil {
+					return NewBadRequestError(msgReadDataFailed, err)
+				}
+				files = append(files, file)
+			}
+			_, names, _ := form.AttachFiles(key, files)
+
+			var list []any
+			if key == name && body.Data[key] != nil {
+				for _, existing := range core.ToStringList(body.Data[key]) {
+					list = append(list, existing)
+				}
+			}
+			for _, n := range names {
+				list = append(list, n)
+			}
+			body.Data[key] = list
 		}
-		if len(invalid) == 0 {
-			continue
-		}
-		slices.Sort(invalid)
-		data[name] = validationItem{
-			Code:    "validation_invalid_file",
-			Message: fmt.Sprintf("Invalid new files: %v.", invalid),
-			Params:  map[string]any{"invalidFiles": invalid},
-		}
-	}
-	if len(data) == 0 {
-		return nil
 	}
 
-	return data
+	return nil
 }
 
 // writeRequestInfo returns @request.* of a record write: the read routes' request info

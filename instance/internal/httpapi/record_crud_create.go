@@ -32,15 +32,12 @@ func (a *api) recordCreate(c *gin.Context) error {
 	if superuser {
 		form.SetAccess(core.RecordAccessSuperuser)
 	}
+	if err := attachUploads(form, body); err != nil {
+		return err
+	}
 	data := form.ResolveBody(body.Data)
 	info := writeRequestInfo(c, data)
 	form.Load(data)
-
-	if invalid := rejectFileUploads(collection, body.Files); invalid != nil {
-		apiErr := NewBadRequestError(msgCreateFailed, nil)
-		apiErr.Data = invalid
-		return apiErr
-	}
 
 	if !superuser {
 		ok, err := a.app.CheckCreateRule(ctx, form, *collection.CreateRule, info)

@@ -110,7 +110,6 @@ func TestRecordCreate(t *testing.T) {
 		"slug":         {"0001"},
 		"@jsonPayload": {`{"channels":["web","email"],"meta":{"a":1}}`},
 	}, nil)
-	multipartFile, multipartFileType := rwMultipart(t, map[string][]string{"title": {"With a file"}}, map[string]string{"cover": "red.png"})
 
 	scenarios := []apitest.ApiScenario{
 		{
@@ -287,14 +286,6 @@ func TestRecordCreate(t *testing.T) {
 			Headers:         map[string]string{"Authorization": tok.admin, "Content-Type": "application/x-www-form-urlencoded"},
 			ExpectedStatus:  200,
 			ExpectedContent: []string{`"channels":["web","mobile"]`, `"rating":2.5`, `"title":"Encoded"`},
-		},
-		{
-			Name:   "multipart file upload into a file field is refused for now",
-			Method: http.MethodPost, URL: postsURL,
-			Body: multipartFile, Headers: map[string]string{"Authorization": tok.admin, "Content-Type": multipartFileType},
-			ExpectedStatus: 400,
-			ExpectedBody: rwErr(400, "Failed to create record.",
-				`{"cover":{"code":"validation_invalid_file","message":"Invalid new files: [red.png].","params":{"invalidFiles":["red.png"]}}}`),
 		},
 		{
 			Name:   "unsupported content type",

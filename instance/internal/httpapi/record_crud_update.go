@@ -29,6 +29,9 @@ func (a *api) recordUpdate(c *gin.Context) error {
 	if superuser {
 		form.SetAccess(core.RecordAccessSuperuser)
 	}
+	if err := attachUploads(form, body); err != nil {
+		return err
+	}
 	data := form.ResolveBody(body.Data)
 	info := writeRequestInfo(c, data)
 
@@ -39,12 +42,6 @@ func (a *api) recordUpdate(c *gin.Context) error {
 	form.Load(data)
 	if !superuser && a.app.HasAuthManageAccess(ctx, form, info) {
 		form.SetAccess(core.RecordAccessManager)
-	}
-
-	if invalid := rejectFileUploads(collection, body.Files); invalid != nil {
-		apiErr := NewBadRequestError(msgUpdateFailed, nil)
-		apiErr.Data = invalid
-		return apiErr
 	}
 
 	record, err := a.app.SaveRecord(ctx, form)

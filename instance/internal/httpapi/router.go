@@ -121,7 +121,7 @@ func newEngine(app *core.App, opts ...Option) *gin.Engine {
 	a.registerLogsRoutes(apiGroup)
 	a.registerCronRoutes(apiGroup)
 	a.registerBackupRoutes(apiGroup)
-	a.registerFileTokenRoute(apiGroup)
+	a.registerFileRoutes(apiGroup)
 
 	// Catch-all: any unknown path, or a known path with another method, is a JSON 404.
 	e.NoRoute(handle(func(c *gin.Context) error {
