@@ -47,7 +47,8 @@ func (r routes) POST(path string, handlers ...HandlerFunc) {
 
 // api holds what the handlers need.
 type api struct {
-	app *core.App
+	app      *core.App
+	limiters *rateLimiters
 }
 
 var ginModeOnce sync.Once
@@ -77,13 +78,13 @@ func newEngine(app *core.App) *gin.Engine {
 	e.UseRawPath = true
 	e.UnescapePathValues = true
 	e.ContextWithFallback = true
-	// The client IP comes from the connection until the trusted-proxy settings exist.
+	// gin's own client IP is unused: realIP reads settings.trustedProxy (realip.go).
 	_ = e.SetTrustedProxies(nil)
 
-	a := &api{app: app}
+	a := &api{app: app, limiters: rateLimitersOf(app)}
 
 	// Middleware order follows PocketBase's priorities: CORS, activity logger, panic
-	// recover, auth loader, (superuser IPs, when they exist), security headers. The
+	// recover, auth loader, superuser IPs, security headers, rate limit. The
 	// data directory hold (holdData) lets a backup restore swap the databases between
 	// requests only.
 	e.Use(
@@ -94,7 +95,9 @@ func newEngine(app *core.App) *gin.Engine {
 		errorWriter(),
 		panicRecover(),
 		a.loadAuthToken(),
+		a.superuserIPCheck(),
 		securityHeaders(),
+		a.rateLimit(),
 	)
 
 	apiGroup := routes{group: e.Group("/api")}
