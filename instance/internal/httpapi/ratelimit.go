@@ -69,7 +69,7 @@ func (a *api) rateLimit() gin.HandlerFunc {
 		limiterID := ""
 
 		if tags, ok := collectionRouteTags[c.Request.Method+" "+c.FullPath()]; ok {
-			collection, err := a.app.FindCollectionByNameOrID(c.Request.Context(), c.Param("collection"))
+			collection, err := a.app.FindCachedCollectionByNameOrID(c.Request.Context(), c.Param("collection"))
 			if err != nil {
 				return NewNotFoundError("Missing or invalid collection context.", err)
 			}
