@@ -97,7 +97,10 @@ func (a *App) RequestOTP(ctx context.Context, c *Collection, email string) (stri
 	if err != nil {
 		return "", err
 	}
-	id, err := a.createOTP(ctx, record, code)
+	// note: PocketBase fills sentTo once the mail is accepted and deletes the OTP when
+	// it is not; filling it on creation is the same for every code that can be known,
+	// without a window in which a code works but does not verify the record.
+	id, err := a.createOTP(ctx, record, code, record.Email())
 	if err != nil {
 		return "", err
 	}
@@ -107,13 +110,8 @@ func (a *App) RequestOTP(ctx context.Context, c *Collection, email string) (stri
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), authMailSendTimeout)
 	go func() {
 		defer cancel()
-		err := a.SendRecordOTP(sendCtx, record, id, code)
-		if err == nil {
-			err = a.setOTPSentTo(sendCtx, id, record.Email())
-		} else {
+		if err := a.SendRecordOTP(sendCtx, record, id, code); err != nil {
 			err = errors.Join(err, a.deleteOTP(sendCtx, id))
-		}
-		if err != nil {
 			a.Logger().LogAttrs(sendCtx, slog.LevelError, "Failed to send OTP email", slog.String("error", err.Error()))
 		}
 	}()
@@ -234,7 +232,7 @@ func (a *App) findOTPsByRecord(ctx context.Context, record *Record) ([]*OTP, err
 	return otps, rows.Err()
 }
 
-func (a *App) createOTP(ctx context.Context, record *Record, code string) (string, error) {
+func (a *App) createOTP(ctx context.Context, record *Record, code, sentTo string) (string, error) {
 	hash, err := security.HashPassword(code, otpHashCost)
 	if err != nil {
 		return "", fmt.Errorf("hashing otp: %w", err)
@@ -246,8 +244,8 @@ func (a *App) createOTP(ctx context.Context, record *Record, code string) (strin
 	now := a.nowDateTime()
 	err = a.data.Tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
-			"INSERT INTO "+quoteIdent(CollectionNameOTPs)+" (`id`, `collectionRef`, `recordRef`, `password`, `sentTo`, `created`, `updated`) VALUES (?, ?, ?, ?, '', ?, ?)",
-			id, record.Collection().ID, record.ID(), hash, now, now)
+			"INSERT INTO "+quoteIdent(CollectionNameOTPs)+" (`id`, `collectionRef`, `recordRef`, `password`, `sentTo`, `created`, `updated`) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			id, record.Collection().ID, record.ID(), hash, sentTo, now, now)
 		return err
 	})
 	if err != nil {
@@ -255,19 +253,6 @@ func (a *App) createOTP(ctx context.Context, record *Record, code string) (strin
 	}
 
 	return id, nil
-}
-
-func (a *App) setOTPSentTo(ctx context.Context, id, sentTo string) error {
-	err := a.data.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "UPDATE "+quoteIdent(CollectionNameOTPs)+" SET `sentTo` = ?, `updated` = ? WHERE `id` = ?",
-			sentTo, a.nowDateTime(), id)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("updating otp: %w", err)
-	}
-
-	return nil
 }
 
 func (a *App) deleteOTP(ctx context.Context, id string) error {

@@ -91,3 +91,17 @@ func TestAuthAlertAndOrigins(t *testing.T) {
 		smtpSrv.expectNone(t)
 	}))
 }
+
+// TestAuthOriginFingerprintMatchesPocketBase compares the fingerprint with the row
+// PocketBase v0.40 stored in the fixture when the admin logged in from Node on loopback.
+func TestAuthOriginFingerprintMatchesPocketBase(t *testing.T) {
+	app := fixtureApp(t)
+	var fp string
+	err := app.DB().Read().QueryRowContext(t.Context(), "SELECT fingerprint FROM _authOrigins WHERE recordRef = ?", adminID).Scan(&fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := core.AuthOriginFingerprint("127.0.0.1", "node"); got != fp {
+		t.Errorf("fingerprint = %s, PocketBase stored %s", got, fp)
+	}
+}
