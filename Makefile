@@ -87,7 +87,8 @@ FUZZ_TARGETS := \
 	FuzzFields:./instance/internal/picker \
 	FuzzParseThumbSize:./instance/internal/filesystem \
 	FuzzNormalizeName:./instance/internal/filesystem \
-	FuzzRecordMultipartBody:./instance/internal/httpapi
+	FuzzRecordMultipartBody:./instance/internal/httpapi \
+	FuzzRealIP:./instance/internal/httpapi
 
 .PHONY: test-fuzz
 test-fuzz: ## Run each fuzz target for $(FUZZ_TIME).
@@ -107,7 +108,8 @@ test-chart: helm-lint $(KUSTOMIZE) ## Lint the chart and check it against config
 
 .PHONY: test-sdk
 test-sdk: build-instance ## Drive the built instance with the official PocketBase JS SDK (Node 20, test/sdk).
-	cd test/sdk && npm ci --no-audit --no-fund && INSTANCE_BIN=$(LOCALBIN)/instance node --test
+	$(GO) build -o $(LOCALBIN)/mailcatcher ./test/sdk/mailcatcher
+	cd test/sdk && npm ci --no-audit --no-fund && INSTANCE_BIN=$(LOCALBIN)/instance MAILCATCHER_BIN=$(LOCALBIN)/mailcatcher node --test
 
 .PHONY: test-e2e
 test-e2e: ## Run the end-to-end tests on a real local cluster (not built yet).

@@ -1,102 +1,22 @@
 // Auth methods, impersonation and the email flows through the SDK. The instance mails
-// through a minimal SMTP server on loopback (no AUTH, no TLS), from which the tests read
-// the tokens.
+// through the suite's real SMTP server on loopback (mailcatcher), from which the tests
+// read the tokens.
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 
 import PocketBase from "pocketbase";
 
-import { rejection, startInstance } from "./harness.mjs";
+import { rejection, startInstance, startMailCatcher } from "./harness.mjs";
 
 const admin = { email: "admin@example.com", password: "admin-pass-123" };
 const alice = { id: "w2bx8e6qg38uo33", email: "alice@example.com", password: "alice-pass-123" };
 const bob = { id: "lnunmjp2hn3cnvb", email: "bob@example.com", password: "bob-pass-1234" };
 
-// startSMTPServer is just enough SMTP (RFC 5321 without extensions) for the instance's
-// client: it collects each message as {from, to, data} and hands it to waiters.
-async function startSMTPServer() {
-  const messages = [];
-  const waiters = [];
-  const deliver = (msg) => (waiters.length > 0 ? waiters.shift()(msg) : messages.push(msg));
-
-  const server = createServer((socket) => {
-    socket.setEncoding("latin1");
-    let buf = "";
-    let inData = false;
-    let msg = { from: "", to: [], data: "" };
-    const reply = (line) => socket.write(`${line}\r\n`);
-    reply("220 localhost ESMTP test");
-    socket.on("data", (chunk) => {
-      buf += chunk;
-      for (;;) {
-        if (inData) {
-          const end = buf.indexOf("\r\n.\r\n");
-          if (end < 0) {
-            return;
-          }
-          msg.data = buf.slice(0, end + 2).replace(/^\.\./gm, ".");
-          buf = buf.slice(end + 5);
-          inData = false;
-          deliver(msg);
-          msg = { from: "", to: [], data: "" };
-          reply("250 OK");
-          continue;
-        }
-        const eol = buf.indexOf("\r\n");
-        if (eol < 0) {
-          return;
-        }
-        const line = buf.slice(0, eol);
-        buf = buf.slice(eol + 2);
-        const verb = line.slice(0, 4).toUpperCase();
-        if (verb === "EHLO" || verb === "HELO") {
-          reply("250 localhost");
-        } else if (verb === "MAIL") {
-          msg.from = line.match(/<([^>]*)>/)?.[1] ?? "";
-          reply("250 OK");
-        } else if (verb === "RCPT") {
-          msg.to.push(line.match(/<([^>]*)>/)?.[1] ?? "");
-          reply("250 OK");
-        } else if (verb === "DATA") {
-          inData = true;
-          reply("354 End data with <CR><LF>.<CR><LF>");
-        } else if (verb === "QUIT") {
-          reply("221 Bye");
-          socket.end();
-        } else {
-          reply("250 OK"); // RSET, NOOP
-        }
-      }
-    });
-    socket.on("error", () => {});
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-
-  return {
-    port: server.address().port,
-    // next resolves to the next delivered message (fails after 10 s).
-    next: () =>
-      messages.length > 0
-        ? Promise.resolve(messages.shift())
-        : new Promise((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error("no mail delivered within 10s")), 10_000);
-            waiters.push((m) => {
-              clearTimeout(timer);
-              resolve(m);
-            });
-          }),
-    pending: () => messages.length,
-    close: () => new Promise((resolve) => server.close(resolve)),
-  };
-}
-
-// mailToken decodes the quoted-printable parts of a message and returns the token of its
-// "/_/#/auth/<action>/<token>" link.
+// mailToken returns the token of the "/_/#/auth/<action>/<token>" link of a message's
+// HTML part.
 function mailToken(message, action) {
-  const decoded = message.data.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
-  const m = decoded.match(new RegExp(`/_/#/auth/${action}/([\\w.-]+)`));
-  assert.ok(m, `no ${action} link in:\n${decoded}`);
+  const m = message.html.match(new RegExp(`/_/#/auth/${action}/([\\w.-]+)"`));
+  assert.ok(m, `no ${action} link in:\n${message.html}`);
   return m[1];
 }
 
@@ -106,16 +26,16 @@ describe("auth methods, impersonate and email flows on the fixture", () => {
   let su;
 
   before(async () => {
-    smtp = await startSMTPServer();
+    smtp = await startMailCatcher();
     instance = await startInstance({ fixture: true });
     su = new PocketBase(instance.url);
     await su.collection("_superusers").authWithPassword(admin.email, admin.password);
-    await su.settings.update({ smtp: { enabled: true, host: "127.0.0.1", port: smtp.port, tls: false } });
+    await su.settings.update({ smtp: { enabled: true, host: "127.0.0.1", port: smtp.smtpPort, tls: false } });
   });
 
   after(async () => {
     await instance?.stop();
-    await smtp?.close();
+    await smtp?.stop();
   });
 
   test("listAuthMethods", async () => {
@@ -163,10 +83,10 @@ describe("auth methods, impersonate and email flows on the fixture", () => {
     assert.equal(await pb.collection("users").requestVerification("nobody@example.com"), true);
     assert.equal(await pb.collection("users").requestVerification(bob.email), true);
 
-    const mail = await smtp.next();
+    const mail = await smtp.next(bob.email);
     assert.deepEqual(mail.to, [bob.email]);
     assert.equal(mail.from, "support@example.com");
-    assert.match(mail.data, /^Subject: Verify your Acme email\r$/m);
+    assert.equal(mail.subject, "Verify your Acme email");
     const token = mailToken(mail, "confirm-verification");
 
     assert.equal(await pb.collection("users").confirmVerification(token), true);
@@ -184,7 +104,7 @@ describe("auth methods, impersonate and email flows on the fixture", () => {
     const oldToken = pb.authStore.token;
 
     assert.equal(await pb.collection("users").requestPasswordReset(alice.email), true);
-    const token = mailToken(await smtp.next(), "confirm-password-reset");
+    const token = mailToken(await smtp.next(alice.email), "confirm-password-reset");
 
     const mismatch = await rejection(pb.collection("users").confirmPasswordReset(token, "alice-new-pass", "other-pass"));
     assert.equal(mismatch.response.data.passwordConfirm.code, "validation_values_mismatch");
@@ -205,7 +125,7 @@ describe("auth methods, impersonate and email flows on the fixture", () => {
     await pb.collection("users").authWithPassword(alice.email, alice.password);
 
     assert.equal(await pb.collection("users").requestEmailChange("alice-new@example.com"), true);
-    const mail = await smtp.next();
+    const mail = await smtp.next("alice-new@example.com");
     assert.deepEqual(mail.to, ["alice-new@example.com"]);
     const token = mailToken(mail, "confirm-email-change");
 
@@ -214,6 +134,6 @@ describe("auth methods, impersonate and email flows on the fixture", () => {
 
     await pb.collection("users").authWithPassword("alice-new@example.com", alice.password);
     assert.equal(pb.authStore.record.email, "alice-new@example.com");
-    assert.equal(smtp.pending(), 0);
+    assert.equal(await smtp.pending(), 0);
   });
 });

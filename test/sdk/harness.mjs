@@ -133,3 +133,48 @@ export async function rejection(promise) {
   }
   assert.fail("the request succeeded");
 }
+
+export const mailcatcherBin = resolve(here, process.env.MAILCATCHER_BIN ?? "../../bin/mailcatcher");
+
+// startMailCatcher runs the Go SMTP server of the suite (test/sdk/mailcatcher, built by
+// `make test-sdk`) and resolves to {smtpPort, next(to), pending(), stop}. next resolves
+// to the oldest undelivered message to the address as {from, to, subject, text, html}
+// (failing after 10 s); pending tells how many messages are left.
+export async function startMailCatcher() {
+  if (!existsSync(mailcatcherBin)) {
+    throw new Error(`mail catcher ${mailcatcherBin} not found: run \`make test-sdk\` or set MAILCATCHER_BIN`);
+  }
+  const child = spawn(mailcatcherBin, [], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const exited = new Promise((resolveExit) => child.once("exit", resolveExit));
+  const { smtpPort, httpURL } = await new Promise((resolveAddr, reject) => {
+    const timer = setTimeout(() => reject(new Error(`mail catcher did not start:\n${output}`)), startTimeoutMs);
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+      const smtp = output.match(/^SMTP 127\.0\.0\.1:(\d+)$/m);
+      const http = output.match(/^HTTP (http:\/\/\S+)$/m);
+      if (smtp && http) {
+        clearTimeout(timer);
+        resolveAddr({ smtpPort: Number(smtp[1]), httpURL: http[1] });
+      }
+    });
+    child.stderr.on("data", (chunk) => (output += chunk));
+    exited.then(() => reject(new Error(`mail catcher exited:\n${output}`)));
+  });
+
+  return {
+    smtpPort,
+    next: async (to = "") => {
+      const res = await fetch(`${httpURL}/messages/next?timeout=10s&to=${encodeURIComponent(to)}`);
+      assert.equal(res.status, 200, `no mail to ${to || "anyone"} within 10s`);
+      return res.json();
+    },
+    pending: async () => Number(await (await fetch(`${httpURL}/messages/count`)).text()),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        await exited;
+      }
+    },
+  };
+}

@@ -22,8 +22,7 @@ var proxyHeaders = []string{"CF-Connecting-IP", "Fly-Client-IP", "X-Forwarded-Fo
 // health answers GET and HEAD /api/health (apis/health.go). For a superuser, data tells
 // whether a backup may start, the client IP and the first proxy-like header present.
 //
-// note: canBackup is always true until backups exist; realIP is the connection's address
-// until the trusted-proxy settings exist (and with them, their headers are checked first).
+// note: canBackup is always true until backups exist.
 func (a *api) health(c *gin.Context) error {
 	data := map[string]any{}
 	if hasSuperuserAuth(c) {
@@ -35,7 +34,7 @@ func (a *api) health(c *gin.Context) error {
 			}
 		}
 		data["canBackup"] = true
-		data["realIP"] = remoteIP(c.Request)
+		data["realIP"] = a.clientIP(c)
 		data["possibleProxyHeader"] = possibleProxyHeader
 	}
 

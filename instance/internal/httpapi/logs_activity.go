@@ -3,7 +3,6 @@ package httpapi
 import (
 	"errors"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -117,28 +116,6 @@ func (a *api) holdData() gin.HandlerFunc {
 		defer release()
 		c.Next()
 	}
-}
-
-// realIP is the client IP as PocketBase's RealIP reads it: from the first trusted proxy
-// header present (its rightmost value, or leftmost with useLeftmostIP) when it holds a
-// valid IP, otherwise the connection's address.
-func realIP(r *http.Request, proxy core.TrustedProxyConfig) string {
-	for _, h := range proxy.Headers {
-		v := r.Header.Get(h)
-		if v == "" {
-			continue
-		}
-		ips := strings.Split(v, ",")
-		ip := ips[len(ips)-1]
-		if proxy.UseLeftmostIP {
-			ip = ips[0]
-		}
-		if addr, err := netip.ParseAddr(strings.TrimSpace(ip)); err == nil {
-			return addr.Unmap().StringExpanded()
-		}
-	}
-
-	return remoteIP(r)
 }
 
 func cutStr(s string, maxLen int) string {

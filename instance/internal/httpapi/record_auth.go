@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -13,10 +14,12 @@ import (
 // (apis/record_auth.go). Each resolves `{collection}` first, as PocketBase's
 // per-collection rate limit middleware does.
 //
-// note: OAuth2 and OTP are not served yet (they fall through to the 404 catch-all).
+// note: OAuth2 is not served yet (it falls through to the 404 catch-all).
 func (a *api) registerRecordAuthRoutes(r routes) {
 	collection := routes{group: r.group.Group("/collections/:collection")}
 	collection.POST("/auth-with-password", a.collectionContext, a.recordAuthWithPassword)
+	collection.POST("/request-otp", a.collectionContext, a.recordRequestOTP)
+	collection.POST("/auth-with-otp", a.collectionContext, a.recordAuthWithOTP)
 	collection.POST("/auth-refresh", a.collectionContext, requireSameCollectionContextAuth, a.recordAuthRefresh)
 	collection.add(http.MethodGet, "/auth-methods", a.collectionContext, a.recordAuthMethods)
 	collection.POST("/impersonate/:id", a.collectionContext, requireSuperuserAuth(), a.recordAuthImpersonate)
@@ -55,8 +58,12 @@ type recordAuthResponse struct {
 // then writes the record, email and (for superusers) hidden fields included, with
 // token, or with a new refreshable auth token when token is "".
 func (a *api) writeRecordAuthResponse(c *gin.Context, record *core.Record, token, method, mfaID string) error {
+	if !a.superuserIPAllowed(c, record) {
+		return NewForbiddenError("", errSuperuserIP)
+	}
+
 	// the authRule is checked for the request as it came (its own auth, if any)
-	if ok, err := a.app.CanAccessRecord(c.Request.Context(), record, readRequestInfo(c), record.Collection().Auth.AuthRule); !ok {
+	if ok, err := a.app.CanAccessRecord(c.Request.Context(), record, authRequestInfo(c), record.Collection().Auth.AuthRule); !ok {
 		return NewForbiddenError("The request doesn't satisfy the collection requirements to authenticate.", err)
 	}
 
@@ -70,6 +77,10 @@ func (a *api) writeRecordAuthResponse(c *gin.Context, record *core.Record, token
 		case pendingID != "":
 			return writeJSON(c, http.StatusUnauthorized, map[string]string{"mfaId": pendingID})
 		}
+	}
+
+	if method != "" && record.Collection().Auth.AuthAlert.Enabled {
+		a.authAlert(c, record)
 	}
 
 	if token == "" {
@@ -90,4 +101,30 @@ func (a *api) writeRecordAuthResponse(c *gin.Context, record *core.Record, token
 		Record: record.PublicExport(core.ExportOptions{ShowHidden: record.IsSuperuser(), ShowEmail: true}),
 		Token:  token,
 	})
+}
+
+// ctxKeyRequestContext holds the @request.context of an auth route (password, otp, …).
+const ctxKeyRequestContext = "pocketfleet.requestContext"
+
+// setRequestContext sets the @request.context the auth rules of this request see.
+func setRequestContext(c *gin.Context, requestContext string) {
+	c.Set(ctxKeyRequestContext, requestContext)
+}
+
+// authRequestInfo is readRequestInfo with the @request.context set by the auth route.
+func authRequestInfo(c *gin.Context) *core.RequestInfo {
+	info := readRequestInfo(c)
+	if v := c.GetString(ctxKeyRequestContext); v != "" {
+		info.Context = v
+	}
+
+	return info
+}
+
+// authAlert records the login origin of record and, for a new device, mails the
+// new-login alert (apis/record_helpers.go authAlert). Failures are only logged.
+func (a *api) authAlert(c *gin.Context, record *core.Record) {
+	if err := a.app.TrackAuthOrigin(c.Request.Context(), record, a.clientIP(c), c.Request.UserAgent()); err != nil {
+		a.app.Logger().LogAttrs(c.Request.Context(), slog.LevelWarn, "Failed to send login alert", slog.String("error", err.Error()))
+	}
 }

@@ -108,6 +108,7 @@ type validationItem struct {
 // formErrors collects the validation errors of a fixed form, keyed by JSON field name.
 type formErrors map[string]validationItem
 
+//nolint:unparam // minLen: the Length rule takes any bounds
 func (e formErrors) requiredString(field, v string, minLen, maxLen int) {
 	if v == "" {
 		e[field] = validationItem{Code: "validation_required", Message: "Cannot be blank."}

@@ -33,9 +33,6 @@ func (f *authWithPasswordForm) validate(collection *core.Collection) error {
 // (apis/record_auth_with_password.go). An unknown identity and a wrong password get the
 // same 400 "Failed to authenticate." after the same bcrypt work, so that accounts cannot
 // be enumerated.
-//
-// note: auth alerts and `_authOrigins` bookkeeping (authAlert.enabled) are not done
-// yet (the mailer they send with exists, core/mail.go); they are invisible on the wire.
 func (a *api) recordAuthWithPassword(c *gin.Context) error {
 	collection, err := authCollection(c)
 	if err != nil {
@@ -52,6 +49,8 @@ func (a *api) recordAuthWithPassword(c *gin.Context) error {
 	if err := form.validate(collection); err != nil {
 		return err
 	}
+
+	setRequestContext(c, core.RequestContextPassword)
 
 	record, err := a.app.AuthWithPassword(c.Request.Context(), collection, form.Identity, form.Password, form.IdentityField)
 	switch {

@@ -53,6 +53,8 @@ type api struct {
 	engine *gin.Engine
 	// metrics records the API's metrics (WithMetrics); nil records nothing.
 	metrics *metrics.Metrics
+	// limiters enforce settings.rateLimits.
+	limiters *rateLimiters
 }
 
 var ginModeOnce sync.Once
@@ -82,10 +84,10 @@ func newEngine(app *core.App, opts ...Option) *gin.Engine {
 	e.UseRawPath = true
 	e.UnescapePathValues = true
 	e.ContextWithFallback = true
-	// The client IP comes from the connection until the trusted-proxy settings exist.
+	// gin's own client IP is unused: realIP reads settings.trustedProxy (realip.go).
 	_ = e.SetTrustedProxies(nil)
 
-	a := &api{app: app, engine: e}
+	a := &api{app: app, engine: e, limiters: rateLimitersOf(app)}
 	for _, opt := range opts {
 		opt(a)
 	}
@@ -95,7 +97,7 @@ func newEngine(app *core.App, opts ...Option) *gin.Engine {
 	}
 
 	// Middleware order follows PocketBase's priorities: CORS, activity logger, panic
-	// recover, auth loader, (superuser IPs, when they exist), security headers. The
+	// recover, auth loader, superuser IPs, security headers, rate limit. The
 	// data directory hold (holdData) lets a backup restore swap the databases between
 	// requests only.
 	e.Use(
@@ -106,7 +108,9 @@ func newEngine(app *core.App, opts ...Option) *gin.Engine {
 		errorWriter(),
 		panicRecover(),
 		a.loadAuthToken(),
+		a.superuserIPCheck(),
 		securityHeaders(),
+		a.rateLimit(),
 	)
 
 	apiGroup := routes{group: e.Group("/api")}

@@ -1,0 +1,135 @@
+package core
+
+import (
+	"context"
+	"crypto/md5" //nolint:gosec // G501: a device fingerprint, not a secret (PocketBase's security.MD5)
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+)
+
+// authOriginsMax is how many login origins are kept per record (an arbitrary bound, as
+// PocketBase's).
+const authOriginsMax = 5
+
+// authOriginUserAgentMax is how much of the User-Agent enters a fingerprint.
+const authOriginUserAgentMax = 300
+
+// authAlertTimeLayout is how the time of a new login is written in the alert mail.
+const authAlertTimeLayout = "2006-01-02 15:04:05.000Z"
+
+// AuthOriginFingerprint is the `_authOrigins.fingerprint` of a login from ip with
+// userAgent: the hex MD5 of the IP followed by the first 300 bytes of the user agent.
+func AuthOriginFingerprint(ip, userAgent string) string {
+	if len(userAgent) > authOriginUserAgentMax {
+		userAgent = userAgent[:authOriginUserAgentMax]
+	}
+	sum := md5.Sum([]byte(ip + userAgent)) //nolint:gosec // G401: see the import
+
+	return hex.EncodeToString(sum[:])
+}
+
+type authOrigin struct {
+	id, fingerprint string
+}
+
+// TrackAuthOrigin records a successful login of record from ip with userAgent in
+// `_authOrigins`, as PocketBase's authAlert does for collections with authAlert.enabled:
+// a login from a device (fingerprint) the record has not used before gets the
+// new-login alert mail, unless it is the record's first login or the record has no
+// email; a known device only has its row touched. At most five origins are kept, the
+// least recently used being dropped.
+//
+// note: PocketBase waits up to 15 s for the alert mail before answering; it is sent in
+// the background here, so a slow mail server never delays a login.
+func (a *App) TrackAuthOrigin(ctx context.Context, record *Record, ip, userAgent string) error {
+	if len(userAgent) > authOriginUserAgentMax {
+		userAgent = userAgent[:authOriginUserAgentMax]
+	}
+	fingerprint := AuthOriginFingerprint(ip, userAgent)
+	c := record.Collection()
+
+	origins, err := a.findAuthOrigins(ctx, record)
+	if err != nil {
+		return err
+	}
+	var current *authOrigin
+	for i := range origins {
+		if origins[i].fingerprint == fingerprint {
+			current = &origins[i]
+			break
+		}
+	}
+
+	now := a.nowDateTime()
+	err = a.data.Tx(ctx, func(tx *sql.Tx) error {
+		// keep room for the current origin among the newest ones
+		kept := 1
+		for _, o := range origins {
+			if current != nil && o.id == current.id {
+				continue
+			}
+			if kept < authOriginsMax {
+				kept++
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(CollectionNameAuthOrigins)+" WHERE `id` = ?", o.id); err != nil {
+				return err
+			}
+		}
+
+		if current != nil {
+			_, err := tx.ExecContext(ctx, "UPDATE "+quoteIdent(CollectionNameAuthOrigins)+" SET `updated` = ? WHERE `id` = ?", now, current.id)
+			return err
+		}
+		id, err := newRecordID()
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx,
+			"INSERT INTO "+quoteIdent(CollectionNameAuthOrigins)+" (`id`, `collectionRef`, `recordRef`, `fingerprint`, `created`, `updated`) VALUES (?, ?, ?, ?, ?, ?)",
+			id, c.ID, record.ID(), fingerprint, now, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("saving auth origin: %w", err)
+	}
+
+	if len(origins) == 0 || current != nil || record.Email() == "" {
+		return nil
+	}
+	info := a.now().UTC().Format(authAlertTimeLayout) + " - " + ip + " " + userAgent
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), authMailSendTimeout)
+	go func() {
+		defer cancel()
+		if err := a.SendRecordAuthAlert(sendCtx, record, info); err != nil {
+			a.Logger().LogAttrs(sendCtx, slog.LevelWarn, "Failed to send login alert", slog.String("error", err.Error()))
+		}
+	}()
+
+	return nil
+}
+
+// findAuthOrigins returns the origins of record, most recently used first.
+func (a *App) findAuthOrigins(ctx context.Context, record *Record) ([]authOrigin, error) {
+	rows, err := a.data.Read().QueryContext(ctx,
+		"SELECT `id`, `fingerprint` FROM "+quoteIdent(CollectionNameAuthOrigins)+
+			" WHERE `collectionRef` = ? AND `recordRef` = ? ORDER BY `updated` DESC, `rowid` DESC",
+		record.Collection().ID, record.ID())
+	if err != nil {
+		return nil, fmt.Errorf("listing auth origins: %w", err)
+	}
+	defer rows.Close()
+
+	var origins []authOrigin
+	for rows.Next() {
+		var o authOrigin
+		if err := rows.Scan(&o.id, &o.fingerprint); err != nil {
+			return nil, fmt.Errorf("listing auth origins: %w", err)
+		}
+		origins = append(origins, o)
+	}
+
+	return origins, rows.Err()
+}

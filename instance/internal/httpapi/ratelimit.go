@@ -1,0 +1,199 @@
+package httpapi
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+)
+
+// collectionRouteTags are the rate limit tags of the per-collection routes, keyed by
+// method and route pattern, as PocketBase binds collectionPathRateLimit to them
+// (apis/record_crud.go, record_auth.go, file.go). A rule label is "<collection>:<tag>"
+// or "*:<tag>".
+var collectionRouteTags = map[string][]string{
+	"GET /api/collections/:collection/records":        {"list"},
+	"GET /api/collections/:collection/records/:id":    {"view"},
+	"POST /api/collections/:collection/records":       {"create"},
+	"PATCH /api/collections/:collection/records/:id":  {"update"},
+	"DELETE /api/collections/:collection/records/:id": {"delete"},
+
+	"GET /api/collections/:collection/auth-methods":            {"listAuthMethods"},
+	"POST /api/collections/:collection/auth-refresh":           {"authRefresh"},
+	"POST /api/collections/:collection/auth-with-password":     {"authWithPassword", "auth"},
+	"POST /api/collections/:collection/auth-with-oauth2":       {"authWithOAuth2", "auth"},
+	"POST /api/collections/:collection/auth-with-otp":          {"authWithOTP", "auth"},
+	"POST /api/collections/:collection/request-otp":            {"requestOTP"},
+	"POST /api/collections/:collection/request-password-reset": {"requestPasswordReset"},
+	"POST /api/collections/:collection/confirm-password-reset": {"confirmPasswordReset"},
+	"POST /api/collections/:collection/request-verification":   {"requestVerification"},
+	"POST /api/collections/:collection/confirm-verification":   {"confirmVerification"},
+	"POST /api/collections/:collection/request-email-change":   {"requestEmailChange"},
+	"POST /api/collections/:collection/confirm-email-change":   {"confirmEmailChange"},
+
+	"GET /api/files/:collection/:recordId/:filename": {"file"},
+}
+
+var (
+	rateLimitAuthAudience  = []string{core.RateLimitAudienceAll, core.RateLimitAudienceAuth}
+	rateLimitGuestAudience = []string{core.RateLimitAudienceAll, core.RateLimitAudienceGuest}
+)
+
+// rateLimit applies settings.rateLimits (apis/middlewares_rate_limit.go, §1.8): unless
+// the limiter is off, the request is a superuser's or its client IP is excluded, the
+// first rule matching the request's labels and audience allows rule.maxRequests per
+// rule.duration seconds and client IP, and answers 429 "Too Many Requests." beyond.
+//
+// The labels are tried in PocketBase's order: for a collection route
+// "<collection>:<tag>" for each of its tags, then "*:<tag>", then, for every route,
+// "<METHOD> <path>" and "<path>" (a rule label ending in "/" matching as a prefix).
+// Each collection route has its own counters per collection; the other routes share
+// one per rule.
+func (a *api) rateLimit() gin.HandlerFunc {
+	return handle(func(c *gin.Context) error {
+		settings := a.app.Settings().RateLimits
+		if !settings.Enabled || hasSuperuserAuth(c) {
+			return nil
+		}
+		ip := a.clientIP(c)
+		if ipListed(settings.ExcludedIPs, ip) {
+			return nil
+		}
+
+		path := c.Request.URL.Path
+		labels := []string{c.Request.Method + " " + path, path}
+		limiterID := ""
+
+		if tags, ok := collectionRouteTags[c.Request.Method+" "+c.FullPath()]; ok {
+			collection, err := a.app.FindCachedCollectionByNameOrID(c.Request.Context(), c.Param("collection"))
+			if err != nil {
+				return NewNotFoundError("Missing or invalid collection context.", err)
+			}
+			limiterID = collection.ID + c.Request.Method + c.FullPath()
+			prefixed := make([]string, 0, 2*len(tags)+len(labels))
+			for _, tag := range tags {
+				limiterID += tag
+				prefixed = append(prefixed, collection.Name+":"+tag)
+			}
+			for _, tag := range tags {
+				prefixed = append(prefixed, "*:"+tag)
+			}
+			labels = append(prefixed, labels...)
+		}
+
+		audience := rateLimitGuestAudience
+		if authRecord(c) != nil {
+			audience = rateLimitAuthAudience
+		}
+		rule, ok := settings.FindRule(labels, audience...)
+		if !ok {
+			return nil
+		}
+		if limiterID == "" {
+			limiterID = rule.Label
+		}
+		if !a.limiters.allow(limiterID+rule.Audience, rule, ip) {
+			return NewTooManyRequestsError("", errors.New("triggered rate limit rule: "+rule.Label))
+		}
+
+		return nil
+	})
+}
+
+// rateLimiterSweepInterval is how often idle clients are dropped from the limiters.
+const rateLimiterSweepInterval = 10 * time.Minute
+
+// rateLimiterIdle is how long after its window a client's counter is kept.
+const rateLimiterIdle = 30 * time.Minute
+
+// rateLimiters holds the fixed-window counters of every limiter and client.
+type rateLimiters struct {
+	mu        sync.Mutex
+	windows   map[rateWindowKey]*fixedWindow
+	lastSweep time.Time
+	now       func() time.Time
+}
+
+// rateWindowKey names one client's counter of one limiter; the rule's figures are part
+// of it, so that a settings change starts new windows, as PocketBase resets its
+// limiters on a settings reload.
+type rateWindowKey struct {
+	limiter string
+	rule    string
+	client  string
+}
+
+// fixedWindow counts the requests left in the current window of one client.
+type fixedWindow struct {
+	available int
+	interval  int64 // seconds
+	last      int64 // unix seconds of the last allowed request
+}
+
+// appRateLimiters holds the limiters of each app, so that every router of one app (as
+// PocketBase keeps them in its app store) counts the same requests.
+var appRateLimiters sync.Map // *core.App -> *rateLimiters
+
+// rateLimitersOf returns app's limiters.
+func rateLimitersOf(app *core.App) *rateLimiters {
+	if l, ok := appRateLimiters.Load(app); ok {
+		return l.(*rateLimiters) //nolint:forcetypeassert // only limiters are stored
+	}
+	l, _ := appRateLimiters.LoadOrStore(app, &rateLimiters{windows: map[rateWindowKey]*fixedWindow{}, now: time.Now})
+
+	return l.(*rateLimiters) //nolint:forcetypeassert // only limiters are stored
+}
+
+// allow consumes one request of client's window in limiter under rule, as PocketBase's
+// fixedWindow.consume: the window restarts with maxRequests once `duration` seconds
+// passed since the last allowed request. It reports false when none is left.
+func (l *rateLimiters) allow(limiter string, rule core.RateLimitRule, client string) bool {
+	if client == "" {
+		return true
+	}
+	now := l.now()
+	key := rateWindowKey{
+		limiter: limiter,
+		rule:    strconv.Itoa(rule.MaxRequests) + "/" + strconv.FormatInt(rule.Duration, 10),
+		client:  client,
+	}
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	if now.Sub(l.lastSweep) > rateLimiterSweepInterval {
+		l.sweep(now)
+	}
+
+	w, ok := l.windows[key]
+	if !ok {
+		w = &fixedWindow{interval: rule.Duration}
+		l.windows[key] = w
+	}
+	unix := now.Unix()
+	if unix-w.last >= w.interval {
+		w.available = rule.MaxRequests
+	}
+	if w.available <= 0 {
+		return false
+	}
+	w.available--
+	w.last = unix
+
+	return true
+}
+
+// sweep drops the counters idle for longer than their window plus rateLimiterIdle.
+func (l *rateLimiters) sweep(now time.Time) {
+	l.lastSweep = now
+	unix := now.Unix()
+	for k, w := range l.windows {
+		if unix-w.last > w.interval+int64(rateLimiterIdle/time.Second) {
+			delete(l.windows, k)
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/apitest"
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+)
+
+func TestAuthAlertAndOrigins(t *testing.T) {
+	smtpSrv := startSMTPServer(t, "", "")
+	app := fixtureApp(t)
+	smtpSrv.enableSMTP(t, app, "")
+
+	login := func(name, userAgent string, check func(testing.TB, *core.App)) apitest.ApiScenario {
+		return apitest.ApiScenario{
+			Name: name, Method: http.MethodPost, URL: "/api/collections/users/auth-with-password",
+			Body:           jsonBody(`{"identity":"alice@example.com","password":"alice-pass-123"}`),
+			Headers:        map[string]string{"Content-Type": "application/json", "User-Agent": userAgent},
+			TestAppFactory: sharedApp(app),
+			ExpectedStatus: http.StatusOK, ExpectedContent: []string{`"token":"`},
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) { check(t, app) },
+		}
+	}
+	origins := func(t testing.TB, app *core.App) []string {
+		t.Helper()
+		rows, err := app.DB().Read().QueryContext(t.Context(), "SELECT fingerprint FROM _authOrigins WHERE recordRef = ? ORDER BY updated DESC", aliceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var fp string
+			if err := rows.Scan(&fp); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fp)
+		}
+		return out
+	}
+
+	runSeq(t,
+		login("the first login records the device, no alert", "device-A", func(t testing.TB, app *core.App) {
+			if got := origins(t, app); len(got) != 1 || got[0] != core.AuthOriginFingerprint("127.0.0.1", "device-A") {
+				t.Errorf("origins = %v", got)
+			}
+			smtpSrv.expectNone(t)
+		}),
+		login("a known device sends nothing", "device-A", func(t testing.TB, app *core.App) {
+			if got := origins(t, app); len(got) != 1 {
+				t.Errorf("origins = %v", got)
+			}
+			smtpSrv.expectNone(t)
+		}),
+		login("a new device is alerted", "device-B", func(t testing.TB, app *core.App) {
+			m := smtpSrv.next(t)
+			if m.Subject != "Login from a new location" || len(m.To) != 1 || m.To[0] != "alice@example.com" {
+				t.Errorf("mail %q to %v", m.Subject, m.To)
+			}
+			if !strings.Contains(m.HTML, " - 127.0.0.1 device-B</em>") {
+				t.Errorf("alert info missing:\n%s", m.HTML)
+			}
+			if got := origins(t, app); len(got) != 2 || got[0] != core.AuthOriginFingerprint("127.0.0.1", "device-B") {
+				t.Errorf("origins = %v", got)
+			}
+		}),
+	)
+	for _, ua := range []string{"device-C", "device-D", "device-E", "device-F"} {
+		runSeq(t, login("another device "+ua, ua, func(t testing.TB, _ *core.App) { smtpSrv.next(t) }))
+	}
+	got := origins(t, app)
+	if len(got) != 5 || got[0] != core.AuthOriginFingerprint("127.0.0.1", "device-F") {
+		t.Fatalf("origins = %v, want the 5 most recent", got)
+	}
+	for _, fp := range got {
+		if fp == core.AuthOriginFingerprint("127.0.0.1", "device-A") {
+			t.Errorf("the least recently used device was kept")
+		}
+	}
+
+	// with authAlert off, nothing is recorded
+	execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.authAlert.enabled', json('false')) WHERE name = 'users'`)
+	execSQL(t, app, `DELETE FROM _authOrigins`)
+	runSeq(t, login("authAlert disabled", "device-Z", func(t testing.TB, app *core.App) {
+		if got := origins(t, app); len(got) != 0 {
+			t.Errorf("origins = %v", got)
+		}
+		smtpSrv.expectNone(t)
+	}))
+}
+
+// TestAuthOriginFingerprintMatchesPocketBase compares the fingerprint with the row
+// PocketBase v0.40 stored in the fixture when the admin logged in from Node on loopback.
+func TestAuthOriginFingerprintMatchesPocketBase(t *testing.T) {
+	app := fixtureApp(t)
+	var fp string
+	err := app.DB().Read().QueryRowContext(t.Context(), "SELECT fingerprint FROM _authOrigins WHERE recordRef = ?", adminID).Scan(&fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := core.AuthOriginFingerprint("127.0.0.1", "node"); got != fp {
+		t.Errorf("fingerprint = %s, PocketBase stored %s", got, fp)
+	}
+}
