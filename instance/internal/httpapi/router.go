@@ -105,6 +105,7 @@ func newEngine(app *core.App) *gin.Engine {
 	a.registerRecordCrudRoutes(apiGroup)
 	a.registerRecordWriteRoutes(apiGroup)
 	a.registerRealtimeRoutes(apiGroup)
+	a.registerOAuth2RedirectRoute(apiGroup)
 	a.registerLogsRoutes(apiGroup)
 	a.registerCronRoutes(apiGroup)
 	a.registerBackupRoutes(apiGroup)
