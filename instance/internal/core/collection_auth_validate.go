@@ -3,6 +3,8 @@ package core
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/oauth2"
 )
 
 // validateAuthOptions is PocketBase's collectionAuthOptions.validate: the options'
@@ -171,11 +173,9 @@ func validatePasswordAuth(c PasswordAuthConfig) error {
 	return nil
 }
 
-// validateOAuth2 checks the providers of an enabled OAuth2 config: each needs a name,
-// a client id and a client secret, and names are unique.
-//
-// note: PocketBase also checks the name against its registered providers and the
-// URLs' format; the provider registry arrives with the OAuth2 flow.
+// validateOAuth2 checks the providers of an enabled OAuth2 config: each needs the name
+// of a registered provider, a client id and a client secret; names are unique and the
+// endpoint overrides are URLs.
 func validateOAuth2(c OAuth2Config) error {
 	if !c.Enabled {
 		return nil
@@ -196,14 +196,23 @@ func validateOAuth2(c OAuth2Config) error {
 	providerErrs := NestedErrors{}
 	for i, p := range c.Providers {
 		errs := NestedErrors{}
-		if p.Name == "" {
+		switch {
+		case p.Name == "":
 			errs["name"] = errRequired()
+		case !oauth2.Exists(p.Name):
+			errs["name"] = newValidationError("validation_missing_provider",
+				"Invalid or missing provider with name "+p.Name+".", map[string]any{"name": p.Name})
 		}
 		if p.ClientID == "" {
 			errs["clientId"] = errRequired()
 		}
 		if p.ClientSecret == "" {
 			errs["clientSecret"] = errRequired()
+		}
+		for key, u := range map[string]string{"authURL": p.AuthURL, "tokenURL": p.TokenURL, "userInfoURL": p.UserInfoURL} {
+			if u != "" && !isURL(u) {
+				errs[key] = errIsURL()
+			}
 		}
 		providerErrs.addErr(strconv.Itoa(i), errs.orNil())
 	}

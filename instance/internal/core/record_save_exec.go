@@ -32,6 +32,9 @@ func (a *App) executeRecordSave(ctx context.Context, tx *sql.Tx, u *RecordUpsert
 		if err := u.prepareAuthSave(ctx, tx); err != nil {
 			return nil, err
 		}
+		if err := u.dropUnverifiedExternalAuths(ctx, tx); err != nil {
+			return nil, err
+		}
 	}
 
 	now := a.nowDateTime()

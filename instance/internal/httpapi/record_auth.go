@@ -14,10 +14,10 @@ import (
 // (apis/record_auth.go). Each resolves `{collection}` first, as PocketBase's
 // per-collection rate limit middleware does.
 //
-// note: OAuth2 is not served yet (it falls through to the 404 catch-all).
 func (a *api) registerRecordAuthRoutes(r routes) {
 	collection := routes{group: r.group.Group("/collections/:collection")}
 	collection.POST("/auth-with-password", a.collectionContext, a.recordAuthWithPassword)
+	collection.POST("/auth-with-oauth2", a.collectionContext, a.recordAuthWithOAuth2)
 	collection.POST("/request-otp", a.collectionContext, a.recordRequestOTP)
 	collection.POST("/auth-with-otp", a.collectionContext, a.recordAuthWithOTP)
 	collection.POST("/auth-refresh", a.collectionContext, requireSameCollectionContextAuth, a.recordAuthRefresh)
@@ -43,10 +43,9 @@ func authCollection(c *gin.Context) (*core.Collection, error) {
 }
 
 // recordAuthResponse is the body of a successful authentication; the key order is
-// PocketBase's (record, token).
-//
-// note: OAuth2 adds a leading "meta" key.
+// PocketBase's (meta, record, token). Only OAuth2 sets meta (under authMetaKey).
 type recordAuthResponse struct {
+	Meta   any            `json:"meta,omitempty"`
 	Record map[string]any `json:"record"`
 	Token  string         `json:"token"`
 }
@@ -97,7 +96,10 @@ func (a *api) writeRecordAuthResponse(c *gin.Context, record *core.Record, token
 		return NewInternalServerError("", err)
 	}
 
+	meta, _ := c.Get(authMetaKey)
+
 	return writeJSON(c, http.StatusOK, recordAuthResponse{
+		Meta:   meta,
 		Record: record.PublicExport(core.ExportOptions{ShowHidden: record.IsSuperuser(), ShowEmail: true}),
 		Token:  token,
 	})

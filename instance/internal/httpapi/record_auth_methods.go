@@ -14,8 +14,8 @@ type authMethodsPassword struct {
 
 // authMethodsOAuth2 is the oauth2 entry of auth-methods.
 type authMethodsOAuth2 struct {
-	Providers []any `json:"providers"`
-	Enabled   bool  `json:"enabled"`
+	Providers []authMethodsProvider `json:"providers"`
+	Enabled   bool                  `json:"enabled"`
 }
 
 // authMethodsDuration is the mfa and otp entry of auth-methods.
@@ -32,16 +32,16 @@ type authMethodsResponse struct {
 	MFA      authMethodsDuration `json:"mfa"`
 	OTP      authMethodsDuration `json:"otp"`
 
-	AuthProviders    []any `json:"authProviders"`
-	UsernamePassword bool  `json:"usernamePassword"`
-	EmailPassword    bool  `json:"emailPassword"`
+	AuthProviders    []authMethodsProvider `json:"authProviders"`
+	UsernamePassword bool                  `json:"usernamePassword"`
+	EmailPassword    bool                  `json:"emailPassword"`
 }
 
 // recordAuthMethods answers GET /api/collections/{collection}/auth-methods: which
 // authentication methods the auth collection offers. A disabled method keeps its zero
 // values (no identity fields, no providers, duration 0).
 //
-// note: OAuth2 providers are not served yet, so the provider lists are always empty.
+// Each enabled OAuth2 provider comes with a fresh state and PKCE pair (record_auth_oauth2_methods.go).
 // v0.40 writes authProviders as [] when OAuth2 is disabled (§10), not null.
 func (a *api) recordAuthMethods(c *gin.Context) error {
 	collection, err := authCollection(c)
@@ -52,8 +52,8 @@ func (a *api) recordAuthMethods(c *gin.Context) error {
 
 	res := authMethodsResponse{
 		Password:      authMethodsPassword{IdentityFields: []string{}},
-		OAuth2:        authMethodsOAuth2{Providers: []any{}},
-		AuthProviders: []any{},
+		OAuth2:        authMethodsOAuth2{Providers: []authMethodsProvider{}},
+		AuthProviders: []authMethodsProvider{},
 	}
 	if opts.PasswordAuth.Enabled {
 		res.Password.Enabled = true
@@ -67,8 +67,14 @@ func (a *api) recordAuthMethods(c *gin.Context) error {
 			}
 		}
 	}
-	// note: the OAuth2 providers are not served yet: an enabled OAuth2 lists none.
-	res.OAuth2.Enabled = opts.OAuth2.Enabled
+	if opts.OAuth2.Enabled {
+		providers, err := a.authMethodsProviders(c, opts.OAuth2.Providers)
+		if err != nil {
+			return err
+		}
+		res.OAuth2 = authMethodsOAuth2{Providers: providers, Enabled: true}
+		res.AuthProviders = legacyAuthProviders(providers)
+	}
 	if opts.MFA.Enabled {
 		res.MFA = authMethodsDuration{Enabled: true, Duration: opts.MFA.Duration}
 	}

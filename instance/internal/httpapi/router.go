@@ -122,6 +122,7 @@ func newEngine(app *core.App, opts ...Option) *gin.Engine {
 	a.registerRecordWriteRoutes(apiGroup)
 	a.registerBatchRoutes(apiGroup)
 	a.registerRealtimeRoutes(apiGroup)
+	a.registerOAuth2RedirectRoute(apiGroup)
 	a.registerLogsRoutes(apiGroup)
 	a.registerCronRoutes(apiGroup)
 	a.registerBackupRoutes(apiGroup)

@@ -1,0 +1,317 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"maps"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+	"github.com/pocketfleet/pocketfleet/instance/internal/oauth2"
+	"github.com/pocketfleet/pocketfleet/instance/internal/security"
+)
+
+// oauth2ExchangeTimeout bounds the token exchange and user info requests together.
+const oauth2ExchangeTimeout = 30 * time.Second
+
+// authMetaKey is the gin context key under which an auth handler leaves the `meta`
+// of its auth response (OAuth2 only).
+const authMetaKey = "pocketfleet.authMeta"
+
+// oauth2HTTPClient sends the requests to the providers; tests may swap it.
+var oauth2HTTPClient = &http.Client{Timeout: oauth2ExchangeTimeout}
+
+// authWithOAuth2Form is the body of auth-with-oauth2; redirectUrl is the pre-v0.23
+// spelling of redirectURL.
+type authWithOAuth2Form struct {
+	Provider          string         `json:"provider"`
+	Code              string         `json:"code"`
+	CodeVerifier      string         `json:"codeVerifier"`
+	RedirectURL       string         `json:"redirectURL"`
+	RedirectURLLegacy string         `json:"redirectUrl"`
+	CreateData        map[string]any `json:"createData"`
+	MFAID             string         `json:"mfaId"`
+}
+
+// validate applies PocketBase v0.40's rules: provider required (at most 100
+// characters) and configured on the collection, code required; redirectURL is
+// optional since v0.39.4.
+func (f *authWithOAuth2Form) validate(collection *core.Collection) error {
+	errs := formErrors{}
+	errs.requiredString("provider", f.Provider, 0, 100)
+	if _, failed := errs["provider"]; !failed {
+		if _, ok := oauth2ProviderConfig(collection, f.Provider); !ok {
+			errs["provider"] = validationItem{
+				Code:    "validation_invalid_provider",
+				Message: "Provider with name " + f.Provider + " is missing or is not enabled.",
+				Params:  map[string]any{"name": f.Provider},
+			}
+		}
+	}
+	errs.requiredString("code", f.Code, 0, 1<<30)
+	if err := errs.err(); err != nil {
+		apiErr, _ := errors.AsType[*ApiError](err)
+		apiErr.Message = msgLoadFailed
+		return apiErr
+	}
+
+	return nil
+}
+
+// oauth2ProviderConfig returns the first provider of the collection named name.
+func oauth2ProviderConfig(c *core.Collection, name string) (core.OAuth2ProviderConfig, bool) {
+	for _, p := range c.Auth.OAuth2.Providers {
+		if p.Name == name {
+			return p, true
+		}
+	}
+
+	return core.OAuth2ProviderConfig{}, false
+}
+
+// oauth2Meta is the `meta` of an OAuth2 auth response: PocketBase's AuthUser (keys in
+// its struct order; avatarUrl is the pre-v0.23 spelling) plus isNew.
+type oauth2Meta struct {
+	Expiry          string         `json:"expiry"`
+	RawUser         map[string]any `json:"rawUser"`
+	ID              string         `json:"id"`
+	Name            string         `json:"name"`
+	Username        string         `json:"username"`
+	AvatarURL       string         `json:"avatarURL"`
+	AccessToken     string         `json:"accessToken"`
+	RefreshToken    string         `json:"refreshToken"`
+	Email           string         `json:"email"`
+	AvatarURLLegacy string         `json:"avatarUrl"`
+	IsNew           bool           `json:"isNew"`
+}
+
+func newOAuth2Meta(u *oauth2.User, isNew bool) oauth2Meta {
+	m := oauth2Meta{
+		RawUser: u.RawUser, ID: u.ID, Name: u.Name, Username: u.Username, AvatarURL: u.AvatarURL,
+		AccessToken: u.AccessToken, RefreshToken: u.RefreshToken, Email: u.Email,
+		AvatarURLLegacy: u.AvatarURL, IsNew: isNew,
+	}
+	if m.RawUser == nil {
+		m.RawUser = map[string]any{}
+	}
+	if !u.Expiry.IsZero() {
+		m.Expiry = core.FormatDateTime(u.Expiry)
+	}
+
+	return m
+}
+
+// recordAuthWithOAuth2 answers POST /api/collections/{collection}/auth-with-oauth2
+// (apis/record_auth_with_oauth2.go): it exchanges the code (with the PKCE verifier),
+// fetches the provider's user and resolves the auth record, in this order: the record
+// already linked to the identity; the record signed in to this collection; the record
+// with the provider's verified email; else a new record created as the records create
+// route would (createRule, @request.context "oauth2") from createData, the mapped
+// fields and a random password. Then it links the identity and answers as every login
+// does (authRule, MFA), with the provider data as `meta`.
+//
+// note: PocketBase runs the signup and the linking in one transaction; here each
+// write is its own transaction and a failed link removes the user it just created.
+// An avatar is only mapped to a non-file field: file uploads are not served yet.
+func (a *api) recordAuthWithOAuth2(c *gin.Context) error {
+	collection, err := authCollection(c)
+	if err != nil {
+		return err
+	}
+	if !collection.Auth.OAuth2.Enabled {
+		return NewForbiddenError("The collection is not configured to allow OAuth2 authentication.", nil)
+	}
+
+	var signedIn *core.Record
+	if auth := authRecord(c); auth != nil && auth.Collection().ID == collection.ID {
+		signedIn = auth
+	}
+
+	var form authWithOAuth2Form
+	if err := bindAuthForm(c, &form); err != nil {
+		return err
+	}
+	if form.RedirectURL == "" {
+		form.RedirectURL = form.RedirectURLLegacy
+	}
+	if err := form.validate(collection); err != nil {
+		return err
+	}
+
+	cfg, _ := oauth2ProviderConfig(collection, form.Provider)
+	client, err := newOAuth2Client(cfg)
+	if err != nil {
+		return NewInternalServerError("Failed to init provider "+form.Provider, err)
+	}
+	client.HTTPClient = oauth2HTTPClient
+
+	ctx, cancel := context.WithTimeout(c.Request.Context(), oauth2ExchangeTimeout)
+	defer cancel()
+
+	token, err := client.Exchange(ctx, form.Code, form.CodeVerifier, form.RedirectURL)
+	if err != nil {
+		return NewBadRequestError("Failed to fetch OAuth2 token.", err)
+	}
+	user, err := client.FetchUser(ctx, token)
+	if err != nil {
+		return NewBadRequestError("Failed to fetch OAuth2 user.", err)
+	}
+
+	record, isNew, err := a.oauth2Record(c, collection, form, user, signedIn)
+	if err != nil {
+		if apiErr, ok := errors.AsType[*ApiError](err); ok {
+			return apiErr
+		}
+		return NewBadRequestError("Failed to authenticate.", err)
+	}
+
+	c.Set(authMetaKey, newOAuth2Meta(user, isNew))
+
+	mfaID := c.Query("mfaId")
+	if mfaID == "" {
+		mfaID = form.MFAID
+	}
+
+	return a.writeRecordAuthResponse(c, record, "", core.MFAMethodOAuth2, mfaID)
+}
+
+// oauth2Record resolves, creates or updates the auth record of an OAuth2 login and
+// links it to the provider identity (apis/record_auth_with_oauth2.go oauth2Submit).
+func (a *api) oauth2Record(c *gin.Context, collection *core.Collection, form authWithOAuth2Form, user *oauth2.User, signedIn *core.Record) (*core.Record, bool, error) {
+	ctx := c.Request.Context()
+
+	var record *core.Record
+	linked, err := a.app.FindExternalAuth(ctx, collection, form.Provider, user.ID)
+	switch {
+	case err == nil:
+		if record, err = a.app.FindRecordByID(ctx, collection.ID, linked.RecordRef); err != nil {
+			return nil, false, NewNotFoundError("", err)
+		}
+	case !errors.Is(err, core.ErrRecordNotFound):
+		return nil, false, err
+	case signedIn != nil:
+		record = signedIn
+	case user.Email != "":
+		record, _ = a.app.FindAuthRecordByEmail(ctx, collection, user.Email)
+	}
+
+	isNew := record == nil
+	if isNew {
+		if record, err = a.oauth2Signup(c, collection, form.CreateData, user); err != nil {
+			return nil, false, err
+		}
+		if record, err = a.app.OAuth2SignupVerify(ctx, record, user.Email); err != nil {
+			return nil, false, err
+		}
+	} else {
+		isSignedIn := signedIn != nil && signedIn.ID() == record.ID()
+		var unlinked bool
+		if record, unlinked, err = a.app.OAuth2LoginUpdate(ctx, record, user.Email, isSignedIn); err != nil {
+			return nil, false, err
+		}
+		if unlinked {
+			linked = nil
+		}
+	}
+
+	if linked == nil {
+		if err := a.app.CreateExternalAuth(ctx, record, form.Provider, user.ID); err != nil {
+			if isNew {
+				a.discardOAuth2Signup(ctx, record)
+			}
+			return nil, false, err
+		}
+	}
+
+	return record, isNew, nil
+}
+
+// discardOAuth2Signup deletes a record whose OAuth2 signup could not be completed.
+func (a *api) discardOAuth2Signup(ctx context.Context, record *core.Record) {
+	if err := a.app.DeleteRecord(ctx, record.Collection(), record.ID()); err != nil {
+		a.app.Logger().LogAttrs(ctx, slog.LevelWarn, "Failed to remove an incomplete OAuth2 signup",
+			slog.String("recordId", record.ID()), slog.String("error", err.Error()))
+	}
+}
+
+// oauth2Signup creates the auth record of a first OAuth2 login as the records create
+// route would for the same requester, with @request.context "oauth2": createData, the
+// provider's email, a random password unless one is given, and the mapped fields that
+// createData does not set.
+func (a *api) oauth2Signup(c *gin.Context, collection *core.Collection, createData map[string]any, user *oauth2.User) (*core.Record, error) {
+	ctx := c.Request.Context()
+	if collection.Name == core.CollectionNameSuperusers {
+		return nil, core.ErrOAuth2SuperuserSignup
+	}
+
+	payload := maps.Clone(createData)
+	if payload == nil {
+		payload = map[string]any{}
+	}
+	payload[core.FieldNameEmail] = user.Email
+	if v, _ := payload[core.FieldNamePassword].(string); v == "" {
+		password, err := security.RandomString(30)
+		if err != nil {
+			return nil, err
+		}
+		payload[core.FieldNamePassword] = password
+		payload["passwordConfirm"] = password
+	}
+
+	mapped := collection.Auth.OAuth2.MappedFields
+	setMapped := func(field, value string) {
+		if _, given := payload[field]; !given && field != "" {
+			payload[field] = value
+		}
+	}
+	setMapped(mapped.ID, user.ID)
+	setMapped(mapped.Name, user.Name)
+	if mapped.Username != "" && a.app.CanAssignOAuth2Username(ctx, collection, user.Username) {
+		setMapped(mapped.Username, user.Username)
+	}
+	if user.AvatarURL != "" {
+		if f := collection.Fields.GetByName(mapped.AvatarURL); f == nil || f.Type() != core.FieldTypeFile {
+			setMapped(mapped.AvatarURL, user.AvatarURL)
+		} else {
+			// note: PocketBase downloads the avatar into the file field; without file
+			// uploads it is left empty (meta.avatarURL still carries it).
+			a.app.Logger().LogAttrs(ctx, slog.LevelDebug, "OAuth2 avatar not stored: file fields are not served",
+				slog.String("field", mapped.AvatarURL))
+		}
+	}
+
+	superuser := hasSuperuserAuth(c)
+	if !superuser && collection.CreateRule == nil {
+		return nil, NewForbiddenError(msgSuperusersOnlyAction, nil)
+	}
+	form := core.NewRecordCreate(collection)
+	if superuser {
+		form.SetAccess(core.RecordAccessSuperuser)
+	}
+	data := form.ResolveBody(payload)
+	info := writeRequestInfo(c, data)
+	info.Method = http.MethodPost
+	info.Context = core.RequestContextOAuth2
+	form.Load(data)
+
+	if !superuser {
+		ok, err := a.app.CheckCreateRule(ctx, form, *collection.CreateRule, info)
+		if err != nil || !ok {
+			return nil, NewBadRequestError(msgCreateFailed, err)
+		}
+		if a.app.HasAuthManageAccess(ctx, form, info) {
+			form.SetAccess(core.RecordAccessManager)
+		}
+	}
+
+	record, err := a.app.SaveRecord(ctx, form)
+	if err != nil {
+		return nil, recordSaveError(msgCreateFailed, err)
+	}
+
+	return record, nil
+}

@@ -1,0 +1,445 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/apitest"
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+	"github.com/pocketfleet/pocketfleet/instance/internal/httpapi"
+	"github.com/pocketfleet/pocketfleet/instance/internal/oauth2/oauth2test"
+)
+
+// oauth2Env is an instance and a real OpenID Provider on loopback, the users
+// collection signing in through the generic "oidc" provider configured to it.
+type oauth2Env struct {
+	app *core.App
+	srv *httptest.Server
+	op  *oauth2test.OP
+}
+
+func newOAuth2Env(t *testing.T) *oauth2Env {
+	t.Helper()
+	app := fixtureApp(t)
+	srv := httptest.NewServer(httpapi.NewRouter(app))
+	t.Cleanup(srv.Close)
+
+	op, err := oauth2test.Start(srv.URL + "/api/oauth2-redirect")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = op.Close() })
+
+	env := &oauth2Env{app: app, srv: srv, op: op}
+	env.configure(t, func(p *core.OAuth2ProviderConfig) {})
+
+	return env
+}
+
+// configure enables OAuth2 on users with the oidc provider pointed at the OP, edited by edit.
+func (e *oauth2Env) configure(t *testing.T, edit func(*core.OAuth2ProviderConfig)) {
+	t.Helper()
+	users, err := e.app.FindCollectionByNameOrID(t.Context(), "users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := core.OAuth2ProviderConfig{
+		Name: "oidc", ClientID: oauth2test.ClientID, ClientSecret: oauth2test.ClientSecret,
+		AuthURL: e.op.AuthURL(), TokenURL: e.op.TokenURL(), UserInfoURL: e.op.UserInfoURL(),
+		DisplayName: "Loopback OP",
+	}
+	edit(&p)
+	p2 := p
+	p2.Name = "oidc2"
+	users.Auth.OAuth2.Enabled = true
+	users.Auth.OAuth2.Providers = []core.OAuth2ProviderConfig{p, p2}
+	if err := e.app.SaveCollection(t.Context(), users); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// authProvider is the oidc entry of auth-methods.
+type authProvider struct {
+	Name, DisplayName, State, AuthURL, CodeVerifier, CodeChallenge, CodeChallengeMethod string
+}
+
+func (e *oauth2Env) authMethodsProvider(t *testing.T) authProvider {
+	t.Helper()
+	return e.authMethodsProviderNamed(t, "oidc")
+}
+
+func (e *oauth2Env) authMethodsProviderNamed(t *testing.T, name string) authProvider {
+	t.Helper()
+	res, err := http.Get(e.srv.URL + "/api/collections/users/auth-methods")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		OAuth2 struct {
+			Providers []authProvider `json:"providers"`
+		} `json:"oauth2"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || len(body.OAuth2.Providers) != 2 {
+		t.Fatalf("auth-methods providers: %+v (%v)", body, err)
+	}
+	for _, p := range body.OAuth2.Providers {
+		if p.Name == name {
+			return p
+		}
+	}
+	t.Fatalf("no provider %s", name)
+
+	return authProvider{}
+}
+
+// authorize runs the browser part against the OP as user: the consent URL with our
+// redirect URL appended, the auto-approving login, and returns the code the OP
+// redirects back with (after checking the state).
+func (e *oauth2Env) authorize(t *testing.T, p authProvider, userID string) string {
+	t.Helper()
+	e.op.LoginAs(userID)
+	redirect := e.srv.URL + "/api/oauth2-redirect"
+	client := &http.Client{CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+		if strings.HasPrefix(req.URL.String(), redirect) {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	res, err := client.Get(p.AuthURL + url.QueryEscape(redirect))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || res.StatusCode != http.StatusFound {
+		t.Fatalf("authorize: %d %s (%v)", res.StatusCode, res.Header.Get("Location"), err)
+	}
+	if got := loc.Query().Get("state"); got != p.State {
+		t.Fatalf("state = %q, want %q", got, p.State)
+	}
+
+	return loc.Query().Get("code")
+}
+
+type oauth2AuthResponse struct {
+	Meta struct {
+		ID, Name, Username, Email, AvatarURL, AccessToken, Expiry string
+		IsNew                                                      bool
+		RawUser                                                    map[string]any
+	} `json:"meta"`
+	Record map[string]any `json:"record"`
+	Token  string         `json:"token"`
+}
+
+// exchange posts auth-with-oauth2 and returns the status and body.
+func (e *oauth2Env) exchange(t *testing.T, body map[string]any, auth string) (int, []byte) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.srv.URL+"/api/collections/users/auth-with-oauth2", strings.NewReader(string(b)))
+	req.Header.Set("Content-Type", "application/json")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var raw json.RawMessage
+	_ = json.NewDecoder(res.Body).Decode(&raw)
+
+	return res.StatusCode, raw
+}
+
+// login runs the whole code flow as the OP user and decodes a 200 answer.
+func (e *oauth2Env) login(t *testing.T, userID, auth string) oauth2AuthResponse {
+	t.Helper()
+	return e.loginWith(t, "oidc", userID, auth)
+}
+
+func (e *oauth2Env) loginWith(t *testing.T, provider, userID, auth string) oauth2AuthResponse {
+	t.Helper()
+	p := e.authMethodsProviderNamed(t, provider)
+	code := e.authorize(t, p, userID)
+	status, body := e.exchange(t, map[string]any{
+		"provider": provider, "code": code, "codeVerifier": p.CodeVerifier, "redirectURL": e.srv.URL + "/api/oauth2-redirect",
+	}, auth)
+	if status != http.StatusOK {
+		t.Fatalf("auth-with-oauth2 = %d %s", status, body)
+	}
+	var res oauth2AuthResponse
+	if err := json.Unmarshal(body, &res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(body), `{"meta":{"expiry":`) {
+		t.Errorf("body does not start with meta: %.80s", body)
+	}
+
+	return res
+}
+
+func (e *oauth2Env) externalAuths(t *testing.T, recordID string) []string {
+	t.Helper()
+	rows, err := e.app.DB().Read().QueryContext(t.Context(),
+		"SELECT provider || ':' || providerId FROM _externalAuths WHERE collectionRef = '_pb_users_auth_' AND recordRef = ? ORDER BY providerId", recordID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+
+	return out
+}
+
+func (e *oauth2Env) passwordLogin(t *testing.T, email, password string) int {
+	t.Helper()
+	res, err := http.Post(e.srv.URL+"/api/collections/users/auth-with-password", "application/json",
+		strings.NewReader(`{"identity":"`+email+`","password":"`+password+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+
+	return res.StatusCode
+}
+
+func TestRecordAuthWithOAuth2AuthMethods(t *testing.T) {
+	e := newOAuth2Env(t)
+	p := e.authMethodsProvider(t)
+
+	if p.Name != "oidc" || p.DisplayName != "Loopback OP" || len(p.State) != 30 || len(p.CodeVerifier) != 43 || p.CodeChallengeMethod != "S256" {
+		t.Fatalf("provider = %+v", p)
+	}
+	want := e.op.AuthURL() + "?client_id=pocketfleet&code_challenge=" + p.CodeChallenge +
+		"&code_challenge_method=S256&response_type=code&scope=openid+email+profile&state=" + p.State + "&redirect_uri="
+	if p.AuthURL != want {
+		t.Errorf("authURL = %s\nwant %s", p.AuthURL, want)
+	}
+
+	// pkce:false drops the PKCE values and parameters
+	off := false
+	e.configure(t, func(c *core.OAuth2ProviderConfig) { c.PKCE = &off })
+	p = e.authMethodsProvider(t)
+	if p.CodeVerifier != "" || p.CodeChallenge != "" || p.CodeChallengeMethod != "" || strings.Contains(p.AuthURL, "code_challenge") {
+		t.Errorf("without PKCE: %+v", p)
+	}
+}
+
+func TestRecordAuthWithOAuth2Flow(t *testing.T) {
+	e := newOAuth2Env(t)
+	e.op.AddUser(oauth2test.User{ID: "op-carol", Username: "carol", FirstName: "Carol", LastName: "Oidc", Email: "carol@example.com", EmailVerified: true})
+
+	// first login: a new, verified user with the mapped name
+	first := e.login(t, "op-carol", "")
+	if !first.Meta.IsNew || first.Meta.ID != "op-carol" || first.Meta.Email != "carol@example.com" || first.Meta.Name != "Carol Oidc" ||
+		first.Meta.Username != "carol" || first.Meta.AccessToken == "" || first.Meta.Expiry == "" || first.Meta.RawUser["sub"] != "op-carol" {
+		t.Errorf("first meta = %+v", first.Meta)
+	}
+	carolID, _ := first.Record["id"].(string)
+	if first.Record["email"] != "carol@example.com" || first.Record["verified"] != true || first.Record["name"] != "Carol Oidc" || first.Token == "" {
+		t.Errorf("first record = %v", first.Record)
+	}
+	if rec, err := e.app.FindAuthRecordByToken(t.Context(), first.Token, core.TokenTypeAuth); err != nil || rec.ID() != carolID {
+		t.Fatalf("token authenticates %v (%v)", rec, err)
+	}
+	if got := e.externalAuths(t, carolID); len(got) != 1 || got[0] != "oidc:op-carol" {
+		t.Errorf("external auths = %v", got)
+	}
+
+	// second login: the linked record, no new link
+	second := e.login(t, "op-carol", "")
+	if second.Meta.IsNew || second.Record["id"] != carolID {
+		t.Errorf("second login: isNew %v, record %v", second.Meta.IsNew, second.Record["id"])
+	}
+	if got := e.externalAuths(t, carolID); len(got) != 1 {
+		t.Errorf("external auths after second login = %v", got)
+	}
+
+	// a verified account with the same email is linked and keeps its password
+	e.op.AddUser(oauth2test.User{ID: "op-alice", Username: "alice", FirstName: "Alice", Email: "alice@example.com", EmailVerified: true})
+	alice := e.login(t, "op-alice", "")
+	if alice.Meta.IsNew || alice.Record["id"] != aliceID {
+		t.Errorf("alice login: isNew %v, record %v", alice.Meta.IsNew, alice.Record["id"])
+	}
+	if got := e.passwordLogin(t, "alice@example.com", "alice-pass-123"); got != http.StatusOK {
+		t.Errorf("alice's password login after linking = %d", got)
+	}
+
+	// the signed-in record of the collection gets the new identity linked (one
+	// identity per provider and record: this one comes through oidc2)
+	e.op.AddUser(oauth2test.User{ID: "op-erin", Username: "erin", Email: "erin@example.com", EmailVerified: true})
+	linked := e.loginWith(t, "oidc2", "op-erin", alice.Token)
+	if linked.Meta.IsNew || linked.Record["id"] != aliceID {
+		t.Errorf("signed-in link: isNew %v, record %v", linked.Meta.IsNew, linked.Record["id"])
+	}
+	if got := e.externalAuths(t, aliceID); len(got) != 2 {
+		t.Errorf("alice's external auths = %v", got)
+	}
+}
+
+// TestRecordAuthWithOAuth2PreHijacking: someone registered bob@example.com with a
+// password but never verified it. When the real owner signs in with OAuth2, the record
+// is handed to them: verified, with a random password (the squatter's password and
+// tokens stop working) and only the current OAuth2 link.
+func TestRecordAuthWithOAuth2PreHijacking(t *testing.T) {
+	e := newOAuth2Env(t)
+	if got := e.passwordLogin(t, "bob@example.com", "bob-pass-1234"); got != http.StatusOK {
+		t.Fatalf("bob's password login before = %d", got)
+	}
+	bob, err := e.app.FindRecordByID(t.Context(), "users", bobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldToken, err := core.NewAuthToken(bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a link the squatter made with another identity while the record was unverified
+	if err := e.app.CreateExternalAuth(t.Context(), bob, "oidc2", "squatter"); err != nil {
+		t.Fatal(err)
+	}
+
+	e.op.AddUser(oauth2test.User{ID: "op-bob", Username: "bob", Email: "bob@example.com", EmailVerified: true})
+	res := e.login(t, "op-bob", "")
+	if res.Meta.IsNew || res.Record["id"] != bobID || res.Record["verified"] != true {
+		t.Fatalf("bob login: isNew %v, record %v", res.Meta.IsNew, res.Record)
+	}
+	if got := e.passwordLogin(t, "bob@example.com", "bob-pass-1234"); got != http.StatusBadRequest {
+		t.Errorf("squatter's password login after = %d, want 400", got)
+	}
+	if _, err := e.app.FindAuthRecordByToken(t.Context(), oldToken, core.TokenTypeAuth); err == nil {
+		t.Error("the squatter's token still works")
+	}
+	if got := e.externalAuths(t, bobID); len(got) != 1 || got[0] != "oidc:op-bob" {
+		t.Errorf("bob's external auths = %v, want only oidc:op-bob", got)
+	}
+
+	// an unverified OAuth2 email never links by email: a new record is attempted with
+	// no email, which the required email field refuses
+	e.op.AddUser(oauth2test.User{ID: "op-mallory", Username: "mallory", Email: "alice@example.com", EmailVerified: false})
+	p := e.authMethodsProvider(t)
+	code := e.authorize(t, p, "op-mallory")
+	status, body := e.exchange(t, map[string]any{"provider": "oidc", "code": code, "codeVerifier": p.CodeVerifier,
+		"redirectURL": e.srv.URL + "/api/oauth2-redirect"}, "")
+	if status != http.StatusBadRequest || !strings.Contains(string(body), `"email":{"code":"validation_required"`) {
+		t.Errorf("unverified email signup = %d %s", status, body)
+	}
+	if got := e.externalAuths(t, aliceID); len(got) != 0 {
+		t.Errorf("alice got linked through an unverified email: %v", got)
+	}
+}
+
+func TestRecordAuthWithOAuth2ExchangeErrors(t *testing.T) {
+	e := newOAuth2Env(t)
+	e.op.AddUser(oauth2test.User{ID: "op-carol", Username: "carol", Email: "carol@example.com", EmailVerified: true})
+	redirect := e.srv.URL + "/api/oauth2-redirect"
+	tokenFailed := `{"data":{},"message":"Failed to fetch OAuth2 token.","status":400}`
+
+	p := e.authMethodsProvider(t)
+	code := e.authorize(t, p, "op-carol")
+
+	// a wrong PKCE verifier: the OP refuses the code
+	if status, body := e.exchange(t, map[string]any{"provider": "oidc", "code": code, "codeVerifier": strings.Repeat("x", 43), "redirectURL": redirect}, ""); status != 400 || string(body) != tokenFailed {
+		t.Errorf("wrong verifier = %d %s", status, body)
+	}
+	// an unknown code
+	if status, body := e.exchange(t, map[string]any{"provider": "oidc", "code": "not-a-code", "codeVerifier": p.CodeVerifier, "redirectURL": redirect}, ""); status != 400 || string(body) != tokenFailed {
+		t.Errorf("bad code = %d %s", status, body)
+	}
+
+	// the provider is down
+	p = e.authMethodsProvider(t)
+	code = e.authorize(t, p, "op-carol")
+	if err := e.op.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := e.exchange(t, map[string]any{"provider": "oidc", "code": code, "codeVerifier": p.CodeVerifier, "redirectURL": redirect}, ""); status != 400 || string(body) != tokenFailed {
+		t.Errorf("provider down = %d %s", status, body)
+	}
+}
+
+func TestRecordAuthWithOAuth2Validation(t *testing.T) {
+	json := map[string]string{"Content-Type": "application/json"}
+	withOIDC := func(t testing.TB) *core.App {
+		app := fixtureApp(t)
+		users, err := app.FindCollectionByNameOrID(t.Context(), "users")
+		if err != nil {
+			t.Fatal(err)
+		}
+		users.Auth.OAuth2.Enabled = true
+		users.Auth.OAuth2.Providers = []core.OAuth2ProviderConfig{{Name: "oidc", ClientID: "id", ClientSecret: "secret",
+			AuthURL: "http://127.0.0.1:1/auth", TokenURL: "http://127.0.0.1:1/token", UserInfoURL: "http://127.0.0.1:1/userinfo"}}
+		if err := app.SaveCollection(t.Context(), users); err != nil {
+			t.Fatal(err)
+		}
+		return app
+	}
+
+	scenarios := []apitest.ApiScenario{
+		{
+			Name: "OAuth2 disabled", Method: http.MethodPost, URL: "/api/collections/users/auth-with-oauth2",
+			Body: strings.NewReader(`{"provider":"oidc","code":"123"}`), Headers: json, TestAppFactory: fixtureApp,
+			ExpectedStatus: 403,
+			ExpectedBody:   `{"data":{},"message":"The collection is not configured to allow OAuth2 authentication.","status":403}`,
+		},
+		{
+			Name: "not an auth collection", Method: http.MethodPost, URL: "/api/collections/posts/auth-with-oauth2",
+			Body: strings.NewReader(`{}`), Headers: json, TestAppFactory: withOIDC,
+			ExpectedStatus: 404,
+			ExpectedBody:   `{"data":{},"message":"Missing or invalid auth collection context.","status":404}`,
+		},
+		{
+			Name: "invalid body", Method: http.MethodPost, URL: "/api/collections/users/auth-with-oauth2",
+			Body: strings.NewReader(`{"provider"`), Headers: json, TestAppFactory: withOIDC,
+			ExpectedStatus: 400,
+			ExpectedBody:   `{"data":{},"message":"An error occurred while loading the submitted data.","status":400}`,
+		},
+		{
+			Name: "empty body", Method: http.MethodPost, URL: "/api/collections/users/auth-with-oauth2",
+			Body: strings.NewReader(`{}`), Headers: json, TestAppFactory: withOIDC,
+			ExpectedStatus: 400,
+			ExpectedBody: `{"data":{"code":{"code":"validation_required","message":"Cannot be blank."},` +
+				`"provider":{"code":"validation_required","message":"Cannot be blank."}},` +
+				`"message":"An error occurred while loading the submitted data.","status":400}`,
+		},
+		{
+			Name: "a provider the collection does not enable", Method: http.MethodPost, URL: "/api/collections/users/auth-with-oauth2",
+			Body: strings.NewReader(`{"provider":"apple"}`), Headers: json, TestAppFactory: withOIDC,
+			ExpectedStatus: 400,
+			ExpectedBody: `{"data":{"code":{"code":"validation_required","message":"Cannot be blank."},` +
+				`"provider":{"code":"validation_invalid_provider","message":"Provider with name apple is missing or is not enabled.","params":{"name":"apple"}}},` +
+				`"message":"An error occurred while loading the submitted data.","status":400}`,
+		},
+		{
+			Name: "provider unreachable", Method: http.MethodPost, URL: "/api/collections/users/auth-with-oauth2",
+			Body: strings.NewReader(`{"provider":"oidc","code":"123","redirectUrl":"https://example.com"}`), Headers: json, TestAppFactory: withOIDC,
+			ExpectedStatus: 400,
+			ExpectedBody:   `{"data":{},"message":"Failed to fetch OAuth2 token.","status":400}`,
+		},
+		{
+			Name: "collection validation: unknown provider and bad URL", Method: http.MethodPatch, URL: "/api/collections/users",
+			Body: strings.NewReader(`{"oauth2":{"enabled":true,"providers":[{"name":"nope","clientId":"a","clientSecret":"b","authURL":"not a url"}]}}`),
+			Headers: map[string]string{"Content-Type": "application/json", "Authorization": newTokens(t).admin}, TestAppFactory: fixtureApp,
+			ExpectedStatus: 400,
+			ExpectedContent: []string{
+				`"name":{"code":"validation_missing_provider","message":"Invalid or missing provider with name nope.","params":{"name":"nope"}}`,
+				`"authURL":{"code":"validation_is_url","message":"Must be a valid URL."}`,
+			},
+		},
+	}
+	for _, s := range scenarios {
+		s.Test(t)
+	}
+}
