@@ -13,7 +13,6 @@ import (
 // registerRecordAuthRoutes adds the auth routes of auth collections under /api
 // (apis/record_auth.go). Each resolves `{collection}` first, as PocketBase's
 // per-collection rate limit middleware does.
-//
 func (a *api) registerRecordAuthRoutes(r routes) {
 	collection := routes{group: r.group.Group("/collections/:collection")}
 	collection.POST("/auth-with-password", a.collectionContext, a.recordAuthWithPassword)
