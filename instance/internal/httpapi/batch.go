@@ -41,10 +41,6 @@ const (
 	errUnknownBatchAction = "unknown batch request action"
 )
 
-// ctxKeyRequestContext holds the @request.context of a request when it is not
-// "default" (the batch sub-requests' "batch").
-const ctxKeyRequestContext = "pocketfleet.requestContext"
-
 // registerBatchRoutes adds POST /api/batch (apis/batch.go).
 func (a *api) registerBatchRoutes(r routes) {
 	r.POST("/batch", a.batchTransaction)

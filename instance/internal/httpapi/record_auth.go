@@ -104,7 +104,8 @@ func (a *api) writeRecordAuthResponse(c *gin.Context, record *core.Record, token
 	})
 }
 
-// ctxKeyRequestContext holds the @request.context of an auth route (password, otp, …).
+// ctxKeyRequestContext holds the @request.context of a request when it is not
+// "default": an auth route's (password, otp, oauth2, …) or a batch sub-request's.
 const ctxKeyRequestContext = "pocketfleet.requestContext"
 
 // setRequestContext sets the @request.context the auth rules of this request see.
