@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/apitest"
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+	"github.com/pocketfleet/pocketfleet/instance/internal/httpapi"
 )
 
 const (
@@ -316,4 +318,53 @@ func TestBatchTimeout(t *testing.T) {
 		},
 	}
 	s.Test(t)
+}
+
+// TestBatchRealtime checks what a realtime subscriber sees: nothing from a batch that
+// rolls back, and each change of a committed batch, in order.
+func TestBatchRealtime(t *testing.T) {
+	tok := newTokens(t)
+	app := batchApp(10, 3, 0, nil)(t)
+	srv := httptest.NewServer(httpapi.NewRouter(app))
+	defer srv.Close()
+	defer app.Terminate()
+
+	stream := openRealtime(t, t.Context(), srv.URL)
+	id := stream.next(t).ID
+	postSubscriptions(t, srv.URL, id, "", "tags/*")
+
+	send := func(body *bytes.Reader) int {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/api/batch", body)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", tok.admin)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+
+	failed := batchBody(t,
+		map[string]any{"method": "POST", "url": "/api/collections/tags/records", "body": map[string]any{"label": "rt-rolled-back"}},
+		map[string]any{"method": "DELETE", "url": "/api/collections/tags/records/missingmissing1"},
+	)
+	if code := send(failed); code != http.StatusBadRequest {
+		t.Fatalf("failing batch = %d", code)
+	}
+	ok := batchBody(t,
+		map[string]any{"method": "POST", "url": "/api/collections/tags/records", "body": map[string]any{"id": newTagID, "label": "rt-1"}},
+		map[string]any{"method": "PATCH", "url": "/api/collections/tags/records/" + newTagID, "body": map[string]any{"label": "rt-2"}},
+	)
+	if code := send(ok); code != http.StatusOK {
+		t.Fatalf("batch = %d", code)
+	}
+
+	// the first event is the committed batch's create: the rolled-back one sent none
+	for _, want := range []string{`"label":"rt-1"},"action":"create"}`, `"label":"rt-2"},"action":"update"}`} {
+		ev := stream.next(t)
+		if ev.Event != "tags/*" || !strings.Contains(ev.Data, want) {
+			t.Fatalf("event = %+v, want one containing %s", ev, want)
+		}
+	}
 }
