@@ -88,7 +88,8 @@ FUZZ_TARGETS := \
 	FuzzParseThumbSize:./instance/internal/filesystem \
 	FuzzNormalizeName:./instance/internal/filesystem \
 	FuzzRecordMultipartBody:./instance/internal/httpapi \
-	FuzzRealIP:./instance/internal/httpapi
+	FuzzRealIP:./instance/internal/httpapi \
+	FuzzBatchForm:./instance/internal/httpapi
 
 .PHONY: test-fuzz
 test-fuzz: ## Run each fuzz target for $(FUZZ_TIME).

@@ -340,6 +340,9 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	}
 
 	cancelBase()
+	// note: hijacked realtime streams are not the server's to wait for: terminating the
+	// app ends them.
+	app.Terminate()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	for _, s := range servers {

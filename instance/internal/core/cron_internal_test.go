@@ -160,7 +160,10 @@ func TestSyncLogSettings(t *testing.T) {
 		return out
 	}
 
-	app.syncLogSettings(t.Context()) // unchanged settings: nothing happens
+	// saving unchanged settings (maxDays 5, every level) keeps them all
+	if err := app.SaveSettings(t.Context(), app.Settings()); err != nil {
+		t.Fatal(err)
+	}
 	if got := messages(); len(got) != 3 {
 		t.Fatalf("logs = %q", got)
 	}
@@ -171,7 +174,6 @@ func TestSyncLogSettings(t *testing.T) {
 	if err := app.SaveSettings(t.Context(), s); err != nil {
 		t.Fatal(err)
 	}
-	app.syncLogSettings(t.Context())
 	if got := messages(); len(got) != 1 || got[0] != "error" {
 		t.Fatalf("logs after maxDays=2, minLevel=4: %q", got)
 	}
@@ -180,7 +182,6 @@ func TestSyncLogSettings(t *testing.T) {
 	if err := app.SaveSettings(t.Context(), s); err != nil {
 		t.Fatal(err)
 	}
-	app.syncLogSettings(t.Context())
 	if got := messages(); len(got) != 0 {
 		t.Fatalf("logs after maxDays=0: %q", got)
 	}

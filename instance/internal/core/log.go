@@ -79,8 +79,6 @@ type logWriter struct {
 	kick chan struct{}
 	done chan struct{}
 	wg   sync.WaitGroup
-	// seen is the settings.logs the writer last applied (syncLogSettings).
-	seen LogsConfig
 }
 
 // AddLog queues a log for writing, as PocketBase's logger does: nothing is kept when
@@ -139,9 +137,6 @@ func (a *App) startLogWriter() {
 	w := &a.maint.logs
 	w.kick = make(chan struct{}, 1)
 	w.done = make(chan struct{})
-	w.mu.Lock()
-	w.seen = a.Settings().Logs
-	w.mu.Unlock()
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
@@ -157,38 +152,25 @@ func (a *App) startLogWriter() {
 			if err := a.FlushLogs(context.Background()); err != nil {
 				a.logger.Warn("writing logs", slog.String("error", err.Error()))
 			}
-			a.syncLogSettings(context.Background())
 		}
 	}()
 }
 
-// syncLogSettings applies a change of settings.logs to the stored logs, as PocketBase
-// does on settings reload: the logs older than maxDays or below minLevel are deleted,
-// and auxiliary.db is vacuumed when logging was turned off (maxDays 0).
+// applyLogSettings applies settings.logs to the stored logs, as PocketBase's logger
+// does on every settings reload: the logs older than maxDays or below minLevel are
+// deleted, and auxiliary.db is vacuumed when logging is off (maxDays 0). SaveSettings
+// runs it once the new settings are stored; failures are logged only.
 //
-// note: PocketBase runs it right when the settings are saved; here the log writer
-// notices the change within logFlushInterval.
-func (a *App) syncLogSettings(ctx context.Context) {
-	cur := a.Settings().Logs
-	w := &a.maint.logs
-	w.mu.Lock()
-	changed := cur != w.seen
-	w.seen = cur
-	w.mu.Unlock()
-	if !changed {
-		return
-	}
-
-	release := a.HoldData()
-	defer release()
-
+// note: it does not hold the data directory: SaveSettings runs inside requests, which
+// hold it already.
+func (a *App) applyLogSettings(ctx context.Context, cfg LogsConfig) {
 	_, err := a.aux.Write().ExecContext(ctx,
 		"DELETE FROM `"+LogsTable+"` WHERE `created` <= ? OR `level` < ?",
-		FormatDateTime(a.now().AddDate(0, 0, -cur.MaxDays)), cur.MinLevel)
+		FormatDateTime(a.now().AddDate(0, 0, -cfg.MaxDays)), cfg.MinLevel)
 	if err != nil {
 		a.logger.Debug("Failed to cleanup old logs", slog.String("error", err.Error()))
 	}
-	if cur.MaxDays == 0 {
+	if cfg.MaxDays == 0 {
 		if _, err := a.aux.Write().ExecContext(ctx, "VACUUM"); err != nil {
 			a.logger.Debug("Failed to VACUUM aux database", slog.String("error", err.Error()))
 		}

@@ -38,8 +38,9 @@ func (a *App) Settings() *Settings {
 }
 
 // SaveSettings validates s and, when it is valid, stores it in `_params` (encrypted when
-// the app has an encryption key) and makes it the current settings. Invalid settings
-// return NestedErrors (see Settings.Validate) and change nothing.
+// the app has an encryption key) and makes it the current settings, then applies
+// settings.logs to the stored logs (applyLogSettings). Invalid settings return
+// NestedErrors (see Settings.Validate) and change nothing.
 func (a *App) SaveSettings(ctx context.Context, s *Settings) error {
 	if err := s.Validate(); err != nil {
 		return err
@@ -74,6 +75,7 @@ func (a *App) SaveSettings(ctx context.Context, s *Settings) error {
 		return fmt.Errorf("saving settings: %w", err)
 	}
 	a.settings.current.Store(s)
+	a.applyLogSettings(ctx, s.Logs)
 
 	return nil
 }

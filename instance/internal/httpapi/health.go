@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 )
@@ -20,21 +21,22 @@ type healthResponse struct {
 var proxyHeaders = []string{"CF-Connecting-IP", "Fly-Client-IP", "X-Forwarded-For"}
 
 // health answers GET and HEAD /api/health (apis/health.go). For a superuser, data tells
-// whether a backup may start, the client IP and the first proxy-like header present.
-//
-// note: canBackup is always true until backups exist.
+// whether a backup may start (none or restore is running), the client IP as the
+// trusted-proxy settings resolve it, and the first proxy-like header present: the
+// settings' trusted-proxy headers first, then the common ones.
 func (a *api) health(c *gin.Context) error {
 	data := map[string]any{}
 	if hasSuperuserAuth(c) {
+		proxy := a.app.Settings().TrustedProxy
 		possibleProxyHeader := ""
-		for _, h := range proxyHeaders {
+		for _, h := range slices.Concat(proxy.Headers, proxyHeaders) {
 			if c.GetHeader(h) != "" {
 				possibleProxyHeader = h
 				break
 			}
 		}
-		data["canBackup"] = true
-		data["realIP"] = a.clientIP(c)
+		data["canBackup"] = !a.app.IsBackupActive()
+		data["realIP"] = realIP(c.Request, proxy)
 		data["possibleProxyHeader"] = possibleProxyHeader
 	}
 

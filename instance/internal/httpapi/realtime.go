@@ -92,16 +92,22 @@ func (a *api) realtimeConnect(c *gin.Context) error {
 		return nil
 	}
 
-	defer a.metrics.RealtimeConnected()()
-
 	broker := realtimeFor(a.app).broker
 	client := realtime.NewClient()
 	client.Set(realtimeClientIPKey, a.clientIP(c))
 	broker.Register(client)
+	a.logRealtime(c.Request.Context(), "Realtime connection established.", client, nil)
+
+	// note: on HTTP/1.1 the connection is hijacked, so that an idle stream keeps no
+	// handler goroutine nor net/http buffers (see sseConn).
+	if a.hijackRealtime(c, client, broker) {
+		return nil
+	}
+
+	defer a.metrics.RealtimeConnected()()
 	defer broker.Unregister(client.ID())
 
 	ctx := c.Request.Context()
-	a.logRealtime(ctx, "Realtime connection established.", client, nil)
 
 	c.Status(http.StatusOK)
 	connect := realtime.Message{Name: realtimeConnectEvent, Data: []byte(`{"clientId":"` + client.ID() + `"}`)}

@@ -564,3 +564,24 @@ func TestRealtimeSubscriptionOptions(t *testing.T) {
 		t.Fatalf("expand event = %+v", ev)
 	}
 }
+
+// TestRealtimeHead answers HEAD as PocketBase's GET pattern does: 200 with the stream's
+// headers and no body; no client stays registered.
+func TestRealtimeHead(t *testing.T) {
+	s := apitest.ApiScenario{
+		Method: http.MethodHead, URL: "/api/realtime",
+		ExpectedStatus: http.StatusOK,
+		ExpectedHeaders: map[string]string{
+			"Content-Type":      "text/event-stream",
+			"Cache-Control":     "no-store",
+			"X-Accel-Buffering": "no",
+		},
+		NotExpectedHeaders: []string{"Content-Length"},
+		AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+			if n := httpapi.RealtimeBroker(app).TotalClients(); n != 0 {
+				t.Errorf("TotalClients = %d after HEAD, want 0", n)
+			}
+		},
+	}
+	s.Test(t)
+}

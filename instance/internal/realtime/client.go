@@ -36,6 +36,8 @@ type Client struct {
 	queue     []Message
 	maxQueued int
 	discarded bool
+	// notify, when set, is called after a message is queued and once on discard.
+	notify func()
 }
 
 type storeEntry struct {
@@ -247,23 +249,38 @@ func (c *Client) Unset(key string) {
 // case the client is discarded.
 func (c *Client) Send(m Message) bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-
 	if c.discarded {
+		c.mu.Unlock()
 		return false
 	}
-	if len(c.queue) >= c.maxQueued {
+	queued := len(c.queue) < c.maxQueued
+	if queued {
+		c.queue = append(c.queue, m)
+		select {
+		case c.ready <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	} else {
 		c.discardLocked()
-		return false
 	}
-	c.queue = append(c.queue, m)
+	notify := c.notify
+	c.mu.Unlock()
 
-	select {
-	case c.ready <- struct{}{}:
-	default: // a wake-up is already pending
+	if notify != nil {
+		notify()
 	}
 
-	return true
+	return queued
+}
+
+// OnReady sets fn to be called after every Send that queues a message and once when
+// the client is discarded, besides the Ready channel, so that a connection with no
+// goroutine waiting on Ready can schedule its writes. fn runs on the sender's
+// goroutine and must not block.
+func (c *Client) OnReady(fn func()) {
+	c.mu.Lock()
+	c.notify = fn
+	c.mu.Unlock()
 }
 
 // Ready returns the channel that receives a value when messages are pending, and is
@@ -294,9 +311,14 @@ func (c *Client) Drain(dst []Message) []Message {
 // more than once.
 func (c *Client) Discard() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-
+	wasDiscarded := c.discarded
 	c.discardLocked()
+	notify := c.notify
+	c.mu.Unlock()
+
+	if notify != nil && !wasDiscarded {
+		notify()
+	}
 }
 
 func (c *Client) discardLocked() {
