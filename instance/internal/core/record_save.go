@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/security"
@@ -214,12 +213,8 @@ func (a *App) SaveRecord(ctx context.Context, u *RecordUpsert) (*Record, error) 
 	}
 
 	// note: like PocketBase, files dropped from the record are deleted once the
-	// change is committed: the file, its blob attributes and its thumbs.
-	for _, name := range removedFiles {
-		for _, rel := range []string{name, name + ".attrs", "thumbs_" + name} {
-			a.removeStorage(filepath.Join(storageDir, c.ID, u.ID(), rel))
-		}
-	}
+	// change is committed.
+	a.deleteRecordFiles(c, u.ID(), removedFiles)
 
 	row, err := u.driverRow()
 	if err != nil {

@@ -324,6 +324,24 @@ func TestRecordFileUploads(t *testing.T) {
 			},
 		},
 		{
+			Name:   "removing a stored name with a path never deletes outside the record folder",
+			Method: http.MethodPatch, URL: postsRecords + "/" + rwAlicePost,
+			Body: strings.NewReader(`{"cover":""}`), Headers: rwHeaders(tok.admin),
+			TestAppFactory: fixtureApp,
+			BeforeTestFunc: func(t testing.TB, app *core.App) {
+				if err := os.WriteFile(filepath.Join(app.DataDir(), "sentinel.txt"), []byte("keep"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				execSQL(t, app, "UPDATE posts SET cover = '../../../sentinel.txt' WHERE id = ?", rwAlicePost)
+			},
+			ExpectedStatus: 200, ExpectedContent: []string{`"cover":""`},
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				if !exists(filepath.Join(app.DataDir(), "sentinel.txt")) {
+					t.Error("a file outside the storage folder was deleted")
+				}
+			},
+		},
+		{
 			Name:   "deleting the record deletes its files",
 			Method: http.MethodDelete, URL: postsRecords + "/" + rwAlicePost, Headers: rwHeaders(tok.admin),
 			TestAppFactory: fixtureApp,
