@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
+	"path"
 )
 
 // DeleteRecord deletes the record of c with the given id in one write transaction,
@@ -74,7 +74,7 @@ func (a *App) DeleteRecord(ctx context.Context, c *Collection, id string) error 
 	}
 
 	for _, ref := range deleted {
-		a.removeStorage(filepath.Join(storageDir, ref.collectionID, ref.recordID))
+		a.deleteStoredDir(path.Join(ref.collectionID, ref.recordID))
 	}
 	for _, p := range pending {
 		p.Publish(ctx)

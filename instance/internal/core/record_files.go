@@ -26,9 +26,13 @@ type recordFiles struct {
 	staged []string
 }
 
-// OpenFileStore opens the store of record files (the data directory's storage/
-// folder). Close it when done.
+// OpenFileStore opens the store of record files: the S3 bucket of settings.s3 when
+// it is enabled, else the data directory's storage/ folder. Close it when done.
 func (a *App) OpenFileStore() (filesystem.Store, error) {
+	if cfg := a.Settings().S3; cfg.Enabled {
+		return newS3Store(cfg)
+	}
+
 	return filesystem.OpenLocal(filepath.Join(a.dataDir, storageDir))
 }
 
