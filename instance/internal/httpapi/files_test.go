@@ -712,3 +712,76 @@ func TestFilesOnS3(t *testing.T) {
 		s.Test(t)
 	}
 }
+
+// saveView creates a view collection named name over query, with viewRule rule.
+func saveView(t testing.TB, app *core.App, name, query string, rule *string) {
+	t.Helper()
+	c, err := core.NewCollection(core.CollectionTypeView, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ViewQuery = query
+	c.ListRule, c.ViewRule = rule, rule
+	if err := app.SaveCollection(t.Context(), c); err != nil {
+		t.Fatalf("saving view %s: %v", name, err)
+	}
+}
+
+func TestViewFileDownload(t *testing.T) {
+	ft := newFileTokens(t)
+	public := ""
+	views := func(t testing.TB, app *core.App) {
+		saveView(t, app, "post_files", "SELECT id, cover AS picture, attachments FROM posts", &public)
+		saveView(t, app, "post_files_again", "SELECT id, picture AS pic FROM post_files", &public)
+	}
+	notFound := rwErr(404, "The requested resource wasn't found.", "{}")
+
+	scenarios := []apitest.ApiScenario{
+		{
+			Name:   "a view's file field serves the source record's file",
+			Method: http.MethodGet, URL: "/api/files/post_files/" + rwAlicePost + "/" + fxCover1,
+			TestAppFactory: fixtureApp, BeforeTestFunc: views,
+			ExpectedStatus: 200, ExpectedContent: []string{"PNG"},
+			ExpectedHeaders: map[string]string{"Content-Type": "image/png", "Content-Disposition": `inline; filename="` + fxCover1 + `"`},
+		},
+		{
+			Name:   "through a view of a view",
+			Method: http.MethodGet, URL: "/api/files/post_files_again/" + rwAlicePost + "/" + fxCover1,
+			TestAppFactory: fixtureApp, BeforeTestFunc: views,
+			ExpectedStatus: 200, ExpectedContent: []string{"PNG"},
+		},
+		{
+			Name:   "a protected multi-file column of a view (public view rule)",
+			Method: http.MethodGet, URL: "/api/files/post_files/" + rwAlicePost + "/" + fxNotes1,
+			TestAppFactory: fixtureApp, BeforeTestFunc: views,
+			ExpectedStatus: 200, ExpectedBody: "attachment of post 1\n",
+		},
+		{
+			Name:   "a protected column of a superusers-only view needs a superuser file token",
+			Method: http.MethodGet, URL: "/api/files/private_files/" + rwAlicePost + "/" + fxNotes1 + "?token=" + ft.alice,
+			TestAppFactory: fixtureApp,
+			BeforeTestFunc: func(t testing.TB, app *core.App) {
+				saveView(t, app, "private_files", "SELECT id, attachments FROM posts", nil)
+			},
+			ExpectedStatus: 404, ExpectedBody: notFound,
+		},
+		{
+			Name:   "the same with a superuser file token",
+			Method: http.MethodGet, URL: "/api/files/private_files/" + rwAlicePost + "/" + fxNotes1 + "?token=" + ft.admin,
+			TestAppFactory: fixtureApp,
+			BeforeTestFunc: func(t testing.TB, app *core.App) {
+				saveView(t, app, "private_files", "SELECT id, attachments FROM posts", nil)
+			},
+			ExpectedStatus: 200, ExpectedBody: "attachment of post 1\n",
+		},
+		{
+			Name:   "a name the view row does not hold",
+			Method: http.MethodGet, URL: "/api/files/post_files/" + rwAlicePost + "/" + fxCover3,
+			TestAppFactory: fixtureApp, BeforeTestFunc: views,
+			ExpectedStatus: 404, ExpectedBody: notFound,
+		},
+	}
+	for _, s := range scenarios {
+		s.Test(t)
+	}
+}
