@@ -75,8 +75,8 @@ verify: manifests generate ## Regenerate everything and fail if the tree changed
 test: envtest-assets test-unit test-fuzz test-integration test-chart test-sdk ## Run every test: unit, envtest integration, chart, SDK conformance.
 
 .PHONY: test-unit
-test-unit: ## Run the unit tests (no API server).
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e /operator/internal/integration -e /test/chart)
+test-unit: ## Run the unit tests (no API server; the S3 storage tests build and run versitygw on loopback).
+	POCKETFLEET_S3_SERVER="$$(hack/s3-server.sh)" $(GO) test -count=1 $$($(GO) list ./... | grep -v -e /operator/internal/integration -e /test/chart)
 
 # Each fuzz target runs briefly on every `make test`; the corpus under testdata/fuzz grows
 # with `go test -fuzz=Name -fuzztime=5m ./pkg` and is committed.

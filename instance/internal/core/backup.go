@@ -3,8 +3,6 @@ package core
 import (
 	"cmp"
 	"crypto/md5" //nolint:gosec // the blob attributes checksum PocketBase's fileblob writes, not security
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/filesystem"
 )
 
 // Data directory entries of PocketBase (core/base.go).
@@ -262,11 +261,7 @@ func (a *App) storeBackupFile(src, key string) error {
 		return fmt.Errorf("storing backup %s: %w", key, err)
 	}
 
-	attrs, err := json.Marshal(blobAttrs{
-		ContentType: "application/zip",
-		Metadata:    map[string]string{"original-filename": key},
-		MD5:         sum,
-	})
+	attrs, err := filesystem.EncodeAttrs("application/zip", map[string]string{metadataOriginalName: key}, sum)
 	if err == nil {
 		_ = os.WriteFile(dst+attrsSuffix, attrs, 0o644)
 	}
@@ -274,63 +269,28 @@ func (a *App) storeBackupFile(src, key string) error {
 	return nil
 }
 
-// blobAttrs is the `.attrs` sidecar of PocketBase's local blob storage; the field order
-// is its key order.
-type blobAttrs struct {
-	CacheControl       string            `json:"user.cache_control"`
-	ContentDisposition string            `json:"user.content_disposition"`
-	ContentEncoding    string            `json:"user.content_encoding"`
-	ContentLanguage    string            `json:"user.content_language"`
-	ContentType        string            `json:"user.content_type"`
-	Metadata           map[string]string `json:"user.metadata"`
-	MD5                string            `json:"md5"`
-}
-
-func fileMD5(path string) (string, error) {
+func fileMD5(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer f.Close()
 
 	h := md5.New() //nolint:gosec // see the import
 	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+		return nil, err
 	}
 
-	return base64.StdEncoding.EncodeToString(h.Sum(nil)), nil
+	return h.Sum(nil), nil
 }
 
 // generateBackupName returns PocketBase's generated name: prefix + the snake-cased app
 // name (at most 50 characters) + "_" + the UTC time as YYYYMMDDHHMMSS + ".zip".
 func generateBackupName(appName, prefix string, now time.Time) string {
-	name := snakecase(appName)
+	name := filesystem.Snakecase(appName)
 	if len(name) > 50 {
 		name = name[:50]
 	}
 
 	return fmt.Sprintf("%s%s_%s.zip", prefix, name, now.UTC().Format("20060102150405"))
-}
-
-var snakecaseSplit = regexp.MustCompile(`[\W_]+`)
-
-// snakecase is PocketBase's inflector.Snakecase.
-func snakecase(s string) string {
-	var b strings.Builder
-	for _, word := range snakecaseSplit.Split(s, -1) {
-		if word == "" {
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteString("_")
-		}
-		for i, c := range word {
-			if unicode.IsUpper(c) && i > 0 && !unicode.IsUpper(rune(word[i-1])) {
-				b.WriteString("_")
-			}
-			b.WriteRune(c)
-		}
-	}
-
-	return strings.ToLower(b.String())
 }

@@ -5,8 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"path"
 	"slices"
 	"strings"
 )
@@ -43,7 +42,7 @@ func (a *App) DeleteCollection(ctx context.Context, c *Collection) error {
 		return err
 	}
 
-	a.removeStorage(filepath.Join(storageDir, c.ID))
+	a.deleteStoredDir(c.ID)
 
 	return nil
 }
@@ -95,13 +94,6 @@ func referenceNames(refs []CollectionReference) []string {
 	return names
 }
 
-// removeStorage deletes a folder under the data directory, logging failures.
-func (a *App) removeStorage(rel string) {
-	if err := os.RemoveAll(filepath.Join(a.dataDir, rel)); err != nil {
-		a.logger.Warn("deleting stored files", "path", rel, "error", err)
-	}
-}
-
 // TruncateCollection deletes every record of a base or auth collection in one
 // transaction, with PocketBase's record delete side effects: relation references to
 // the records are removed (cascading deletes where the field says so, failing with
@@ -132,7 +124,7 @@ func (a *App) TruncateCollection(ctx context.Context, c *Collection) error {
 	}
 
 	for _, ref := range deleted {
-		a.removeStorage(filepath.Join(storageDir, ref.collectionID, ref.recordID))
+		a.deleteStoredDir(path.Join(ref.collectionID, ref.recordID))
 	}
 
 	return nil

@@ -12,6 +12,9 @@ import (
 type txScope struct {
 	tx    *sql.Tx
 	after []func(ctx context.Context)
+	// undo is what must be undone outside the database if the transaction rolls back
+	// (the files a save has already written).
+	undo []func()
 }
 
 // txScopeKey is the context key of the joined *txScope.
@@ -46,11 +49,23 @@ func (a *App) RunInTransaction(ctx context.Context, fn func(ctx context.Context)
 		return fn(ctx)
 	}
 
+	// every attempt gets a scope of its own; the undo work of the attempts that rolled
+	// back runs whatever the outcome
 	var scope *txScope
+	var undone []func()
 	err := a.data.Tx(ctx, func(tx *sql.Tx) error {
+		if scope != nil {
+			undone = append(undone, scope.undo...)
+		}
 		scope = &txScope{tx: tx}
 		return fn(context.WithValue(ctx, txScopeKey{}, scope))
 	})
+	if err != nil && scope != nil {
+		undone = append(undone, scope.undo...)
+	}
+	for _, undo := range undone {
+		undo()
+	}
 	if err != nil {
 		return err
 	}
@@ -93,6 +108,14 @@ func (a *App) afterCommit(ctx context.Context, fn func(ctx context.Context)) {
 	}
 
 	fn(ctx)
+}
+
+// afterRollback registers fn to run if the transaction ctx joins rolls back; without
+// one there is nothing left to undo (the caller's own transaction has committed).
+func (a *App) afterRollback(ctx context.Context, fn func()) {
+	if s := scopeOf(ctx); s != nil {
+		s.undo = append(s.undo, fn)
+	}
 }
 
 // committedContext returns ctx without the transaction it joins, for reads that must

@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
+	"path"
 )
 
 // DeleteRecord deletes the record of c with the given id in one write transaction,
@@ -85,7 +85,7 @@ func (a *App) DeleteRecord(ctx context.Context, c *Collection, id string) error 
 
 	a.afterCommit(ctx, func(ctx context.Context) {
 		for _, ref := range deleted {
-			a.removeStorage(filepath.Join(storageDir, ref.collectionID, ref.recordID))
+			a.deleteStoredDir(path.Join(ref.collectionID, ref.recordID))
 		}
 		for _, p := range pending {
 			p.Publish(ctx)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/filesystem"
 )
@@ -25,9 +26,13 @@ type recordFiles struct {
 	staged []string
 }
 
-// OpenFileStore opens the store of record files (the data directory's storage/
-// folder). Close it when done.
+// OpenFileStore opens the store of record files: the S3 bucket of settings.s3 when
+// it is enabled, else the data directory's storage/ folder. Close it when done.
 func (a *App) OpenFileStore() (filesystem.Store, error) {
+	if cfg := a.Settings().S3; cfg.Enabled {
+		return newS3Store(cfg)
+	}
+
 	return filesystem.OpenLocal(filepath.Join(a.dataDir, storageDir))
 }
 
@@ -157,3 +162,33 @@ func (a *App) discardStagedFiles(u *RecordUpsert) {
 // ToStringList returns v as a list of unique non-empty strings, as file, select and
 // relation values are read: a string (a JSON array text included), a list or nil.
 func ToStringList(v any) []string { return toUniqueStringSlice(v) }
+
+// deleteRecordFiles deletes files of a record by name, with their sidecars and
+// thumbs, logging failures. Names that are not plain (empty, or with a path
+// separator) are skipped, as PocketBase does.
+func (a *App) deleteRecordFiles(c *Collection, recordID string, names []string) {
+	if len(names) == 0 {
+		return
+	}
+	ctx := context.Background()
+
+	store, err := a.OpenFileStore()
+	if err != nil {
+		a.logger.Warn("deleting removed files", "error", err)
+		return
+	}
+	defer func() { _ = store.Close() }()
+
+	for _, name := range names {
+		if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+			continue
+		}
+		key := RecordFilesKey(c, recordID, name)
+		if err := store.Delete(ctx, key); err != nil && !errors.Is(err, filesystem.ErrNotFound) {
+			a.logger.Warn("deleting a removed file", "key", key, "error", err)
+		}
+		if err := store.DeleteDir(ctx, RecordFilesKey(c, recordID, "thumbs_"+name)); err != nil {
+			a.logger.Warn("deleting the thumbs of a removed file", "key", key, "error", err)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/security"
@@ -215,6 +214,9 @@ func (a *App) SaveRecord(ctx context.Context, u *RecordUpsert) (*Record, error) 
 		return nil, err
 	}
 
+	// in a joined transaction the new files must go again if it rolls back later
+	a.afterRollback(ctx, func() { a.discardStagedFiles(u) })
+
 	row, err := u.driverRow()
 	if err != nil {
 		return nil, err
@@ -231,11 +233,7 @@ func (a *App) SaveRecord(ctx context.Context, u *RecordUpsert) (*Record, error) 
 	a.afterCommit(ctx, func(ctx context.Context) {
 		// note: like PocketBase, files dropped from the record are deleted once the
 		// change is committed: the file, its blob attributes and its thumbs.
-		for _, name := range removedFiles {
-			for _, rel := range []string{name, name + ".attrs", "thumbs_" + name} {
-				a.removeStorage(filepath.Join(storageDir, c.ID, recordID, rel))
-			}
-		}
+		a.deleteRecordFiles(c, recordID, removedFiles)
 		a.PublishRecordEvent(ctx, event)
 	})
 

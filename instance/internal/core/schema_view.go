@@ -149,6 +149,30 @@ var castRegex = regexp.MustCompile(`(?is)^cast\s*\(.*\s+as\s+(\w+)\s*\)$`)
 
 // parseQueryToFields suggests a field per selected column (by alias).
 func parseQueryToFields(ctx context.Context, q sqlitedb.Querier, query string) (map[string]Field, error) {
+	parsed, err := parseViewQuery(ctx, q, query)
+	if err != nil {
+		return nil, err
+	}
+
+	result := make(map[string]Field, len(parsed))
+	for alias, qf := range parsed {
+		result[alias] = qf.field
+	}
+
+	return result, nil
+}
+
+// viewQueryField is a selected column of a view query: its suggested field and, for a
+// column copied from a collection field, that collection and field.
+type viewQueryField struct {
+	field      Field
+	collection *Collection
+	original   Field
+}
+
+// parseViewQuery suggests a field per selected column (by alias), with where the
+// copied columns come from.
+func parseViewQuery(ctx context.Context, q sqlitedb.Querier, query string) (map[string]viewQueryField, error) {
 	p := &identifiersParser{}
 	if err := p.parse(query); err != nil {
 		return nil, err
@@ -164,39 +188,39 @@ func parseQueryToFields(ctx context.Context, q sqlitedb.Querier, query string) (
 		mainAlias = p.tables[0].alias
 	}
 
-	result := make(map[string]Field, len(p.columns))
+	result := make(map[string]viewQueryField, len(p.columns))
 	for _, col := range p.columns {
 		lower := strings.ToLower(col.original)
 
 		if col.alias == FieldNameID {
-			result[col.alias] = &TextField{
+			result[col.alias] = viewQueryField{field: &TextField{
 				fieldBase:  fieldBase{Name: col.alias, System: true},
 				Required:   true,
 				PrimaryKey: true,
 				Pattern:    defaultIDPattern,
-			}
+			}}
 			continue
 		}
 
 		if strings.HasPrefix(lower, "count(") {
-			result[col.alias] = &NumberField{fieldBase: fieldBase{Name: col.alias}, OnlyInt: true}
+			result[col.alias] = viewQueryField{field: &NumberField{fieldBase: fieldBase{Name: col.alias}, OnlyInt: true}}
 			continue
 		}
 		if strings.HasPrefix(lower, "total(") {
-			result[col.alias] = &NumberField{fieldBase: fieldBase{Name: col.alias}}
+			result[col.alias] = viewQueryField{field: &NumberField{fieldBase: fieldBase{Name: col.alias}}}
 			continue
 		}
 
 		if m := castRegex.FindStringSubmatch(lower); len(m) == 2 {
 			switch m[1] {
 			case "real", "integer", "int", "decimal", "numeric":
-				result[col.alias] = &NumberField{fieldBase: fieldBase{Name: col.alias}}
+				result[col.alias] = viewQueryField{field: &NumberField{fieldBase: fieldBase{Name: col.alias}}}
 				continue
 			case "text":
-				result[col.alias] = &TextField{fieldBase: fieldBase{Name: col.alias}}
+				result[col.alias] = viewQueryField{field: &TextField{fieldBase: fieldBase{Name: col.alias}}}
 				continue
 			case "boolean", "bool":
-				result[col.alias] = &BoolField{fieldBase: fieldBase{Name: col.alias}}
+				result[col.alias] = viewQueryField{field: &BoolField{fieldBase: fieldBase{Name: col.alias}}}
 				continue
 			}
 		}
@@ -213,7 +237,7 @@ func parseQueryToFields(ctx context.Context, q sqlitedb.Querier, query string) (
 		}
 
 		if collection == nil {
-			result[col.alias] = defaultViewField(col.alias)
+			result[col.alias] = viewQueryField{field: defaultViewField(col.alias)}
 			continue
 		}
 		if fieldName == "*" {
@@ -228,16 +252,16 @@ func parseQueryToFields(ctx context.Context, q sqlitedb.Querier, query string) (
 			}
 		}
 		if field == nil {
-			result[col.alias] = defaultViewField(col.alias)
+			result[col.alias] = viewQueryField{field: defaultViewField(col.alias)}
 			continue
 		}
 
 		if strings.EqualFold(fieldName, FieldNameID) {
-			result[col.alias] = &RelationField{
+			result[col.alias] = viewQueryField{field: &RelationField{
 				fieldBase:    fieldBase{Name: col.alias},
 				MaxSelect:    1,
 				CollectionID: collection.ID,
-			}
+			}}
 			continue
 		}
 
@@ -251,7 +275,7 @@ func parseQueryToFields(ctx context.Context, q sqlitedb.Querier, query string) (
 		}
 		clone.SetID("_clone_" + suffix)
 		clone.SetName(col.alias)
-		result[col.alias] = clone
+		result[col.alias] = viewQueryField{field: clone, collection: collection, original: field}
 	}
 
 	return result, nil

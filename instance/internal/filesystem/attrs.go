@@ -79,3 +79,9 @@ func readAttrs(root *os.Root, path string) (xattrs, error) {
 
 	return xa, nil
 }
+
+// EncodeAttrs returns the ".attrs" sidecar of a file written by other means (backups)
+// with its content type, metadata and MD5 digest.
+func EncodeAttrs(contentType string, metadata map[string]string, md5 []byte) ([]byte, error) {
+	return encodeAttrs(xattrs{ContentType: contentType, Metadata: metadata, MD5: md5})
+}

@@ -18,19 +18,17 @@ import (
 
 // Messages of apis/backup*.go.
 const (
-	msgBackupTryLater        = "Try again later - another backup/restore process has already been started."
-	msgBackupValidateFailed  = "An error occurred while validating the submitted data."
-	msgBackupCreateFailed    = "Failed to create backup."
-	msgBackupUploadFailed    = "Failed to upload backup."
-	msgBackupForbidden       = "Insufficient permissions to access the resource."
-	msgBackupInUse           = "The backup is currently being used and cannot be deleted."
-	msgBackupDeleteFailed    = "Invalid or already deleted backup file. Raw error: \n"
-	msgBackupRestoreMissing  = "Missing or invalid backup file."
-	msgBackupListFailed      = "Failed to retrieve backup items. Raw error: \n"
-	backupUploadField        = "file"
-	backupUploadMimeType     = "application/zip"
-	backupDownloadCSP        = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
-	backupDownloadCacheValue = "max-age=2592000, stale-while-revalidate=86400"
+	msgBackupTryLater       = "Try again later - another backup/restore process has already been started."
+	msgBackupValidateFailed = "An error occurred while validating the submitted data."
+	msgBackupCreateFailed   = "Failed to create backup."
+	msgBackupUploadFailed   = "Failed to upload backup."
+	msgBackupForbidden      = "Insufficient permissions to access the resource."
+	msgBackupInUse          = "The backup is currently being used and cannot be deleted."
+	msgBackupDeleteFailed   = "Invalid or already deleted backup file. Raw error: \n"
+	msgBackupRestoreMissing = "Missing or invalid backup file."
+	msgBackupListFailed     = "Failed to retrieve backup items. Raw error: \n"
+	backupUploadField       = "file"
+	backupUploadMimeType    = "application/zip"
 )
 
 // restoreDelay gives the restore response time to be written before the restore
@@ -163,8 +161,8 @@ func (a *api) backupDownload(c *gin.Context) error {
 	h := c.Writer.Header()
 	h.Set("Content-Disposition", `attachment; filename="`+key+`"`)
 	h.Set("Content-Type", backupUploadMimeType)
-	h.Set("Content-Security-Policy", backupDownloadCSP)
-	h.Set("Cache-Control", backupDownloadCacheValue)
+	h.Set("Content-Security-Policy", fileServeCSP)
+	h.Set("Cache-Control", fileServeCache)
 	http.ServeContent(c.Writer, c.Request, key, st.ModTime(), f)
 
 	return nil

@@ -77,11 +77,6 @@ func (a *api) fileDownload(c *gin.Context) error {
 	if field == nil {
 		return NewNotFoundError("", nil)
 	}
-	if collection.IsView() {
-		// note: a view's file fields point at files of the source collections' records,
-		// which the view's row does not name; not supported yet.
-		return NewNotFoundError("", errors.New("files of view collections are not served"))
-	}
 
 	if field.Protected {
 		info := readRequestInfo(c)
@@ -98,7 +93,17 @@ func (a *api) fileDownload(c *gin.Context) error {
 	}
 	defer func() { _ = store.Close() }()
 
-	originalKey := core.RecordFilesKey(collection, recordID, filename)
+	// a view's file fields show files of the source collection's records
+	filesCollection, filesRecordID := collection, recordID
+	if collection.IsView() {
+		source, err := a.app.FindRecordByViewFile(ctx, collection, field.Name, filename)
+		if err != nil {
+			return NewNotFoundError("", err)
+		}
+		filesCollection, filesRecordID = source.Collection(), source.ID()
+	}
+
+	originalKey := core.RecordFilesKey(filesCollection, filesRecordID, filename)
 	servedKey, servedName := originalKey, filename
 
 	if thumb := c.Query("thumb"); thumb != "" && field.HasThumb(thumb) {

@@ -6,8 +6,10 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"os"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/apitest"
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+	"github.com/pocketfleet/pocketfleet/instance/internal/httpapi"
 )
 
 // Fixture files (written by PocketBase v0.40.4).
@@ -324,6 +327,24 @@ func TestRecordFileUploads(t *testing.T) {
 			},
 		},
 		{
+			Name:   "removing a stored name with a path never deletes outside the record folder",
+			Method: http.MethodPatch, URL: postsRecords + "/" + rwAlicePost,
+			Body: strings.NewReader(`{"cover":""}`), Headers: rwHeaders(tok.admin),
+			TestAppFactory: fixtureApp,
+			BeforeTestFunc: func(t testing.TB, app *core.App) {
+				if err := os.WriteFile(filepath.Join(app.DataDir(), "sentinel.txt"), []byte("keep"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				execSQL(t, app, "UPDATE posts SET cover = '../../../sentinel.txt' WHERE id = ?", rwAlicePost)
+			},
+			ExpectedStatus: 200, ExpectedContent: []string{`"cover":""`},
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				if !exists(filepath.Join(app.DataDir(), "sentinel.txt")) {
+					t.Error("a file outside the storage folder was deleted")
+				}
+			},
+		},
+		{
 			Name:   "deleting the record deletes its files",
 			Method: http.MethodDelete, URL: postsRecords + "/" + rwAlicePost, Headers: rwHeaders(tok.admin),
 			TestAppFactory: fixtureApp,
@@ -594,3 +615,173 @@ func itoa(n int) string {
 
 // fixturePBData returns a fresh copy of the fixture data directory.
 func fixturePBData(t testing.TB) string { return apitest.CopyFixture(t) }
+
+// TestFilesOnS3 runs uploads, downloads, thumbs and deletes with settings.s3 pointing
+// at a real S3-compatible server (versitygw) on loopback.
+func TestFilesOnS3(t *testing.T) {
+	srv := apitest.StartS3Server(t)
+	tok := newTokens(t)
+	useS3 := saveSettings(func(s *core.Settings) {
+		s.S3 = core.S3Config{Enabled: true, Endpoint: srv.Endpoint, Bucket: srv.Bucket, Region: "us-east-1", AccessKey: srv.AccessKey, Secret: srv.Secret, ForcePathStyle: true}
+	})
+	pngBytes := testPNG(t, 120, 80)
+	body, ct := filesMultipart(t,
+		filePart{Name: "title", Content: []byte("On S3")},
+		filePart{Name: "author", Content: []byte(aliceID)},
+		filePart{Name: "published", Content: []byte("true")},
+		filePart{Name: "cover", Filename: "ons3.png", Content: pngBytes},
+	)
+	bucketPath := func(parts ...string) string {
+		return filepath.Join(append([]string{srv.Root, srv.Bucket}, parts...)...)
+	}
+
+	scenarios := []apitest.ApiScenario{
+		{
+			Name:   "the settings test of the storage bucket passes",
+			Method: http.MethodPost, URL: "/api/settings/test/s3",
+			Body: strings.NewReader(`{"filesystem":"storage"}`), Headers: rwHeaders(tok.admin),
+			TestAppFactory: fixtureApp, BeforeTestFunc: useS3,
+			ExpectedStatus: 204,
+			AfterTestFunc: func(t testing.TB, _ *core.App, _ *http.Response, _ []byte) {
+				entries, _ := os.ReadDir(bucketPath())
+				for _, e := range entries {
+					if strings.HasPrefix(e.Name(), "pb_settings_test_") {
+						t.Errorf("test object %s left in the bucket", e.Name())
+					}
+				}
+			},
+		},
+		{
+			Name:   "upload, serve, thumb and delete through the bucket",
+			Method: http.MethodPost, URL: postsRecords, Body: body, Headers: map[string]string{"Authorization": tok.alice, "Content-Type": ct},
+			TestAppFactory: fixtureApp, BeforeTestFunc: useS3,
+			ExpectedStatus: 200, ExpectedContent: []string{`"cover":"ons3_`},
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, resBody []byte) {
+				id, _ := rwRecord(t, resBody)["id"].(string)
+				name := recordFiles(t, resBody, "cover")[0]
+				if b, err := os.ReadFile(bucketPath(fxPostsID, id, name)); err != nil || !bytes.Equal(b, pngBytes) {
+					t.Fatalf("object in the bucket: %v", err)
+				}
+				if exists(storagePath(app, fxPostsID, id)) {
+					t.Error("the upload also went to local storage")
+				}
+
+				api := httptest.NewServer(httpapi.NewRouter(app))
+				defer api.Close()
+				get := func(url string) (*http.Response, []byte) {
+					res, err := http.Get(api.URL + url)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer res.Body.Close()
+					b, _ := io.ReadAll(res.Body)
+					return res, b
+				}
+
+				res, got := get("/api/files/posts/" + id + "/" + name)
+				if res.StatusCode != 200 || !bytes.Equal(got, pngBytes) || res.Header.Get("Content-Type") != "image/png" {
+					t.Errorf("download: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+				}
+				res, got = get("/api/files/posts/" + id + "/" + name + "?thumb=100x100")
+				if img, err := png.Decode(bytes.NewReader(got)); err != nil || img.Bounds().Dx() != 100 || img.Bounds().Dy() != 100 {
+					t.Errorf("thumb: %d %v", res.StatusCode, err)
+				}
+				if !exists(bucketPath(fxPostsID, id, "thumbs_"+name, "100x100_"+name)) {
+					t.Error("the thumb was not kept in the bucket")
+				}
+
+				req, _ := http.NewRequest(http.MethodDelete, api.URL+postsRecords+"/"+id, nil)
+				req.Header.Set("Authorization", tok.alice)
+				del, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = del.Body.Close()
+				if del.StatusCode != 204 {
+					t.Fatalf("delete: %d", del.StatusCode)
+				}
+				for _, p := range []string{bucketPath(fxPostsID, id, name), bucketPath(fxPostsID, id, "thumbs_"+name, "100x100_"+name)} {
+					if exists(p) {
+						t.Errorf("%s is still in the bucket", p)
+					}
+				}
+			},
+		},
+	}
+	for _, s := range scenarios {
+		s.Test(t)
+	}
+}
+
+// saveView creates a view collection named name over query, with viewRule rule.
+func saveView(t testing.TB, app *core.App, name, query string, rule *string) {
+	t.Helper()
+	c, err := core.NewCollection(core.CollectionTypeView, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ViewQuery = query
+	c.ListRule, c.ViewRule = rule, rule
+	if err := app.SaveCollection(t.Context(), c); err != nil {
+		t.Fatalf("saving view %s: %v", name, err)
+	}
+}
+
+func TestViewFileDownload(t *testing.T) {
+	ft := newFileTokens(t)
+	public := ""
+	views := func(t testing.TB, app *core.App) {
+		saveView(t, app, "post_files", "SELECT id, cover AS picture, attachments FROM posts", &public)
+		saveView(t, app, "post_files_again", "SELECT id, picture AS pic FROM post_files", &public)
+	}
+	notFound := rwErr(404, "The requested resource wasn't found.", "{}")
+
+	scenarios := []apitest.ApiScenario{
+		{
+			Name:   "a view's file field serves the source record's file",
+			Method: http.MethodGet, URL: "/api/files/post_files/" + rwAlicePost + "/" + fxCover1,
+			TestAppFactory: fixtureApp, BeforeTestFunc: views,
+			ExpectedStatus: 200, ExpectedContent: []string{"PNG"},
+			ExpectedHeaders: map[string]string{"Content-Type": "image/png", "Content-Disposition": `inline; filename="` + fxCover1 + `"`},
+		},
+		{
+			Name:   "through a view of a view",
+			Method: http.MethodGet, URL: "/api/files/post_files_again/" + rwAlicePost + "/" + fxCover1,
+			TestAppFactory: fixtureApp, BeforeTestFunc: views,
+			ExpectedStatus: 200, ExpectedContent: []string{"PNG"},
+		},
+		{
+			Name:   "a protected multi-file column of a view (public view rule)",
+			Method: http.MethodGet, URL: "/api/files/post_files/" + rwAlicePost + "/" + fxNotes1,
+			TestAppFactory: fixtureApp, BeforeTestFunc: views,
+			ExpectedStatus: 200, ExpectedBody: "attachment of post 1\n",
+		},
+		{
+			Name:   "a protected column of a superusers-only view needs a superuser file token",
+			Method: http.MethodGet, URL: "/api/files/private_files/" + rwAlicePost + "/" + fxNotes1 + "?token=" + ft.alice,
+			TestAppFactory: fixtureApp,
+			BeforeTestFunc: func(t testing.TB, app *core.App) {
+				saveView(t, app, "private_files", "SELECT id, attachments FROM posts", nil)
+			},
+			ExpectedStatus: 404, ExpectedBody: notFound,
+		},
+		{
+			Name:   "the same with a superuser file token",
+			Method: http.MethodGet, URL: "/api/files/private_files/" + rwAlicePost + "/" + fxNotes1 + "?token=" + ft.admin,
+			TestAppFactory: fixtureApp,
+			BeforeTestFunc: func(t testing.TB, app *core.App) {
+				saveView(t, app, "private_files", "SELECT id, attachments FROM posts", nil)
+			},
+			ExpectedStatus: 200, ExpectedBody: "attachment of post 1\n",
+		},
+		{
+			Name:   "a name the view row does not hold",
+			Method: http.MethodGet, URL: "/api/files/post_files/" + rwAlicePost + "/" + fxCover3,
+			TestAppFactory: fixtureApp, BeforeTestFunc: views,
+			ExpectedStatus: 404, ExpectedBody: notFound,
+		},
+	}
+	for _, s := range scenarios {
+		s.Test(t)
+	}
+}

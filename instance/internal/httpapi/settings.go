@@ -69,10 +69,12 @@ func (a *api) settingsTestS3(c *gin.Context) error {
 		return NewBadRequestError(msgTestS3Failed+rawErrorMessageDivider+core.ErrS3NotEnabled.Error(), nil)
 	}
 
-	// note: S3 filesystems arrive with the files and backups tasks; until then an
-	// enabled one fails its test the way PocketBase reports a connection failure.
-	return NewBadRequestError(msgTestS3Failed+rawErrorMessageDivider+
-		"failed to initialize the S3 filesystem: S3 is not supported by this server yet", nil)
+	if err := a.app.TestS3(c.Request.Context(), form.S3Config(a.app.Settings())); err != nil {
+		return NewBadRequestError(msgTestS3Failed+rawErrorMessageDivider+err.Error(), err)
+	}
+	c.Status(http.StatusNoContent)
+
+	return nil
 }
 
 // settingsTestEmail answers POST /api/settings/test/email

@@ -474,15 +474,16 @@ func TestSettingsTestS3(t *testing.T) {
 			ExpectedBody:   `{"data":{},"message":"Failed to test the S3 filesystem. Raw error: \nS3 storage filesystem is not enabled.","status":400}`,
 		},
 		{
-			Name:   "backups enabled: not supported yet",
+			Name:   "backups enabled but unreachable",
 			Method: http.MethodPost, URL: url,
 			Body: strings.NewReader(`{"filesystem":"backups"}`), Headers: su,
 			TestAppFactory: fixtureApp,
 			BeforeTestFunc: saveSettings(func(s *core.Settings) {
-				s.Backups.S3 = core.S3Config{Enabled: true, Bucket: "b", Region: "r", Endpoint: "https://s3.example.com", AccessKey: "k", Secret: "s"}
+				// note: a closed loopback port; tests never reach outside the machine
+				s.Backups.S3 = core.S3Config{Enabled: true, Bucket: "b", Region: "r", Endpoint: "http://127.0.0.1:1", AccessKey: "k", Secret: "s", ForcePathStyle: true}
 			}),
 			ExpectedStatus:  http.StatusBadRequest,
-			ExpectedContent: []string{`{"data":{},"message":"Failed to test the S3 filesystem. Raw error: \nfailed to initialize the S3 filesystem: `},
+			ExpectedContent: []string{`{"data":{},"message":"Failed to test the S3 filesystem. Raw error: \nfailed to upload a test file: `},
 		},
 		{
 			Name:   "invalid body",

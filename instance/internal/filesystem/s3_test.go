@@ -1,0 +1,117 @@
+package filesystem_test
+
+import (
+	"bytes"
+	"errors"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/apitest"
+	"github.com/pocketfleet/pocketfleet/instance/internal/filesystem"
+)
+
+// TestS3Store runs the Store contract against a real S3-compatible server (versitygw)
+// on loopback.
+func TestS3Store(t *testing.T) {
+	srv := apitest.StartS3Server(t)
+	store, err := filesystem.NewS3(filesystem.S3Config{
+		Endpoint: srv.Endpoint, Bucket: srv.Bucket, AccessKey: srv.AccessKey, Secret: srv.Secret, ForcePathStyle: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+
+	const key = "col/rec/hello world_abc.txt"
+	if err := store.Upload(ctx, key, strings.NewReader("hello s3"), "text/plain; charset=utf-8", map[string]string{"original-filename": "hello world.txt"}); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	// the object really is in the bucket
+	if b, err := os.ReadFile(filepath.Join(srv.Root, srv.Bucket, "col", "rec", "hello world_abc.txt")); err != nil || string(b) != "hello s3" {
+		t.Fatalf("object on disk = %q, %v", b, err)
+	}
+
+	r, err := store.Open(ctx, key)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	content, _ := io.ReadAll(r)
+	if _, err := r.Seek(6, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	tail, _ := io.ReadAll(r)
+	_ = r.Close()
+	if string(content) != "hello s3" || string(tail) != "s3" {
+		t.Errorf("content = %q, after seek %q", content, tail)
+	}
+	a := r.Attributes
+	if a.ContentType != "text/plain; charset=utf-8" || a.Size != 8 || a.ModTime.IsZero() || a.Metadata["original-filename"] != "hello world.txt" {
+		t.Errorf("attributes = %+v", a)
+	}
+
+	if ok, err := store.Exists(ctx, key); err != nil || !ok {
+		t.Errorf("Exists = %v, %v", ok, err)
+	}
+	if ok, err := store.Exists(ctx, "col/rec/missing.txt"); err != nil || ok {
+		t.Errorf("Exists(missing) = %v, %v", ok, err)
+	}
+	if _, err := store.Open(ctx, "col/rec/missing.txt"); !errors.Is(err, filesystem.ErrNotFound) {
+		t.Errorf("Open(missing) = %v, want ErrNotFound", err)
+	}
+	if err := store.Delete(ctx, "col/rec/missing.txt"); !errors.Is(err, filesystem.ErrNotFound) {
+		t.Errorf("Delete(missing) = %v, want ErrNotFound", err)
+	}
+
+	// thumbs work on any store
+	if err := store.Upload(ctx, "col/rec/img.png", bytes.NewReader(encodePNG(t, 60, 40)), "image/png", nil); err != nil {
+		t.Fatal(err)
+	}
+	size, _ := filesystem.ParseThumbSize("30x0")
+	if err := filesystem.CreateThumb(ctx, store, "col/rec/img.png", "col/rec/thumbs_img.png/30x0_img.png", size); err != nil {
+		t.Fatalf("thumb: %v", err)
+	}
+	tr, err := store.Open(ctx, "col/rec/thumbs_img.png/30x0_img.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(tr)
+	_ = tr.Close()
+	if err != nil || img.Bounds().Dx() != 30 || img.Bounds().Dy() != 20 {
+		t.Errorf("thumb: %v %v", img, err)
+	}
+
+	// DeleteDir and IsEmptyDir keep to their folder
+	for i := range 3 {
+		if err := store.Upload(ctx, "col/other/f"+string(rune('a'+i)), strings.NewReader("x"), "text/plain", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if empty, err := store.IsEmptyDir(ctx, "col/rec"); err != nil || empty {
+		t.Errorf("IsEmptyDir(col/rec) = %v, %v", empty, err)
+	}
+	if err := store.DeleteDir(ctx, "col/rec"); err != nil {
+		t.Fatalf("DeleteDir: %v", err)
+	}
+	if empty, err := store.IsEmptyDir(ctx, "col/rec"); err != nil || !empty {
+		t.Errorf("IsEmptyDir after DeleteDir = %v, %v", empty, err)
+	}
+	if ok, _ := store.Exists(ctx, "col/other/fa"); !ok {
+		t.Error("DeleteDir(col/rec) deleted col/other")
+	}
+	if err := store.Delete(ctx, "col/other/fb"); err != nil {
+		t.Errorf("Delete: %v", err)
+	}
+	if ok, _ := store.Exists(ctx, "col/other/fb"); ok {
+		t.Error("deleted object still exists")
+	}
+
+	// wrong credentials are refused by the server
+	bad, _ := filesystem.NewS3(filesystem.S3Config{Endpoint: srv.Endpoint, Bucket: srv.Bucket, AccessKey: srv.AccessKey, Secret: "wrong", ForcePathStyle: true})
+	if err := bad.Upload(ctx, "x/y", strings.NewReader("x"), "text/plain", nil); err == nil || errors.Is(err, filesystem.ErrNotFound) {
+		t.Errorf("upload with a wrong secret = %v", err)
+	}
+}
