@@ -4,9 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"io/fs"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -237,20 +244,38 @@ func TestBatch(t *testing.T) {
 			ExpectedStatus: 200, ExpectedBody: `[{"body":{"label":"from-multipart"},"status":200}]`,
 		},
 		{
-			// note: until file uploads are stored (files task), the record handler refuses
-			// them as the single route does; the error names the file, which shows it
-			// reached request 1 under its field.
 			Name:   "files under requests.N.<field> go to request N",
 			Method: http.MethodPost, URL: "/api/batch",
 			Body: multipartBatch(t, `{"requests":[`+
 				`{"method":"POST","url":"/api/collections/tags/records","body":{"label":"with-files"}},`+
-				`{"method":"POST","url":"/api/collections/posts/records","body":{"title":"With a cover","author":"`+aliceID+`"}}]}`,
+				`{"method":"POST","url":"/api/collections/posts/records?fields=title,cover","body":{"title":"With a cover","author":"`+aliceID+`"}}]}`,
 				"requests.1.cover", "red.png"),
-			Headers:        map[string]string{"Authorization": tok.admin, "Content-Type": multipartBatchType},
-			TestAppFactory: batchApp(10, 3, 0, nil),
-			ExpectedStatus: 400,
-			ExpectedBody: rwErr(400, "Batch transaction failed.", `{"requests":{"1":{"code":"batch_request_failed","message":"Batch request failed.",`+
-				`"response":{"data":{"cover":{"code":"validation_invalid_file","message":"Invalid new files: [red.png].","params":{"invalidFiles":["red.png"]}}},"message":"Failed to create record.","status":400}}}}`),
+			Headers:         map[string]string{"Authorization": tok.admin, "Content-Type": multipartBatchType},
+			TestAppFactory:  batchApp(10, 3, 0, nil),
+			ExpectedStatus:  200,
+			ExpectedContent: []string{`"label":"with-files"`, `{"body":{"cover":"red_`, `.png","title":"With a cover"},"status":200}`},
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				if n := storedFiles(t, app, "red_"); n != 1 {
+					t.Fatalf("stored red_*.png files = %d, want 1", n)
+				}
+			},
+		},
+		{
+			Name:   "a failing item removes the files an earlier item stored",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body: multipartBatch(t, `{"requests":[`+
+				`{"method":"POST","url":"/api/collections/posts/records","body":{"title":"With a cover","author":"`+aliceID+`"}},`+
+				`{"method":"POST","url":"/api/collections/missing/records","body":{}}]}`,
+				"requests.0.cover", "red.png"),
+			Headers:         map[string]string{"Authorization": tok.admin, "Content-Type": multipartBatchType},
+			TestAppFactory:  batchApp(10, 3, 0, nil),
+			ExpectedStatus:  400,
+			ExpectedContent: []string{`"1":{"code":"batch_request_failed"`},
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				if n := storedFiles(t, app, "red_"); n != 0 {
+					t.Fatalf("stored red_*.png files after the rollback = %d, want 0", n)
+				}
+			},
 		},
 	}
 
@@ -280,7 +305,7 @@ func multipartBatch(t testing.TB, payload string, files ...string) *bytes.Buffer
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _ = part.Write([]byte("\x89PNG fake"))
+		_, _ = part.Write(redPNG(t))
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -367,4 +392,40 @@ func TestBatchRealtime(t *testing.T) {
 			t.Fatalf("event = %+v, want one containing %s", ev, want)
 		}
 	}
+}
+
+// redPNG is a real 2x2 PNG image.
+func redPNG(t testing.TB) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 2, 2))
+	draw.Draw(img, img.Bounds(), &image.Uniform{C: color.RGBA{R: 255, A: 255}}, image.Point{}, draw.Src)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// storedFiles counts the files under the app's storage/ whose names start with prefix
+// (sidecars and thumbs left out).
+func storedFiles(t testing.TB, app *core.App, prefix string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(filepath.Join(app.DataDir(), "storage"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if !d.IsDir() && strings.HasPrefix(d.Name(), prefix) && !strings.HasSuffix(d.Name(), ".attrs") &&
+			!strings.Contains(p, "thumbs_") {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -129,8 +129,8 @@ func (e *oauth2Env) authorize(t *testing.T, p authProvider, userID string) strin
 type oauth2AuthResponse struct {
 	Meta struct {
 		ID, Name, Username, Email, AvatarURL, AccessToken, Expiry string
-		IsNew                                                      bool
-		RawUser                                                    map[string]any
+		IsNew                                                     bool
+		RawUser                                                   map[string]any
 	} `json:"meta"`
 	Record map[string]any `json:"record"`
 	Token  string         `json:"token"`
@@ -430,7 +430,7 @@ func TestRecordAuthWithOAuth2Validation(t *testing.T) {
 		},
 		{
 			Name: "collection validation: unknown provider and bad URL", Method: http.MethodPatch, URL: "/api/collections/users",
-			Body: strings.NewReader(`{"oauth2":{"enabled":true,"providers":[{"name":"nope","clientId":"a","clientSecret":"b","authURL":"not a url"}]}}`),
+			Body:    strings.NewReader(`{"oauth2":{"enabled":true,"providers":[{"name":"nope","clientId":"a","clientSecret":"b","authURL":"not a url"}]}}`),
 			Headers: map[string]string{"Content-Type": "application/json", "Authorization": newTokens(t).admin}, TestAppFactory: fixtureApp,
 			ExpectedStatus: 400,
 			ExpectedContent: []string{
