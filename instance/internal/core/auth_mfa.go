@@ -115,13 +115,5 @@ func (a *App) createMFA(ctx context.Context, record *Record, method string) (str
 }
 
 func (a *App) deleteMFA(ctx context.Context, id string) error {
-	err := a.data.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(CollectionNameMFAs)+" WHERE `id` = ?", id)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("deleting mfa: %w", err)
-	}
-
-	return nil
+	return a.deleteAuthRow(ctx, CollectionNameMFAs, id)
 }
