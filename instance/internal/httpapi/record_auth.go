@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -67,7 +68,14 @@ func (a *api) writeRecordAuthResponse(c *gin.Context, record *core.Record, token
 		return NewForbiddenError("The request doesn't satisfy the collection requirements to authenticate.", err)
 	}
 
-	if method != "" && core.MFARequired(record) {
+	mfa := false
+	if method != "" {
+		var err error
+		if mfa, err = a.app.MFARequired(c.Request.Context(), record); err != nil {
+			return NewBadRequestError("Failed to authenticate.", fmt.Errorf("MFA rule failure: %w", err))
+		}
+	}
+	if mfa {
 		pendingID, err := a.app.CheckMFA(c.Request.Context(), record, method, mfaID)
 		switch {
 		case errors.Is(err, core.ErrMFAInvalidOrExpired), errors.Is(err, core.ErrMFAMismatch), errors.Is(err, core.ErrMFASameMethod):

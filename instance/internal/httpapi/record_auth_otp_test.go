@@ -430,3 +430,28 @@ func TestMFAWithOTPAndPassword(t *testing.T) {
 }
 
 func hashForTest(code string) (string, error) { return security.HashPassword(code, 8) }
+
+func TestMFARule(t *testing.T) {
+	withRule := func(collection, rule string) func(testing.TB, *core.App) {
+		return func(t testing.TB, app *core.App) {
+			execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.mfa.enabled', json('true'), '$.mfa.rule', ?) WHERE name = ?`, rule, collection)
+		}
+	}
+	login := func(name, collection, identity, password, rule string, status int, content string) apitest.ApiScenario {
+		return apitest.ApiScenario{
+			Name: name, Method: http.MethodPost, URL: "/api/collections/" + collection + "/auth-with-password",
+			Body:           jsonBody(`{"identity":"` + identity + `","password":"` + password + `"}`),
+			Headers:        jsonHeaders,
+			TestAppFactory: fixtureApp, BeforeTestFunc: withRule(collection, rule),
+			ExpectedStatus: status, ExpectedContent: []string{content},
+		}
+	}
+	const aliceOnly = "email = 'alice@example.com'"
+	runSeq(t,
+		login("the rule matches alice", "users", "alice@example.com", "alice-pass-123", aliceOnly, http.StatusUnauthorized, `{"mfaId":"`),
+		login("the rule does not match bob", "users", "bob@example.com", "bob-pass-1234", aliceOnly, http.StatusOK, `"token":"`),
+		login("the record is the requester", "users", "bob@example.com", "bob-pass-1234", "@request.auth.id = id && verified = false", http.StatusUnauthorized, `{"mfaId":"`),
+		login("superusers match any rule", "_superusers", "admin@example.com", "admin-pass-123", "id = 'nobody'", http.StatusUnauthorized, `{"mfaId":"`),
+		login("a broken rule fails the login", "users", "alice@example.com", "alice-pass-123", "nope ~~ 1", http.StatusBadRequest, `"message":"Failed to authenticate."`),
+	)
+}
