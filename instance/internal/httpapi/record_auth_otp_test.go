@@ -455,3 +455,44 @@ func TestMFARule(t *testing.T) {
 		login("a broken rule fails the login", "users", "alice@example.com", "alice-pass-123", "nope ~~ 1", http.StatusBadRequest, `"message":"Failed to authenticate."`),
 	)
 }
+
+func TestMFAOTPFirst(t *testing.T) {
+	app := fixtureApp(t)
+	enableOTP(t, app)
+	execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.mfa.enabled', json('true')) WHERE name = 'users'`)
+	hash, err := hashForTest("12345678")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := core.FormatDateTime(time.Now())
+	execSQL(t, app, "INSERT INTO _otps (id, collectionRef, recordRef, password, sentTo, created, updated) VALUES ('otp000000000001', '_pb_users_auth_', ?, ?, 'alice@example.com', ?, ?)",
+		aliceID, hash, now, now)
+
+	var mfaID string
+	runSeq(t, apitest.ApiScenario{
+		Name: "the OTP as first factor answers 401 and uses the OTP up", Method: http.MethodPost, URL: "/api/collections/users/auth-with-otp",
+		Body: jsonBody(`{"otpId":"otp000000000001","password":"12345678"}`), Headers: jsonHeaders,
+		TestAppFactory: sharedApp(app),
+		ExpectedStatus: http.StatusUnauthorized, ExpectedContent: []string{`{"mfaId":"`},
+		AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, body []byte) {
+			var res struct {
+				MFAID string `json:"mfaId"`
+			}
+			_ = json.Unmarshal(body, &res)
+			mfaID = res.MFAID
+			var method string
+			if err := app.DB().Read().QueryRowContext(t.Context(), "SELECT method FROM _mfas WHERE id = ?", mfaID).Scan(&method); err != nil || method != "otp" {
+				t.Fatalf("_mfas method = %q (%v)", method, err)
+			}
+			if n := countRows(t, app, "SELECT count(*) FROM _otps"); n != 0 {
+				t.Errorf("_otps rows = %d, want the OTP deleted", n)
+			}
+		},
+	})
+	runSeq(t, apitest.ApiScenario{
+		Name: "the password completes the login", Method: http.MethodPost, URL: "/api/collections/users/auth-with-password",
+		Body: jsonBody(`{"identity":"alice@example.com","password":"alice-pass-123","mfaId":"` + mfaID + `"}`), Headers: jsonHeaders,
+		TestAppFactory: sharedApp(app),
+		ExpectedStatus: http.StatusOK, ExpectedContent: []string{`{"record":` + aliceRecordJSON},
+	})
+}
