@@ -496,3 +496,32 @@ func TestMFAOTPFirst(t *testing.T) {
 		ExpectedStatus: http.StatusOK, ExpectedContent: []string{`{"record":` + aliceRecordJSON},
 	})
 }
+
+func TestAuthRuleSeesTheRequestContext(t *testing.T) {
+	app := fixtureApp(t)
+	enableOTP(t, app)
+	execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.authRule', '@request.context = ''password''') WHERE name = 'users'`)
+	hash, err := hashForTest("12345678")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := core.FormatDateTime(time.Now())
+	execSQL(t, app, "INSERT INTO _otps (id, collectionRef, recordRef, password, sentTo, created, updated) VALUES ('otp000000000001', '_pb_users_auth_', ?, ?, '', ?, ?)",
+		aliceID, hash, now, now)
+
+	runSeq(t,
+		apitest.ApiScenario{
+			Name: "a password login has the password context", Method: http.MethodPost, URL: "/api/collections/users/auth-with-password",
+			Body: jsonBody(`{"identity":"alice@example.com","password":"alice-pass-123"}`), Headers: jsonHeaders,
+			TestAppFactory: sharedApp(app),
+			ExpectedStatus: http.StatusOK, ExpectedContent: []string{`"token":"`},
+		},
+		apitest.ApiScenario{
+			Name: "an OTP login has the otp context", Method: http.MethodPost, URL: "/api/collections/users/auth-with-otp",
+			Body: jsonBody(`{"otpId":"otp000000000001","password":"12345678"}`), Headers: jsonHeaders,
+			TestAppFactory: sharedApp(app),
+			ExpectedStatus: http.StatusForbidden,
+			ExpectedBody:   `{"data":{},"message":"The request doesn't satisfy the collection requirements to authenticate.","status":403}`,
+		},
+	)
+}
