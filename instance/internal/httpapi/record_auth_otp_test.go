@@ -125,13 +125,7 @@ func TestAuthWithOTPErrors(t *testing.T) {
 	insertOTP := func(id, collectionRef, recordRef, code string, created time.Time) func(testing.TB, *core.App) {
 		return func(t testing.TB, app *core.App) {
 			enableOTP(t, app)
-			hash, err := hashForTest(code)
-			if err != nil {
-				t.Fatal(err)
-			}
-			at := core.FormatDateTime(created)
-			execSQL(t, app, "INSERT INTO _otps (id, collectionRef, recordRef, password, sentTo, created, updated) VALUES (?, ?, ?, ?, '', ?, ?)",
-				id, collectionRef, recordRef, hash, at, at)
+			storeOTP(t, app, id, collectionRef, recordRef, code, "", created)
 		}
 	}
 	const url = "/api/collections/users/auth-with-otp"
@@ -214,13 +208,7 @@ func TestAuthWithOTPErrors(t *testing.T) {
 func TestAuthWithOTPAttemptsLimit(t *testing.T) {
 	app := fixtureApp(t)
 	enableOTP(t, app)
-	hash, err := hashForTest("12345678")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := core.FormatDateTime(time.Now())
-	execSQL(t, app, "INSERT INTO _otps (id, collectionRef, recordRef, password, sentTo, created, updated) VALUES ('otp000000000001', '_pb_users_auth_', ?, ?, '', ?, ?)",
-		aliceID, hash, now, now)
+	storeOTP(t, app, "otp000000000001", "_pb_users_auth_", aliceID, "12345678", "", time.Now())
 
 	wrong := func(i int) apitest.ApiScenario {
 		return apitest.ApiScenario{
@@ -429,7 +417,17 @@ func TestMFAWithOTPAndPassword(t *testing.T) {
 	}
 }
 
-func hashForTest(code string) (string, error) { return security.HashPassword(code, 8) }
+// storeOTP stores an OTP row with the code hashed as request-otp does.
+func storeOTP(t testing.TB, app *core.App, id, collectionRef, recordRef, code, sentTo string, created time.Time) {
+	t.Helper()
+	hash, err := security.HashPassword(code, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := core.FormatDateTime(created)
+	execSQL(t, app, "INSERT INTO _otps (id, collectionRef, recordRef, password, sentTo, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		id, collectionRef, recordRef, hash, sentTo, at, at)
+}
 
 func TestMFARule(t *testing.T) {
 	withRule := func(collection, rule string) func(testing.TB, *core.App) {
@@ -460,13 +458,7 @@ func TestMFAOTPFirst(t *testing.T) {
 	app := fixtureApp(t)
 	enableOTP(t, app)
 	execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.mfa.enabled', json('true')) WHERE name = 'users'`)
-	hash, err := hashForTest("12345678")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := core.FormatDateTime(time.Now())
-	execSQL(t, app, "INSERT INTO _otps (id, collectionRef, recordRef, password, sentTo, created, updated) VALUES ('otp000000000001', '_pb_users_auth_', ?, ?, 'alice@example.com', ?, ?)",
-		aliceID, hash, now, now)
+	storeOTP(t, app, "otp000000000001", "_pb_users_auth_", aliceID, "12345678", "alice@example.com", time.Now())
 
 	var mfaID string
 	runSeq(t, apitest.ApiScenario{
@@ -501,13 +493,7 @@ func TestAuthRuleSeesTheRequestContext(t *testing.T) {
 	app := fixtureApp(t)
 	enableOTP(t, app)
 	execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.authRule', '@request.context = ''password''') WHERE name = 'users'`)
-	hash, err := hashForTest("12345678")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := core.FormatDateTime(time.Now())
-	execSQL(t, app, "INSERT INTO _otps (id, collectionRef, recordRef, password, sentTo, created, updated) VALUES ('otp000000000001', '_pb_users_auth_', ?, ?, '', ?, ?)",
-		aliceID, hash, now, now)
+	storeOTP(t, app, "otp000000000001", "_pb_users_auth_", aliceID, "12345678", "", time.Now())
 
 	runSeq(t,
 		apitest.ApiScenario{
