@@ -5,9 +5,8 @@ import { after, before, describe, test } from "node:test";
 
 import PocketBase from "pocketbase";
 
-import { rejection, startInstance, startMailCatcher } from "./harness.mjs";
+import { rejection, startMailingFixture } from "./harness.mjs";
 
-const admin = { email: "admin@example.com", password: "admin-pass-123" };
 const alice = { id: "w2bx8e6qg38uo33", email: "alice@example.com", password: "alice-pass-123" };
 const bob = { id: "lnunmjp2hn3cnvb", email: "bob@example.com", password: "bob-pass-1234" };
 
@@ -23,11 +22,7 @@ describe("OTP and MFA", () => {
   let su;
 
   before(async () => {
-    smtp = await startMailCatcher();
-    instance = await startInstance({ fixture: true });
-    su = new PocketBase(instance.url);
-    await su.collection("_superusers").authWithPassword(admin.email, admin.password);
-    await su.settings.update({ smtp: { enabled: true, host: "127.0.0.1", port: smtp.smtpPort, tls: false } });
+    ({ instance, smtp, su } = await startMailingFixture());
     await su.collections.update("users", { otp: { enabled: true, duration: 300, length: 6 } });
   });
 

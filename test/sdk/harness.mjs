@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { ClientResponseError } from "pocketbase";
+import PocketBase, { ClientResponseError } from "pocketbase";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -177,4 +177,20 @@ export async function startMailCatcher() {
       }
     },
   };
+}
+
+// fixtureAdmin is the superuser of the PocketBase fixture.
+export const fixtureAdmin = { email: "admin@example.com", password: "admin-pass-123" };
+
+// startMailingFixture starts the mail catcher and a fixture instance that mails through
+// it, and resolves to {instance, smtp, su}, su being an SDK client logged in as the
+// fixture's superuser. Stop both with instance.stop() and smtp.stop().
+export async function startMailingFixture() {
+  const smtp = await startMailCatcher();
+  const instance = await startInstance({ fixture: true });
+  const su = new PocketBase(instance.url);
+  await su.collection("_superusers").authWithPassword(fixtureAdmin.email, fixtureAdmin.password);
+  await su.settings.update({ smtp: { enabled: true, host: "127.0.0.1", port: smtp.smtpPort, tls: false } });
+
+  return { instance, smtp, su };
 }

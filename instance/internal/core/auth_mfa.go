@@ -27,20 +27,19 @@ var (
 	ErrMFASameMethod = errors.New("a different authentication method is required")
 )
 
-// MFARequired reports whether a login of record needs a second factor: the collection
-// has mfa.enabled and mfa.rule matches the record (an empty rule always does).
-//
-// note: an expression rule needs the search package; until then it is treated as
-// matching, so MFA fails closed (always required).
-func MFARequired(record *Record) bool {
+// MFARequired reports whether a login of record needs a second factor, as PocketBase's
+// checkMFA decides: the collection has mfa.enabled and mfa.rule matches the record, the
+// rule being evaluated with the record itself as the requester (an empty rule always
+// matches, and so does any rule for a superuser). An error is a rule that fails to
+// evaluate.
+func (a *App) MFARequired(ctx context.Context, record *Record) (bool, error) {
 	c := record.Collection()
 	if !c.IsAuth() || !c.Auth.MFA.Enabled {
-		return false
+		return false, nil
 	}
+	rule := c.Auth.MFA.Rule
 
-	// The rule is checked with the record as the requester, so superusers always match.
-	ok, err := ruleAllows(record, &c.Auth.MFA.Rule)
-	return ok || errors.Is(err, ErrRuleExpressionUnsupported)
+	return a.CanAccessRecord(ctx, record, &RequestInfo{Auth: record}, &rule)
 }
 
 // CheckMFA runs PocketBase's MFA step for a successful login of record with method.
@@ -115,13 +114,5 @@ func (a *App) createMFA(ctx context.Context, record *Record, method string) (str
 }
 
 func (a *App) deleteMFA(ctx context.Context, id string) error {
-	err := a.data.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(CollectionNameMFAs)+" WHERE `id` = ?", id)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("deleting mfa: %w", err)
-	}
-
-	return nil
+	return a.deleteAuthRow(ctx, CollectionNameMFAs, id)
 }

@@ -256,12 +256,17 @@ func (a *App) createOTP(ctx context.Context, record *Record, code, sentTo string
 }
 
 func (a *App) deleteOTP(ctx context.Context, id string) error {
+	return a.deleteAuthRow(ctx, CollectionNameOTPs, id)
+}
+
+// deleteAuthRow deletes the row id of a system auth table (`_otps`, `_mfas`).
+func (a *App) deleteAuthRow(ctx context.Context, table, id string) error {
 	err := a.data.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(CollectionNameOTPs)+" WHERE `id` = ?", id)
+		_, err := tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(table)+" WHERE `id` = ?", id)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("deleting otp: %w", err)
+		return fmt.Errorf("deleting %s row: %w", table, err)
 	}
 
 	return nil

@@ -16,9 +16,6 @@ var (
 	ErrInvalidCredentials = errors.New("invalid login credentials")
 	// ErrPasswordAuthDisabled is returned when passwordAuth.enabled is false.
 	ErrPasswordAuthDisabled = errors.New("the collection is not configured to allow password authentication")
-	// ErrRuleExpressionUnsupported is returned for filter-expression rules, which need the
-	// search package; such a rule denies (fails closed) until it is evaluated.
-	ErrRuleExpressionUnsupported = errors.New("rule expressions are not evaluated yet")
 )
 
 // dummyPasswordHash is a bcrypt hash at PocketBase's default cost (10) that no password
@@ -91,18 +88,4 @@ func (a *App) findByIdentity(ctx context.Context, c *Collection, identity, ident
 	}
 
 	return record, nil
-}
-
-// ruleAllows evaluates the rules that need no expression engine.
-func ruleAllows(requester *Record, rule *string) (bool, error) {
-	switch {
-	case requester != nil && requester.IsSuperuser():
-		return true, nil
-	case rule == nil:
-		return false, nil
-	case *rule == "":
-		return true, nil
-	default:
-		return false, ErrRuleExpressionUnsupported
-	}
 }

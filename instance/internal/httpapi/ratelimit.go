@@ -55,11 +55,12 @@ var (
 // one per rule.
 func (a *api) rateLimit() gin.HandlerFunc {
 	return handle(func(c *gin.Context) error {
-		settings := a.app.Settings().RateLimits
+		rs := a.app.RequestSettings()
+		settings := rs.RateLimits
 		if !settings.Enabled || hasSuperuserAuth(c) {
 			return nil
 		}
-		ip := a.clientIP(c)
+		ip := realIP(c.Request, rs.TrustedProxy)
 		if ipListed(settings.ExcludedIPs, ip) {
 			return nil
 		}

@@ -70,12 +70,12 @@ func (a *api) superuserIPAllowed(c *gin.Context, record *core.Record) bool {
 	if record == nil || !record.IsSuperuser() {
 		return true
 	}
-	allowed := a.app.Settings().SuperuserIPs
-	if len(allowed) == 0 {
+	rs := a.app.RequestSettings()
+	if len(rs.SuperuserIPs) == 0 {
 		return true
 	}
 
-	return ipListed(allowed, a.clientIP(c))
+	return ipListed(rs.SuperuserIPs, realIP(c.Request, rs.TrustedProxy))
 }
 
 // superuserIPCheck refuses with PocketBase's generic 403 every request authenticated as

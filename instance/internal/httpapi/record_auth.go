@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -50,11 +51,13 @@ type recordAuthResponse struct {
 }
 
 // writeRecordAuthResponse finishes an authentication of record as PocketBase's
-// RecordAuthResponse does (apis/record_helpers.go): it checks the collection's authRule
-// against the requester that was authenticated before (403), runs the MFA step for a
-// login with method (401 {"mfaId"} on a first factor; refresh passes "" and skips it),
-// then writes the record, email and (for superusers) hidden fields included, with
-// token, or with a new refreshable auth token when token is "".
+// RecordAuthResponse does (apis/record_helpers.go): a superuser outside
+// settings.superuserIPs is refused (403); it checks the collection's authRule against
+// the requester that was authenticated before, with the route's @request.context (403),
+// runs the MFA step for a login with method (401 {"mfaId"} on a first factor; refresh
+// passes "" and skips it), records the login origin (authAlert), then writes the
+// record, email and (for superusers) hidden fields included, with token, or with a new
+// refreshable auth token when token is "".
 func (a *api) writeRecordAuthResponse(c *gin.Context, record *core.Record, token, method, mfaID string) error {
 	if !a.superuserIPAllowed(c, record) {
 		return NewForbiddenError("", errSuperuserIP)
@@ -65,7 +68,14 @@ func (a *api) writeRecordAuthResponse(c *gin.Context, record *core.Record, token
 		return NewForbiddenError("The request doesn't satisfy the collection requirements to authenticate.", err)
 	}
 
-	if method != "" && core.MFARequired(record) {
+	mfa := false
+	if method != "" {
+		var err error
+		if mfa, err = a.app.MFARequired(c.Request.Context(), record); err != nil {
+			return NewBadRequestError("Failed to authenticate.", fmt.Errorf("MFA rule failure: %w", err))
+		}
+	}
+	if mfa {
 		pendingID, err := a.app.CheckMFA(c.Request.Context(), record, method, mfaID)
 		switch {
 		case errors.Is(err, core.ErrMFAInvalidOrExpired), errors.Is(err, core.ErrMFAMismatch), errors.Is(err, core.ErrMFASameMethod):

@@ -125,13 +125,7 @@ func TestAuthWithOTPErrors(t *testing.T) {
 	insertOTP := func(id, collectionRef, recordRef, code string, created time.Time) func(testing.TB, *core.App) {
 		return func(t testing.TB, app *core.App) {
 			enableOTP(t, app)
-			hash, err := hashForTest(code)
-			if err != nil {
-				t.Fatal(err)
-			}
-			at := core.FormatDateTime(created)
-			execSQL(t, app, "INSERT INTO _otps (id, collectionRef, recordRef, password, sentTo, created, updated) VALUES (?, ?, ?, ?, '', ?, ?)",
-				id, collectionRef, recordRef, hash, at, at)
+			storeOTP(t, app, id, collectionRef, recordRef, code, "", created)
 		}
 	}
 	const url = "/api/collections/users/auth-with-otp"
@@ -214,13 +208,7 @@ func TestAuthWithOTPErrors(t *testing.T) {
 func TestAuthWithOTPAttemptsLimit(t *testing.T) {
 	app := fixtureApp(t)
 	enableOTP(t, app)
-	hash, err := hashForTest("12345678")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := core.FormatDateTime(time.Now())
-	execSQL(t, app, "INSERT INTO _otps (id, collectionRef, recordRef, password, sentTo, created, updated) VALUES ('otp000000000001', '_pb_users_auth_', ?, ?, '', ?, ?)",
-		aliceID, hash, now, now)
+	storeOTP(t, app, "otp000000000001", "_pb_users_auth_", aliceID, "12345678", "", time.Now())
 
 	wrong := func(i int) apitest.ApiScenario {
 		return apitest.ApiScenario{
@@ -429,4 +417,97 @@ func TestMFAWithOTPAndPassword(t *testing.T) {
 	}
 }
 
-func hashForTest(code string) (string, error) { return security.HashPassword(code, 8) }
+// storeOTP stores an OTP row with the code hashed as request-otp does.
+func storeOTP(t testing.TB, app *core.App, id, collectionRef, recordRef, code, sentTo string, created time.Time) {
+	t.Helper()
+	hash, err := security.HashPassword(code, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := core.FormatDateTime(created)
+	execSQL(t, app, "INSERT INTO _otps (id, collectionRef, recordRef, password, sentTo, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		id, collectionRef, recordRef, hash, sentTo, at, at)
+}
+
+func TestMFARule(t *testing.T) {
+	withRule := func(collection, rule string) func(testing.TB, *core.App) {
+		return func(t testing.TB, app *core.App) {
+			execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.mfa.enabled', json('true'), '$.mfa.rule', ?) WHERE name = ?`, rule, collection)
+		}
+	}
+	login := func(name, collection, identity, password, rule string, status int, content string) apitest.ApiScenario {
+		return apitest.ApiScenario{
+			Name: name, Method: http.MethodPost, URL: "/api/collections/" + collection + "/auth-with-password",
+			Body:           jsonBody(`{"identity":"` + identity + `","password":"` + password + `"}`),
+			Headers:        jsonHeaders,
+			TestAppFactory: fixtureApp, BeforeTestFunc: withRule(collection, rule),
+			ExpectedStatus: status, ExpectedContent: []string{content},
+		}
+	}
+	const aliceOnly = "email = 'alice@example.com'"
+	runSeq(t,
+		login("the rule matches alice", "users", "alice@example.com", "alice-pass-123", aliceOnly, http.StatusUnauthorized, `{"mfaId":"`),
+		login("the rule does not match bob", "users", "bob@example.com", "bob-pass-1234", aliceOnly, http.StatusOK, `"token":"`),
+		login("the record is the requester", "users", "bob@example.com", "bob-pass-1234", "@request.auth.id = id && verified = false", http.StatusUnauthorized, `{"mfaId":"`),
+		login("superusers match any rule", "_superusers", "admin@example.com", "admin-pass-123", "id = 'nobody'", http.StatusUnauthorized, `{"mfaId":"`),
+		login("a broken rule fails the login", "users", "alice@example.com", "alice-pass-123", "nope ~~ 1", http.StatusBadRequest, `"message":"Failed to authenticate."`),
+	)
+}
+
+func TestMFAOTPFirst(t *testing.T) {
+	app := fixtureApp(t)
+	enableOTP(t, app)
+	execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.mfa.enabled', json('true')) WHERE name = 'users'`)
+	storeOTP(t, app, "otp000000000001", "_pb_users_auth_", aliceID, "12345678", "alice@example.com", time.Now())
+
+	var mfaID string
+	runSeq(t, apitest.ApiScenario{
+		Name: "the OTP as first factor answers 401 and uses the OTP up", Method: http.MethodPost, URL: "/api/collections/users/auth-with-otp",
+		Body: jsonBody(`{"otpId":"otp000000000001","password":"12345678"}`), Headers: jsonHeaders,
+		TestAppFactory: sharedApp(app),
+		ExpectedStatus: http.StatusUnauthorized, ExpectedContent: []string{`{"mfaId":"`},
+		AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, body []byte) {
+			var res struct {
+				MFAID string `json:"mfaId"`
+			}
+			_ = json.Unmarshal(body, &res)
+			mfaID = res.MFAID
+			var method string
+			if err := app.DB().Read().QueryRowContext(t.Context(), "SELECT method FROM _mfas WHERE id = ?", mfaID).Scan(&method); err != nil || method != "otp" {
+				t.Fatalf("_mfas method = %q (%v)", method, err)
+			}
+			if n := countRows(t, app, "SELECT count(*) FROM _otps"); n != 0 {
+				t.Errorf("_otps rows = %d, want the OTP deleted", n)
+			}
+		},
+	})
+	runSeq(t, apitest.ApiScenario{
+		Name: "the password completes the login", Method: http.MethodPost, URL: "/api/collections/users/auth-with-password",
+		Body: jsonBody(`{"identity":"alice@example.com","password":"alice-pass-123","mfaId":"` + mfaID + `"}`), Headers: jsonHeaders,
+		TestAppFactory: sharedApp(app),
+		ExpectedStatus: http.StatusOK, ExpectedContent: []string{`{"record":` + aliceRecordJSON},
+	})
+}
+
+func TestAuthRuleSeesTheRequestContext(t *testing.T) {
+	app := fixtureApp(t)
+	enableOTP(t, app)
+	execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.authRule', '@request.context = ''password''') WHERE name = 'users'`)
+	storeOTP(t, app, "otp000000000001", "_pb_users_auth_", aliceID, "12345678", "", time.Now())
+
+	runSeq(t,
+		apitest.ApiScenario{
+			Name: "a password login has the password context", Method: http.MethodPost, URL: "/api/collections/users/auth-with-password",
+			Body: jsonBody(`{"identity":"alice@example.com","password":"alice-pass-123"}`), Headers: jsonHeaders,
+			TestAppFactory: sharedApp(app),
+			ExpectedStatus: http.StatusOK, ExpectedContent: []string{`"token":"`},
+		},
+		apitest.ApiScenario{
+			Name: "an OTP login has the otp context", Method: http.MethodPost, URL: "/api/collections/users/auth-with-otp",
+			Body: jsonBody(`{"otpId":"otp000000000001","password":"12345678"}`), Headers: jsonHeaders,
+			TestAppFactory: sharedApp(app),
+			ExpectedStatus: http.StatusForbidden,
+			ExpectedBody:   `{"data":{},"message":"The request doesn't satisfy the collection requirements to authenticate.","status":403}`,
+		},
+	)
+}
