@@ -129,8 +129,8 @@ func (e *oauth2Env) authorize(t *testing.T, p authProvider, userID string) strin
 type oauth2AuthResponse struct {
 	Meta struct {
 		ID, Name, Username, Email, AvatarURL, AccessToken, Expiry string
-		IsNew                                                      bool
-		RawUser                                                    map[string]any
+		IsNew                                                     bool
+		RawUser                                                   map[string]any
 	} `json:"meta"`
 	Record map[string]any `json:"record"`
 	Token  string         `json:"token"`
@@ -157,9 +157,9 @@ func (e *oauth2Env) exchange(t *testing.T, body map[string]any, auth string) (in
 }
 
 // login runs the whole code flow as the OP user and decodes a 200 answer.
-func (e *oauth2Env) login(t *testing.T, userID, auth string) oauth2AuthResponse {
+func (e *oauth2Env) login(t *testing.T, userID string) oauth2AuthResponse {
 	t.Helper()
-	return e.loginWith(t, "oidc", userID, auth)
+	return e.loginWith(t, "oidc", userID, "")
 }
 
 func (e *oauth2Env) loginWith(t *testing.T, provider, userID, auth string) oauth2AuthResponse {
@@ -242,7 +242,7 @@ func TestRecordAuthWithOAuth2Flow(t *testing.T) {
 	e.op.AddUser(oauth2test.User{ID: "op-carol", Username: "carol", FirstName: "Carol", LastName: "Oidc", Email: "carol@example.com", EmailVerified: true})
 
 	// first login: a new, verified user with the mapped name
-	first := e.login(t, "op-carol", "")
+	first := e.login(t, "op-carol")
 	if !first.Meta.IsNew || first.Meta.ID != "op-carol" || first.Meta.Email != "carol@example.com" || first.Meta.Name != "Carol Oidc" ||
 		first.Meta.Username != "carol" || first.Meta.AccessToken == "" || first.Meta.Expiry == "" || first.Meta.RawUser["sub"] != "op-carol" {
 		t.Errorf("first meta = %+v", first.Meta)
@@ -259,7 +259,7 @@ func TestRecordAuthWithOAuth2Flow(t *testing.T) {
 	}
 
 	// second login: the linked record, no new link
-	second := e.login(t, "op-carol", "")
+	second := e.login(t, "op-carol")
 	if second.Meta.IsNew || second.Record["id"] != carolID {
 		t.Errorf("second login: isNew %v, record %v", second.Meta.IsNew, second.Record["id"])
 	}
@@ -269,7 +269,7 @@ func TestRecordAuthWithOAuth2Flow(t *testing.T) {
 
 	// a verified account with the same email is linked and keeps its password
 	e.op.AddUser(oauth2test.User{ID: "op-alice", Username: "alice", FirstName: "Alice", Email: "alice@example.com", EmailVerified: true})
-	alice := e.login(t, "op-alice", "")
+	alice := e.login(t, "op-alice")
 	if alice.Meta.IsNew || alice.Record["id"] != aliceID {
 		t.Errorf("alice login: isNew %v, record %v", alice.Meta.IsNew, alice.Record["id"])
 	}
@@ -312,7 +312,7 @@ func TestRecordAuthWithOAuth2PreHijacking(t *testing.T) {
 	}
 
 	e.op.AddUser(oauth2test.User{ID: "op-bob", Username: "bob", Email: "bob@example.com", EmailVerified: true})
-	res := e.login(t, "op-bob", "")
+	res := e.login(t, "op-bob")
 	if res.Meta.IsNew || res.Record["id"] != bobID || res.Record["verified"] != true {
 		t.Fatalf("bob login: isNew %v, record %v", res.Meta.IsNew, res.Record)
 	}
@@ -430,7 +430,7 @@ func TestRecordAuthWithOAuth2Validation(t *testing.T) {
 		},
 		{
 			Name: "collection validation: unknown provider and bad URL", Method: http.MethodPatch, URL: "/api/collections/users",
-			Body: strings.NewReader(`{"oauth2":{"enabled":true,"providers":[{"name":"nope","clientId":"a","clientSecret":"b","authURL":"not a url"}]}}`),
+			Body:    strings.NewReader(`{"oauth2":{"enabled":true,"providers":[{"name":"nope","clientId":"a","clientSecret":"b","authURL":"not a url"}]}}`),
 			Headers: map[string]string{"Content-Type": "application/json", "Authorization": newTokens(t).admin}, TestAppFactory: fixtureApp,
 			ExpectedStatus: 400,
 			ExpectedContent: []string{
