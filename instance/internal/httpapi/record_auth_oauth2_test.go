@@ -443,3 +443,124 @@ func TestRecordAuthWithOAuth2Validation(t *testing.T) {
 		s.Test(t)
 	}
 }
+
+// exchangeAs runs the code flow as the OP user and returns the raw auth-with-oauth2
+// answer; extra keys are added to the body.
+func (e *oauth2Env) exchangeAs(t *testing.T, userID, auth string, extra map[string]any) (int, []byte) {
+	t.Helper()
+	p := e.authMethodsProvider(t)
+	body := map[string]any{"provider": "oidc", "code": e.authorize(t, p, userID), "codeVerifier": p.CodeVerifier,
+		"redirectURL": e.srv.URL + "/api/oauth2-redirect"}
+	for k, v := range extra {
+		body[k] = v
+	}
+
+	return e.exchange(t, body, auth)
+}
+
+func TestRecordAuthWithOAuth2MFA(t *testing.T) {
+	e := newOAuth2Env(t)
+	users, err := e.app.FindCollectionByNameOrID(t.Context(), "users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users.Auth.MFA.Enabled = true
+	if err := e.app.SaveCollection(t.Context(), users); err != nil {
+		t.Fatal(err)
+	}
+	e.op.AddUser(oauth2test.User{ID: "op-alice", Username: "alice", Email: "alice@example.com", EmailVerified: true})
+
+	// OAuth2 as the first factor: 401 with an mfaId
+	status, body := e.exchangeAs(t, "op-alice", "", nil)
+	var first struct {
+		MFAID string `json:"mfaId"`
+	}
+	if err := json.Unmarshal(body, &first); status != http.StatusUnauthorized || err != nil || len(first.MFAID) != 15 {
+		t.Fatalf("first factor = %d %s", status, body)
+	}
+
+	// OAuth2 again is the same method
+	status, body = e.exchangeAs(t, "op-alice", "", map[string]any{"mfaId": first.MFAID})
+	if want := `{"data":{},"message":"A different authentication method is required.","status":400}`; status != 400 || string(body) != want {
+		t.Errorf("same method twice = %d %s", status, body)
+	}
+
+	// the password completes it
+	res, err := http.Post(e.srv.URL+"/api/collections/users/auth-with-password?mfaId="+first.MFAID, "application/json",
+		strings.NewReader(`{"identity":"alice@example.com","password":"alice-pass-123"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("second factor = %d", res.StatusCode)
+	}
+}
+
+// TestRecordAuthWithOAuth2IDToken: a generic OIDC provider without a user info URL reads
+// the user from the id_token, checked against extra.issuers and the OP's JWKS.
+func TestRecordAuthWithOAuth2IDToken(t *testing.T) {
+	e := newOAuth2Env(t)
+	e.op.AddUser(oauth2test.User{ID: "op-zoe", Username: "zoe", Email: "zoe@example.com", EmailVerified: true})
+	alice, err := e.app.FindRecordByID(t.Context(), "users", aliceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliceToken, err := core.NewAuthToken(alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	e.configure(t, func(p *core.OAuth2ProviderConfig) {
+		p.UserInfoURL = ""
+		p.Extra = map[string]any{"jwksURL": e.op.KeysURL(), "issuers": []any{e.op.URL}}
+	})
+	res := e.loginWith(t, "oidc", "op-zoe", aliceToken)
+	if res.Meta.ID != "op-zoe" || res.Meta.RawUser["iss"] != e.op.URL || res.Record["id"] != aliceID {
+		t.Errorf("id_token login: meta %+v, record %v", res.Meta, res.Record["id"])
+	}
+
+	userFailed := `{"data":{},"message":"Failed to fetch OAuth2 user.","status":400}`
+
+	// another issuer is refused
+	e.configure(t, func(p *core.OAuth2ProviderConfig) {
+		p.UserInfoURL = ""
+		p.Extra = map[string]any{"issuers": []any{"https://issuer.example.com"}}
+	})
+	if status, body := e.exchangeAs(t, "op-zoe", aliceToken, nil); status != 400 || string(body) != userFailed {
+		t.Errorf("wrong issuer = %d %s", status, body)
+	}
+
+	// a signature that another provider's keys do not verify is refused
+	other, err := oauth2test.Start("http://127.0.0.1/unused")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = other.Close() })
+	e.configure(t, func(p *core.OAuth2ProviderConfig) {
+		p.UserInfoURL = ""
+		p.Extra = map[string]any{"jwksURL": other.KeysURL()}
+	})
+	if status, body := e.exchangeAs(t, "op-zoe", aliceToken, nil); status != 400 || string(body) != userFailed {
+		t.Errorf("foreign keys = %d %s", status, body)
+	}
+}
+
+// TestRecordAuthWithOAuth2MappedFields: createData wins over the mapped fields.
+func TestRecordAuthWithOAuth2MappedFields(t *testing.T) {
+	e := newOAuth2Env(t)
+	users, err := e.app.FindCollectionByNameOrID(t.Context(), "users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users.Auth.OAuth2.MappedFields = core.OAuth2MappedFields{Name: "name"}
+	if err := e.app.SaveCollection(t.Context(), users); err != nil {
+		t.Fatal(err)
+	}
+	e.op.AddUser(oauth2test.User{ID: "op-carol", Username: "carol", FirstName: "Carol", LastName: "Oidc", Email: "carol@example.com", EmailVerified: true})
+
+	status, body := e.exchangeAs(t, "op-carol", "", map[string]any{"createData": map[string]any{"name": "Chosen", "emailVisibility": true}})
+	if status != 200 || !strings.Contains(string(body), `"name":"Chosen"`) || !strings.Contains(string(body), `"emailVisibility":true`) {
+		t.Errorf("createData = %d %s", status, body)
+	}
+}
