@@ -38,6 +38,24 @@ func getText(t *testing.T, method, u, form string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
+type realtimeConnect struct {
+	ClientID string `json:"clientId"`
+}
+
+// connectRealtime opens a realtime connection and reads its PB_CONNECT event.
+func connectRealtime(t *testing.T, baseURL string) (*sseStream, realtimeConnect) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	stream := openRealtime(t, ctx, baseURL)
+	var connect realtimeConnect
+	if err := json.Unmarshal([]byte(stream.next(t).Data), &connect); err != nil {
+		t.Fatal(err)
+	}
+
+	return stream, connect
+}
+
 // TestOAuth2RedirectAllInOne runs the SDK's all-in-one flow by hand: a realtime client
 // subscribes to @oauth2, the consent URL carries its client id as state, the OP
 // redirects the browser to /api/oauth2-redirect, the client receives the code over SSE
@@ -46,15 +64,7 @@ func TestOAuth2RedirectAllInOne(t *testing.T) {
 	e := newOAuth2Env(t)
 	e.op.AddUser(oauth2test.User{ID: "op-carol", Username: "carol", Email: "carol@example.com", EmailVerified: true})
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	stream := openRealtime(t, ctx, e.srv.URL)
-	var connect struct {
-		ClientID string `json:"clientId"`
-	}
-	if err := json.Unmarshal([]byte(stream.next(t).Data), &connect); err != nil {
-		t.Fatal(err)
-	}
+	stream, connect := connectRealtime(t, e.srv.URL)
 	postSubscriptions(t, e.srv.URL, connect.ClientID, "", "@oauth2")
 
 	p := e.authMethodsProvider(t)
@@ -97,15 +107,7 @@ func TestOAuth2RedirectFailures(t *testing.T) {
 	e := newOAuth2Env(t)
 	redirect := e.srv.URL + "/api/oauth2-redirect"
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	stream := openRealtime(t, ctx, e.srv.URL)
-	var connect struct {
-		ClientID string `json:"clientId"`
-	}
-	if err := json.Unmarshal([]byte(stream.next(t).Data), &connect); err != nil {
-		t.Fatal(err)
-	}
+	stream, connect := connectRealtime(t, e.srv.URL)
 
 	for _, tc := range []struct{ name, method, query, form string }{
 		{"no state", http.MethodGet, "?code=abc", ""},

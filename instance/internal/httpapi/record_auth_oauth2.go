@@ -298,20 +298,5 @@ func (a *api) oauth2Signup(c *gin.Context, collection *core.Collection, createDa
 	info.Context = core.RequestContextOAuth2
 	form.Load(data)
 
-	if !superuser {
-		ok, err := a.app.CheckCreateRule(ctx, form, *collection.CreateRule, info)
-		if err != nil || !ok {
-			return nil, NewBadRequestError(msgCreateFailed, err)
-		}
-		if a.app.HasAuthManageAccess(ctx, form, info) {
-			form.SetAccess(core.RecordAccessManager)
-		}
-	}
-
-	record, err := a.app.SaveRecord(ctx, form)
-	if err != nil {
-		return nil, recordSaveError(msgCreateFailed, err)
-	}
-
-	return record, nil
+	return a.saveRecordCreate(ctx, form, info, superuser)
 }
