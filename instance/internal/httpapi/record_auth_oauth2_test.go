@@ -564,3 +564,35 @@ func TestRecordAuthWithOAuth2MappedFields(t *testing.T) {
 		t.Errorf("createData = %d %s", status, body)
 	}
 }
+
+func TestCollectionOAuth2Providers(t *testing.T) {
+	scenarios := []apitest.ApiScenario{
+		{
+			Name: "guest", Method: http.MethodGet, URL: "/api/collections/meta/oauth2-providers",
+			TestAppFactory: fixtureApp,
+			ExpectedStatus: 401,
+			ExpectedBody:   `{"data":{},"message":"The request requires valid record authorization token.","status":401}`,
+		},
+		{
+			Name: "superuser", Method: http.MethodGet, URL: "/api/collections/meta/oauth2-providers",
+			Headers: map[string]string{"Authorization": newTokens(t).admin}, TestAppFactory: fixtureApp,
+			ExpectedStatus: 200,
+			ExpectedContent: []string{
+				`[{"name":"apple","displayName":"Apple","logo":"<svg `,
+				`{"name":"instagram2","displayName":"Instagram","logo":"<svg `,
+				`{"name":"planningcenter","displayName":"Planning Center","logo":"<svg `,
+				`},{"name":"oidc","displayName":"OIDC","logo":"<svg `,
+				`},{"name":"oidc3","displayName":"OIDC","logo":"<svg `,
+			},
+			AfterTestFunc: func(t testing.TB, _ *core.App, _ *http.Response, body []byte) {
+				var list []struct{ Name string }
+				if err := json.Unmarshal(body, &list); err != nil || len(list) != 32 || list[31].Name != "oidc3" {
+					t.Errorf("providers = %d (%v)", len(list), err)
+				}
+			},
+		},
+	}
+	for _, s := range scenarios {
+		s.Test(t)
+	}
+}

@@ -416,3 +416,22 @@ func Names() []string {
 
 	return names
 }
+
+// Info is a provider's public description, as the dashboard lists providers.
+type Info struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName"`
+	Logo        string `json:"logo"`
+}
+
+// List describes every registered provider in PocketBase's order (Names).
+func List() []Info {
+	names := Names()
+	out := make([]Info, len(names))
+	for i, name := range names {
+		s := specs[name]
+		out[i] = Info{Name: name, DisplayName: s.displayName, Logo: s.logo}
+	}
+
+	return out
+}
