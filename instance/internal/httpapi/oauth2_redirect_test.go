@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pocketfleet/pocketfleet/instance/internal/httpapi"
 	"github.com/pocketfleet/pocketfleet/instance/internal/oauth2/oauth2test"
 )
 
@@ -143,5 +144,22 @@ func TestOAuth2RedirectFailures(t *testing.T) {
 	ev := stream.next(t)
 	if ev.Event != "@oauth2" || ev.Data != `{"state":"`+connect.ClientID+`","code":"","error":"access_denied"}` {
 		t.Errorf("@oauth2 event = %+v", ev)
+	}
+
+	// Apple's form_post carries the user's name once: it is kept for the code exchange
+	// and not forwarded to the client
+	postSubscriptions(t, e.srv.URL, connect.ClientID, "", "@oauth2")
+	form := url.Values{"state": {connect.ClientID}, "code": {"apple-code"}, "user": {`{"name":{"firstName":"Ada","lastName":"Lovelace"},"email":"a@x.io"}`}}
+	if status, text := getText(t, http.MethodPost, redirect, form.Encode()); status != 200 || text != redirectSuccess {
+		t.Errorf("apple redirect: %d %q", status, text)
+	}
+	if ev := stream.next(t); ev.Data != `{"state":"`+connect.ClientID+`","code":"apple-code"}` {
+		t.Errorf("apple @oauth2 event = %+v", ev)
+	}
+	if got := httpapi.TakeAppleName(e.app, "apple-code"); got != "Ada Lovelace" {
+		t.Errorf("stored apple name = %q", got)
+	}
+	if got := httpapi.TakeAppleName(e.app, "apple-code"); got != "" {
+		t.Errorf("apple name taken twice: %q", got)
 	}
 }

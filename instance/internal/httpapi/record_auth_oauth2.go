@@ -160,6 +160,10 @@ func (a *api) recordAuthWithOAuth2(c *gin.Context) error {
 	if err != nil {
 		return NewBadRequestError("Failed to fetch OAuth2 user.", err)
 	}
+	if form.Provider == oauth2.NameApple && user.Name == "" {
+		// Apple sends the name only to the redirect (oauth2Redirect keeps it)
+		user.Name = takeAppleName(a.app, form.Code)
+	}
 
 	record, isNew, err := a.oauth2Record(c, collection, form, user, signedIn)
 	if err != nil {
