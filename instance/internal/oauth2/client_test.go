@@ -5,8 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 )
 
@@ -56,6 +59,9 @@ func TestFetchUserMapping(t *testing.T) {
 			User{ID: "80351110224678912", Name: "nelly#1337", Username: "nelly", Email: "nelly@discord.com", AvatarURL: "https://cdn.discordapp.com/avatars/80351110224678912/8342729096ea3675442027381ff50dfe.png"}},
 		{"github", `{"id":9007199254740993,"login":"octo","name":"Octo Cat","avatar_url":"https://a/x.png"}`, `[{"email":"old@x.io","verified":true,"primary":false},{"email":"octo@x.io","verified":true,"primary":true}]`,
 			User{ID: "9007199254740993", Name: "Octo Cat", Username: "octo", Email: "octo@x.io", AvatarURL: "https://a/x.png"}},
+		{"bitbucket", `{"uuid":"{u}","username":"bb","display_name":"B B","account_status":"active","links":{"avatar":{"href":"h"}}}`,
+			`{"values":[{"email":"x@y.z","is_primary":true,"is_confirmed":false},{"email":"b@y.z","is_primary":true,"is_confirmed":true}]}`,
+			User{ID: "{u}", Name: "B B", Username: "bb", Email: "b@y.z", AvatarURL: "h"}},
 		{"google", `{"sub":"1","name":"G","email":"g@x.io","email_verified":false,"picture":"p"}`, "",
 			User{ID: "1", Name: "G", AvatarURL: "p"}},
 		{"oidc", `{"sub":"s","name":"N","preferred_username":"u","email":"e@x.io","email_verified":"true"}`, "",
@@ -94,4 +100,26 @@ func TestFetchUserMapping(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+func TestMicrosoftIDTokenEmail(t *testing.T) {
+	c, err := New(Config{Name: NameMicrosoft, ClientID: "cid", Extra: map[string]any{"idTokenEmailClaim": "any_verified"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.AuthCodeURL("S", "C"); !strings.Contains(got, "scope=User.Read+openid") {
+		t.Errorf("scopes in %s", got)
+	}
+
+	claims := map[string]any{"iat": time.Now().Unix(), "email": "e@x.io", "xms_edov": true}
+	idToken, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims(claims)).SignedString([]byte("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := (&oauth2.Token{AccessToken: "a"}).WithExtra(map[string]any{"id_token": idToken})
+	for mode, want := range map[string]string{"any_verified": "e@x.io", "verified_primary_email": "", "email_and_xms_edov": "e@x.io", "email": "e@x.io", "other": ""} {
+		if got := microsoftIDTokenEmail(token, mode); got != want {
+			t.Errorf("%s: %q, want %q", mode, got, want)
+		}
+	}
 }
