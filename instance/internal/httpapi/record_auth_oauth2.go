@@ -3,10 +3,12 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -14,6 +16,9 @@ import (
 	"github.com/pocketfleet/pocketfleet/instance/internal/oauth2"
 	"github.com/pocketfleet/pocketfleet/instance/internal/security"
 )
+
+// oauth2ProviderMaxLen is the longest provider name auth-with-oauth2 accepts.
+const oauth2ProviderMaxLen = 100
 
 // oauth2ExchangeTimeout bounds the token exchange and user info requests together.
 const oauth2ExchangeTimeout = 30 * time.Second
@@ -42,7 +47,13 @@ type authWithOAuth2Form struct {
 // optional since v0.39.4.
 func (f *authWithOAuth2Form) validate(collection *core.Collection) error {
 	errs := formErrors{}
-	errs.requiredString("provider", f.Provider, 0, 100)
+	errs.requiredString("provider", f.Provider, 0, 1<<30)
+	if n := utf8.RuneCountInString(f.Provider); n > oauth2ProviderMaxLen {
+		// ozzo's Length(0, max) reports "too long"
+		errs["provider"] = validationItem{Code: "validation_length_too_long",
+			Message: fmt.Sprintf("The length must be no more than %d.", oauth2ProviderMaxLen),
+			Params:  map[string]any{"max": oauth2ProviderMaxLen}}
+	}
 	if _, failed := errs["provider"]; !failed {
 		if _, ok := oauth2ProviderConfig(collection, f.Provider); !ok {
 			errs["provider"] = validationItem{

@@ -423,6 +423,13 @@ func TestRecordAuthWithOAuth2Validation(t *testing.T) {
 				`"message":"An error occurred while loading the submitted data.","status":400}`,
 		},
 		{
+			Name: "a provider name over 100 characters", Method: http.MethodPost, URL: "/api/collections/users/auth-with-oauth2",
+			Body: strings.NewReader(`{"provider":"` + strings.Repeat("p", 101) + `","code":"123"}`), Headers: json, TestAppFactory: withOIDC,
+			ExpectedStatus: 400,
+			ExpectedBody: `{"data":{"provider":{"code":"validation_length_too_long","message":"The length must be no more than 100.","params":{"max":100}}},` +
+				`"message":"An error occurred while loading the submitted data.","status":400}`,
+		},
+		{
 			Name: "provider unreachable", Method: http.MethodPost, URL: "/api/collections/users/auth-with-oauth2",
 			Body: strings.NewReader(`{"provider":"oidc","code":"123","redirectUrl":"https://example.com"}`), Headers: json, TestAppFactory: withOIDC,
 			ExpectedStatus: 400,
