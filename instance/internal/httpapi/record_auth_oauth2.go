@@ -141,6 +141,7 @@ func (a *api) recordAuthWithOAuth2(c *gin.Context) error {
 	if auth := authRecord(c); auth != nil && auth.Collection().ID == collection.ID {
 		signedIn = auth
 	}
+	c.Set(requestInfoContextKey, core.RequestContextOAuth2)
 
 	var form authWithOAuth2Form
 	if err := bindAuthForm(c, &form); err != nil {
@@ -310,7 +311,6 @@ func (a *api) oauth2Signup(c *gin.Context, collection *core.Collection, createDa
 	data := form.ResolveBody(payload)
 	info := writeRequestInfo(c, data)
 	info.Method = http.MethodPost
-	info.Context = core.RequestContextOAuth2
 	form.Load(data)
 
 	return a.saveRecordCreate(ctx, form, info, superuser)

@@ -603,3 +603,27 @@ func TestCollectionOAuth2Providers(t *testing.T) {
 		s.Test(t)
 	}
 }
+
+// TestRecordAuthWithOAuth2RequestContext: the authRule and the createRule see
+// @request.context "oauth2".
+func TestRecordAuthWithOAuth2RequestContext(t *testing.T) {
+	e := newOAuth2Env(t)
+	users, err := e.app.FindCollectionByNameOrID(t.Context(), "users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := `@request.context = "oauth2"`
+	users.Auth.AuthRule = &rule
+	users.CreateRule = &rule
+	if err := e.app.SaveCollection(t.Context(), users); err != nil {
+		t.Fatal(err)
+	}
+	e.op.AddUser(oauth2test.User{ID: "op-carol", Username: "carol", Email: "carol@example.com", EmailVerified: true})
+
+	if res := e.login(t, "op-carol"); !res.Meta.IsNew {
+		t.Errorf("signup under the oauth2 rules: %+v", res.Meta)
+	}
+	if got := e.passwordLogin(t, "alice@example.com", "alice-pass-123"); got != http.StatusForbidden {
+		t.Errorf("password login under an oauth2-only authRule = %d, want 403", got)
+	}
+}
