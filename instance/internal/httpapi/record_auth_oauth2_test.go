@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -226,6 +227,23 @@ func TestRecordAuthWithOAuth2AuthMethods(t *testing.T) {
 		"&code_challenge_method=S256&response_type=code&scope=openid+email+profile&state=" + p.State + "&redirect_uri="
 	if p.AuthURL != want {
 		t.Errorf("authURL = %s\nwant %s", p.AuthURL, want)
+	}
+
+	// the raw body: oauth2 providers with logos, the legacy authProviders without
+	res, err := http.Get(e.srv.URL + "/api/collections/users/auth-methods")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{
+		`"oauth2":{"providers":[{"name":"oidc","displayName":"Loopback OP","logo":"<svg `,
+		`"authProviders":[{"name":"oidc","displayName":"Loopback OP","logo":"","state":"`,
+		`"codeChallengeMethod":"S256"}],"enabled":true}`,
+	} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("auth-methods lacks %s:\n%s", want, raw)
+		}
 	}
 
 	// pkce:false drops the PKCE values and parameters
