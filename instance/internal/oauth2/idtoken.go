@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"slices"
@@ -119,7 +120,7 @@ func (c *Client) verifySignature(ctx context.Context, idToken, keysURL string) e
 	var doc struct {
 		Keys []jsonWebKey `json:"keys"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(nil, res.Body, maxUserInfoSize)).Decode(&doc); err != nil {
+	if err := json.NewDecoder(io.LimitReader(res.Body, maxUserInfoSize)).Decode(&doc); err != nil {
 		return err
 	}
 
