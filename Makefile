@@ -89,7 +89,8 @@ FUZZ_TARGETS := \
 	FuzzNormalizeName:./instance/internal/filesystem \
 	FuzzRecordMultipartBody:./instance/internal/httpapi \
 	FuzzRealIP:./instance/internal/httpapi \
-	FuzzBatchForm:./instance/internal/httpapi
+	FuzzBatchForm:./instance/internal/httpapi \
+	FuzzUserMapping:./instance/internal/oauth2
 
 .PHONY: test-fuzz
 test-fuzz: ## Run each fuzz target for $(FUZZ_TIME).
@@ -108,9 +109,14 @@ test-chart: helm-lint $(KUSTOMIZE) ## Lint the chart and check it against config
 	hack/verify-chart.sh
 
 .PHONY: test-sdk
-test-sdk: build-instance ## Drive the built instance with the official PocketBase JS SDK (Node 20, test/sdk).
+test-sdk: build-instance build-testop ## Drive the built instance with the official PocketBase JS SDK (Node 20, test/sdk).
 	$(GO) build -o $(LOCALBIN)/mailcatcher ./test/sdk/mailcatcher
-	cd test/sdk && npm ci --no-audit --no-fund && INSTANCE_BIN=$(LOCALBIN)/instance MAILCATCHER_BIN=$(LOCALBIN)/mailcatcher node --test
+	cd test/sdk && npm ci --no-audit --no-fund && INSTANCE_BIN=$(LOCALBIN)/instance MAILCATCHER_BIN=$(LOCALBIN)/mailcatcher \
+		OAUTH2_TESTOP_BIN=$(LOCALBIN)/oauth2-testop node --test
+
+.PHONY: build-testop
+build-testop: ## Build the loopback OpenID Provider the SDK suite signs in with (test only).
+	$(GO) build -o $(LOCALBIN)/oauth2-testop ./instance/internal/oauth2/oauth2test/testop
 
 .PHONY: test-e2e
 test-e2e: ## Run the end-to-end tests on a real local cluster (not built yet).

@@ -26,6 +26,7 @@ func (a *api) registerCollectionRoutes(r routes) {
 	r.add(http.MethodDelete, "/collections/:collection/truncate", su, a.collectionTruncate)
 	r.add(http.MethodPut, "/collections/import", su, a.collectionsImport)
 	r.add(http.MethodGet, "/collections/meta/scaffolds", su, a.collectionScaffolds)
+	r.add(http.MethodGet, "/collections/meta/oauth2-providers", su, a.collectionOAuth2Providers)
 }
 
 // add registers handlers for one method and path; all but the last are route

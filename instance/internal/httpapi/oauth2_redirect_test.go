@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pocketfleet/pocketfleet/instance/internal/httpapi"
 	"github.com/pocketfleet/pocketfleet/instance/internal/oauth2/oauth2test"
 )
 
@@ -38,6 +39,24 @@ func getText(t *testing.T, method, u, form string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
+type realtimeConnect struct {
+	ClientID string `json:"clientId"`
+}
+
+// connectRealtime opens a realtime connection and reads its PB_CONNECT event.
+func connectRealtime(t *testing.T, baseURL string) (*sseStream, realtimeConnect) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	stream := openRealtime(t, ctx, baseURL)
+	var connect realtimeConnect
+	if err := json.Unmarshal([]byte(stream.next(t).Data), &connect); err != nil {
+		t.Fatal(err)
+	}
+
+	return stream, connect
+}
+
 // TestOAuth2RedirectAllInOne runs the SDK's all-in-one flow by hand: a realtime client
 // subscribes to @oauth2, the consent URL carries its client id as state, the OP
 // redirects the browser to /api/oauth2-redirect, the client receives the code over SSE
@@ -46,15 +65,7 @@ func TestOAuth2RedirectAllInOne(t *testing.T) {
 	e := newOAuth2Env(t)
 	e.op.AddUser(oauth2test.User{ID: "op-carol", Username: "carol", Email: "carol@example.com", EmailVerified: true})
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	stream := openRealtime(t, ctx, e.srv.URL)
-	var connect struct {
-		ClientID string `json:"clientId"`
-	}
-	if err := json.Unmarshal([]byte(stream.next(t).Data), &connect); err != nil {
-		t.Fatal(err)
-	}
+	stream, connect := connectRealtime(t, e.srv.URL)
 	postSubscriptions(t, e.srv.URL, connect.ClientID, "", "@oauth2")
 
 	p := e.authMethodsProvider(t)
@@ -97,15 +108,7 @@ func TestOAuth2RedirectFailures(t *testing.T) {
 	e := newOAuth2Env(t)
 	redirect := e.srv.URL + "/api/oauth2-redirect"
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	stream := openRealtime(t, ctx, e.srv.URL)
-	var connect struct {
-		ClientID string `json:"clientId"`
-	}
-	if err := json.Unmarshal([]byte(stream.next(t).Data), &connect); err != nil {
-		t.Fatal(err)
-	}
+	stream, connect := connectRealtime(t, e.srv.URL)
 
 	for _, tc := range []struct{ name, method, query, form string }{
 		{"no state", http.MethodGet, "?code=abc", ""},
@@ -141,5 +144,22 @@ func TestOAuth2RedirectFailures(t *testing.T) {
 	ev := stream.next(t)
 	if ev.Event != "@oauth2" || ev.Data != `{"state":"`+connect.ClientID+`","code":"","error":"access_denied"}` {
 		t.Errorf("@oauth2 event = %+v", ev)
+	}
+
+	// Apple's form_post carries the user's name once: it is kept for the code exchange
+	// and not forwarded to the client
+	postSubscriptions(t, e.srv.URL, connect.ClientID, "", "@oauth2")
+	form := url.Values{"state": {connect.ClientID}, "code": {"apple-code"}, "user": {`{"name":{"firstName":"Ada","lastName":"Lovelace"},"email":"a@x.io"}`}}
+	if status, text := getText(t, http.MethodPost, redirect, form.Encode()); status != 200 || text != redirectSuccess {
+		t.Errorf("apple redirect: %d %q", status, text)
+	}
+	if ev := stream.next(t); ev.Data != `{"state":"`+connect.ClientID+`","code":"apple-code"}` {
+		t.Errorf("apple @oauth2 event = %+v", ev)
+	}
+	if got := httpapi.TakeAppleName(e.app, "apple-code"); got != "Ada Lovelace" {
+		t.Errorf("stored apple name = %q", got)
+	}
+	if got := httpapi.TakeAppleName(e.app, "apple-code"); got != "" {
+		t.Errorf("apple name taken twice: %q", got)
 	}
 }

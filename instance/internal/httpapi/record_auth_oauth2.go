@@ -3,10 +3,12 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -14,6 +16,9 @@ import (
 	"github.com/pocketfleet/pocketfleet/instance/internal/oauth2"
 	"github.com/pocketfleet/pocketfleet/instance/internal/security"
 )
+
+// oauth2ProviderMaxLen is the longest provider name auth-with-oauth2 accepts.
+const oauth2ProviderMaxLen = 100
 
 // oauth2ExchangeTimeout bounds the token exchange and user info requests together.
 const oauth2ExchangeTimeout = 30 * time.Second
@@ -42,7 +47,13 @@ type authWithOAuth2Form struct {
 // optional since v0.39.4.
 func (f *authWithOAuth2Form) validate(collection *core.Collection) error {
 	errs := formErrors{}
-	errs.requiredString("provider", f.Provider, 0, 100)
+	errs.requiredString("provider", f.Provider, 0, 1<<30)
+	if n := utf8.RuneCountInString(f.Provider); n > oauth2ProviderMaxLen {
+		// ozzo's Length(0, max) reports "too long"
+		errs["provider"] = validationItem{Code: "validation_length_too_long",
+			Message: fmt.Sprintf("The length must be no more than %d.", oauth2ProviderMaxLen),
+			Params:  map[string]any{"max": oauth2ProviderMaxLen}}
+	}
 	if _, failed := errs["provider"]; !failed {
 		if _, ok := oauth2ProviderConfig(collection, f.Provider); !ok {
 			errs["provider"] = validationItem{
@@ -130,6 +141,7 @@ func (a *api) recordAuthWithOAuth2(c *gin.Context) error {
 	if auth := authRecord(c); auth != nil && auth.Collection().ID == collection.ID {
 		signedIn = auth
 	}
+	c.Set(requestInfoContextKey, core.RequestContextOAuth2)
 
 	var form authWithOAuth2Form
 	if err := bindAuthForm(c, &form); err != nil {
@@ -159,6 +171,10 @@ func (a *api) recordAuthWithOAuth2(c *gin.Context) error {
 	user, err := client.FetchUser(ctx, token)
 	if err != nil {
 		return NewBadRequestError("Failed to fetch OAuth2 user.", err)
+	}
+	if form.Provider == oauth2.NameApple && user.Name == "" {
+		// Apple sends the name only to the redirect (oauth2Redirect keeps it)
+		user.Name = takeAppleName(a.app, form.Code)
 	}
 
 	record, isNew, err := a.oauth2Record(c, collection, form, user, signedIn)
@@ -295,23 +311,7 @@ func (a *api) oauth2Signup(c *gin.Context, collection *core.Collection, createDa
 	data := form.ResolveBody(payload)
 	info := writeRequestInfo(c, data)
 	info.Method = http.MethodPost
-	info.Context = core.RequestContextOAuth2
 	form.Load(data)
 
-	if !superuser {
-		ok, err := a.app.CheckCreateRule(ctx, form, *collection.CreateRule, info)
-		if err != nil || !ok {
-			return nil, NewBadRequestError(msgCreateFailed, err)
-		}
-		if a.app.HasAuthManageAccess(ctx, form, info) {
-			form.SetAccess(core.RecordAccessManager)
-		}
-	}
-
-	record, err := a.app.SaveRecord(ctx, form)
-	if err != nil {
-		return nil, recordSaveError(msgCreateFailed, err)
-	}
-
-	return record, nil
+	return a.saveRecordCreate(ctx, form, info, superuser)
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"log/slog"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -93,4 +94,11 @@ func legacyAuthProviders(providers []authMethodsProvider) []authMethodsProvider 
 	}
 
 	return out
+}
+
+// collectionOAuth2Providers is GET /api/collections/meta/oauth2-providers (v0.37+,
+// experimental in PocketBase): every provider the instance knows, by sort order then
+// name.
+func (a *api) collectionOAuth2Providers(c *gin.Context) error {
+	return writeJSON(c, http.StatusOK, oauth2.List())
 }

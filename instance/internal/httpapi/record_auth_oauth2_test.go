@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -157,9 +158,9 @@ func (e *oauth2Env) exchange(t *testing.T, body map[string]any, auth string) (in
 }
 
 // login runs the whole code flow as the OP user and decodes a 200 answer.
-func (e *oauth2Env) login(t *testing.T, userID, auth string) oauth2AuthResponse {
+func (e *oauth2Env) login(t *testing.T, userID string) oauth2AuthResponse {
 	t.Helper()
-	return e.loginWith(t, "oidc", userID, auth)
+	return e.loginWith(t, "oidc", userID, "")
 }
 
 func (e *oauth2Env) loginWith(t *testing.T, provider, userID, auth string) oauth2AuthResponse {
@@ -228,6 +229,23 @@ func TestRecordAuthWithOAuth2AuthMethods(t *testing.T) {
 		t.Errorf("authURL = %s\nwant %s", p.AuthURL, want)
 	}
 
+	// the raw body: oauth2 providers with logos, the legacy authProviders without
+	res, err := http.Get(e.srv.URL + "/api/collections/users/auth-methods")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{
+		`"oauth2":{"providers":[{"name":"oidc","displayName":"Loopback OP","logo":"<svg `,
+		`"authProviders":[{"name":"oidc","displayName":"Loopback OP","logo":"","state":"`,
+		`"codeChallengeMethod":"S256"}],"enabled":true}`,
+	} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("auth-methods lacks %s:\n%s", want, raw)
+		}
+	}
+
 	// pkce:false drops the PKCE values and parameters
 	off := false
 	e.configure(t, func(c *core.OAuth2ProviderConfig) { c.PKCE = &off })
@@ -242,7 +260,7 @@ func TestRecordAuthWithOAuth2Flow(t *testing.T) {
 	e.op.AddUser(oauth2test.User{ID: "op-carol", Username: "carol", FirstName: "Carol", LastName: "Oidc", Email: "carol@example.com", EmailVerified: true})
 
 	// first login: a new, verified user with the mapped name
-	first := e.login(t, "op-carol", "")
+	first := e.login(t, "op-carol")
 	if !first.Meta.IsNew || first.Meta.ID != "op-carol" || first.Meta.Email != "carol@example.com" || first.Meta.Name != "Carol Oidc" ||
 		first.Meta.Username != "carol" || first.Meta.AccessToken == "" || first.Meta.Expiry == "" || first.Meta.RawUser["sub"] != "op-carol" {
 		t.Errorf("first meta = %+v", first.Meta)
@@ -259,7 +277,7 @@ func TestRecordAuthWithOAuth2Flow(t *testing.T) {
 	}
 
 	// second login: the linked record, no new link
-	second := e.login(t, "op-carol", "")
+	second := e.login(t, "op-carol")
 	if second.Meta.IsNew || second.Record["id"] != carolID {
 		t.Errorf("second login: isNew %v, record %v", second.Meta.IsNew, second.Record["id"])
 	}
@@ -269,7 +287,7 @@ func TestRecordAuthWithOAuth2Flow(t *testing.T) {
 
 	// a verified account with the same email is linked and keeps its password
 	e.op.AddUser(oauth2test.User{ID: "op-alice", Username: "alice", FirstName: "Alice", Email: "alice@example.com", EmailVerified: true})
-	alice := e.login(t, "op-alice", "")
+	alice := e.login(t, "op-alice")
 	if alice.Meta.IsNew || alice.Record["id"] != aliceID {
 		t.Errorf("alice login: isNew %v, record %v", alice.Meta.IsNew, alice.Record["id"])
 	}
@@ -312,7 +330,7 @@ func TestRecordAuthWithOAuth2PreHijacking(t *testing.T) {
 	}
 
 	e.op.AddUser(oauth2test.User{ID: "op-bob", Username: "bob", Email: "bob@example.com", EmailVerified: true})
-	res := e.login(t, "op-bob", "")
+	res := e.login(t, "op-bob")
 	if res.Meta.IsNew || res.Record["id"] != bobID || res.Record["verified"] != true {
 		t.Fatalf("bob login: isNew %v, record %v", res.Meta.IsNew, res.Record)
 	}
@@ -423,6 +441,13 @@ func TestRecordAuthWithOAuth2Validation(t *testing.T) {
 				`"message":"An error occurred while loading the submitted data.","status":400}`,
 		},
 		{
+			Name: "a provider name over 100 characters", Method: http.MethodPost, URL: "/api/collections/users/auth-with-oauth2",
+			Body: strings.NewReader(`{"provider":"` + strings.Repeat("p", 101) + `","code":"123"}`), Headers: json, TestAppFactory: withOIDC,
+			ExpectedStatus: 400,
+			ExpectedBody: `{"data":{"provider":{"code":"validation_length_too_long","message":"The length must be no more than 100.","params":{"max":100}}},` +
+				`"message":"An error occurred while loading the submitted data.","status":400}`,
+		},
+		{
 			Name: "provider unreachable", Method: http.MethodPost, URL: "/api/collections/users/auth-with-oauth2",
 			Body: strings.NewReader(`{"provider":"oidc","code":"123","redirectUrl":"https://example.com"}`), Headers: json, TestAppFactory: withOIDC,
 			ExpectedStatus: 400,
@@ -441,5 +466,182 @@ func TestRecordAuthWithOAuth2Validation(t *testing.T) {
 	}
 	for _, s := range scenarios {
 		s.Test(t)
+	}
+}
+
+// exchangeAs runs the code flow as the OP user and returns the raw auth-with-oauth2
+// answer; extra keys are added to the body.
+func (e *oauth2Env) exchangeAs(t *testing.T, userID, auth string, extra map[string]any) (int, []byte) {
+	t.Helper()
+	p := e.authMethodsProvider(t)
+	body := map[string]any{"provider": "oidc", "code": e.authorize(t, p, userID), "codeVerifier": p.CodeVerifier,
+		"redirectURL": e.srv.URL + "/api/oauth2-redirect"}
+	for k, v := range extra {
+		body[k] = v
+	}
+
+	return e.exchange(t, body, auth)
+}
+
+func TestRecordAuthWithOAuth2MFA(t *testing.T) {
+	e := newOAuth2Env(t)
+	users, err := e.app.FindCollectionByNameOrID(t.Context(), "users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users.Auth.MFA.Enabled = true
+	if err := e.app.SaveCollection(t.Context(), users); err != nil {
+		t.Fatal(err)
+	}
+	e.op.AddUser(oauth2test.User{ID: "op-alice", Username: "alice", Email: "alice@example.com", EmailVerified: true})
+
+	// OAuth2 as the first factor: 401 with an mfaId
+	status, body := e.exchangeAs(t, "op-alice", "", nil)
+	var first struct {
+		MFAID string `json:"mfaId"`
+	}
+	if err := json.Unmarshal(body, &first); status != http.StatusUnauthorized || err != nil || len(first.MFAID) != 15 {
+		t.Fatalf("first factor = %d %s", status, body)
+	}
+
+	// OAuth2 again is the same method
+	status, body = e.exchangeAs(t, "op-alice", "", map[string]any{"mfaId": first.MFAID})
+	if want := `{"data":{},"message":"A different authentication method is required.","status":400}`; status != 400 || string(body) != want {
+		t.Errorf("same method twice = %d %s", status, body)
+	}
+
+	// the password completes it
+	res, err := http.Post(e.srv.URL+"/api/collections/users/auth-with-password?mfaId="+first.MFAID, "application/json",
+		strings.NewReader(`{"identity":"alice@example.com","password":"alice-pass-123"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("second factor = %d", res.StatusCode)
+	}
+}
+
+// TestRecordAuthWithOAuth2IDToken: a generic OIDC provider without a user info URL reads
+// the user from the id_token, checked against extra.issuers and the OP's JWKS.
+func TestRecordAuthWithOAuth2IDToken(t *testing.T) {
+	e := newOAuth2Env(t)
+	e.op.AddUser(oauth2test.User{ID: "op-zoe", Username: "zoe", Email: "zoe@example.com", EmailVerified: true})
+	alice, err := e.app.FindRecordByID(t.Context(), "users", aliceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliceToken, err := core.NewAuthToken(alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	e.configure(t, func(p *core.OAuth2ProviderConfig) {
+		p.UserInfoURL = ""
+		p.Extra = map[string]any{"jwksURL": e.op.KeysURL(), "issuers": []any{e.op.URL}}
+	})
+	res := e.loginWith(t, "oidc", "op-zoe", aliceToken)
+	if res.Meta.ID != "op-zoe" || res.Meta.RawUser["iss"] != e.op.URL || res.Record["id"] != aliceID {
+		t.Errorf("id_token login: meta %+v, record %v", res.Meta, res.Record["id"])
+	}
+
+	userFailed := `{"data":{},"message":"Failed to fetch OAuth2 user.","status":400}`
+
+	// another issuer is refused
+	e.configure(t, func(p *core.OAuth2ProviderConfig) {
+		p.UserInfoURL = ""
+		p.Extra = map[string]any{"issuers": []any{"https://issuer.example.com"}}
+	})
+	if status, body := e.exchangeAs(t, "op-zoe", aliceToken, nil); status != 400 || string(body) != userFailed {
+		t.Errorf("wrong issuer = %d %s", status, body)
+	}
+
+	// a signature that another provider's keys do not verify is refused
+	other, err := oauth2test.Start("http://127.0.0.1/unused")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = other.Close() })
+	e.configure(t, func(p *core.OAuth2ProviderConfig) {
+		p.UserInfoURL = ""
+		p.Extra = map[string]any{"jwksURL": other.KeysURL()}
+	})
+	if status, body := e.exchangeAs(t, "op-zoe", aliceToken, nil); status != 400 || string(body) != userFailed {
+		t.Errorf("foreign keys = %d %s", status, body)
+	}
+}
+
+// TestRecordAuthWithOAuth2MappedFields: createData wins over the mapped fields.
+func TestRecordAuthWithOAuth2MappedFields(t *testing.T) {
+	e := newOAuth2Env(t)
+	users, err := e.app.FindCollectionByNameOrID(t.Context(), "users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users.Auth.OAuth2.MappedFields = core.OAuth2MappedFields{Name: "name"}
+	if err := e.app.SaveCollection(t.Context(), users); err != nil {
+		t.Fatal(err)
+	}
+	e.op.AddUser(oauth2test.User{ID: "op-carol", Username: "carol", FirstName: "Carol", LastName: "Oidc", Email: "carol@example.com", EmailVerified: true})
+
+	status, body := e.exchangeAs(t, "op-carol", "", map[string]any{"createData": map[string]any{"name": "Chosen", "emailVisibility": true}})
+	if status != 200 || !strings.Contains(string(body), `"name":"Chosen"`) || !strings.Contains(string(body), `"emailVisibility":true`) {
+		t.Errorf("createData = %d %s", status, body)
+	}
+}
+
+func TestCollectionOAuth2Providers(t *testing.T) {
+	scenarios := []apitest.ApiScenario{
+		{
+			Name: "guest", Method: http.MethodGet, URL: "/api/collections/meta/oauth2-providers",
+			TestAppFactory: fixtureApp,
+			ExpectedStatus: 401,
+			ExpectedBody:   `{"data":{},"message":"The request requires valid record authorization token.","status":401}`,
+		},
+		{
+			Name: "superuser", Method: http.MethodGet, URL: "/api/collections/meta/oauth2-providers",
+			Headers: map[string]string{"Authorization": newTokens(t).admin}, TestAppFactory: fixtureApp,
+			ExpectedStatus: 200,
+			ExpectedContent: []string{
+				`[{"name":"apple","displayName":"Apple","logo":"<svg `,
+				`{"name":"instagram2","displayName":"Instagram","logo":"<svg `,
+				`{"name":"planningcenter","displayName":"Planning Center","logo":"<svg `,
+				`},{"name":"oidc","displayName":"OIDC","logo":"<svg `,
+				`},{"name":"oidc3","displayName":"OIDC","logo":"<svg `,
+			},
+			AfterTestFunc: func(t testing.TB, _ *core.App, _ *http.Response, body []byte) {
+				var list []struct{ Name string }
+				if err := json.Unmarshal(body, &list); err != nil || len(list) != 32 || list[31].Name != "oidc3" {
+					t.Errorf("providers = %d (%v)", len(list), err)
+				}
+			},
+		},
+	}
+	for _, s := range scenarios {
+		s.Test(t)
+	}
+}
+
+// TestRecordAuthWithOAuth2RequestContext: the authRule and the createRule see
+// @request.context "oauth2".
+func TestRecordAuthWithOAuth2RequestContext(t *testing.T) {
+	e := newOAuth2Env(t)
+	users, err := e.app.FindCollectionByNameOrID(t.Context(), "users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := `@request.context = "oauth2"`
+	users.Auth.AuthRule = &rule
+	users.CreateRule = &rule
+	if err := e.app.SaveCollection(t.Context(), users); err != nil {
+		t.Fatal(err)
+	}
+	e.op.AddUser(oauth2test.User{ID: "op-carol", Username: "carol", Email: "carol@example.com", EmailVerified: true})
+
+	if res := e.login(t, "op-carol"); !res.Meta.IsNew {
+		t.Errorf("signup under the oauth2 rules: %+v", res.Meta)
+	}
+	if got := e.passwordLogin(t, "alice@example.com", "alice-pass-123"); got != http.StatusForbidden {
+		t.Errorf("password login under an oauth2-only authRule = %d, want 403", got)
 	}
 }

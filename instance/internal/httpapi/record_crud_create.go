@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -39,10 +40,23 @@ func (a *api) recordCreate(c *gin.Context) error {
 	info := writeRequestInfo(c, data)
 	form.Load(data)
 
+	record, err := a.saveRecordCreate(ctx, form, info, superuser)
+	if err != nil {
+		return err
+	}
+
+	return a.writeSavedRecord(c, record, info)
+}
+
+// saveRecordCreate checks a loaded create form against its collection's createRule
+// (unless a superuser asks; a non-null rule is assumed), grants manager access when the
+// manageRule matches, and saves it. A rule mismatch is 400 "Failed to create record."
+// with empty data, a save failure the validation errors.
+func (a *api) saveRecordCreate(ctx context.Context, form *core.RecordUpsert, info *core.RequestInfo, superuser bool) (*core.Record, error) {
 	if !superuser {
-		ok, err := a.app.CheckCreateRule(ctx, form, *collection.CreateRule, info)
+		ok, err := a.app.CheckCreateRule(ctx, form, *form.Collection().CreateRule, info)
 		if err != nil || !ok {
-			return NewBadRequestError(msgCreateFailed, err)
+			return nil, NewBadRequestError(msgCreateFailed, err)
 		}
 		if a.app.HasAuthManageAccess(ctx, form, info) {
 			form.SetAccess(core.RecordAccessManager)
@@ -51,10 +65,10 @@ func (a *api) recordCreate(c *gin.Context) error {
 
 	record, err := a.app.SaveRecord(ctx, form)
 	if err != nil {
-		return recordSaveError(msgCreateFailed, err)
+		return nil, recordSaveError(msgCreateFailed, err)
 	}
 
-	return a.writeSavedRecord(c, record, info)
+	return record, nil
 }
 
 // recordWriteRequest is what create and update share before their forms: the target

@@ -48,6 +48,7 @@ type Client struct {
 	userInfoURL  string
 	displayName  string
 	pkce         bool
+	scopes       []string
 	extra        map[string]any
 	// HTTPClient sends the token and user info requests; nil is http.DefaultClient.
 	HTTPClient *http.Client
@@ -75,10 +76,15 @@ func New(cfg Config) (*Client, error) {
 		userInfoURL:  cmpOr(cfg.UserInfoURL, s.userInfoURL),
 		displayName:  cmpOr(cfg.DisplayName, s.displayName),
 		pkce:         s.pkce,
+		scopes:       s.scopes,
 		extra:        cfg.Extra,
 	}
 	if cfg.PKCE != nil {
 		c.pkce = *cfg.PKCE
+	}
+	if s.name == NameMicrosoft && c.microsoftEmailClaim() != "" && !slices.Contains(c.scopes, "openid") {
+		// the email then comes from the id_token, which needs the openid scope
+		c.scopes = append(slices.Clone(c.scopes), "openid")
 	}
 
 	return c, nil
@@ -112,7 +118,7 @@ func (c *Client) config(redirectURL string) *oauth2.Config {
 		ClientID:     c.clientID,
 		ClientSecret: c.clientSecret,
 		RedirectURL:  redirectURL,
-		Scopes:       c.spec.scopes,
+		Scopes:       c.scopes,
 		Endpoint:     oauth2.Endpoint{AuthURL: c.authURL, TokenURL: c.tokenURL},
 	}
 }
@@ -197,9 +203,21 @@ func (c *Client) FetchUser(ctx context.Context, token *oauth2.Token) (*User, err
 	if m.EmailVerified == "" || truthy(lookup(raw, m.EmailVerified)) {
 		u.Email = lookupString(raw, m.Email)
 	}
-	if c.spec.name == NameVK {
+	switch c.spec.name {
+	case NameVK:
 		if email, ok := token.Extra("email").(string); ok {
 			u.Email = email
+		}
+	case NameMicrosoft:
+		if mode := c.microsoftEmailClaim(); mode != "" {
+			u.Email = microsoftIDTokenEmail(token, mode)
+		}
+	case NameInstagram:
+		// the granted permissions join the raw user
+		if _, ok := raw["permissions"]; !ok {
+			if permissions := token.Extra("permissions"); permissions != nil {
+				raw["permissions"] = permissions
+			}
 		}
 	}
 	if c.spec.fixUser != nil {
@@ -207,7 +225,7 @@ func (c *Client) FetchUser(ctx context.Context, token *oauth2.Token) (*User, err
 			return nil, err
 		}
 	}
-	if u.Email == "" && c.spec.emails.primary != "" {
+	if u.Email == "" && c.spec.emails.pick != nil {
 		if u.Email, err = c.primaryEmail(ctx, token); err != nil {
 			return nil, err
 		}
@@ -288,7 +306,11 @@ func (c *Client) get(ctx context.Context, token *oauth2.Token, method, url strin
 // primaryEmail reads the verified primary email from the provider's email list; a
 // denied list (scope not granted) is no email, not an error.
 func (c *Client) primaryEmail(ctx context.Context, token *oauth2.Token) (string, error) {
-	data, status, err := c.get(ctx, token, http.MethodGet, c.userInfoURL+"/emails", nil)
+	url := c.spec.emails.url
+	if url == "" {
+		url = c.userInfoURL + "/emails"
+	}
+	data, status, err := c.get(ctx, token, http.MethodGet, url, nil)
 	if err != nil || status >= 400 {
 		return "", err
 	}
@@ -307,7 +329,7 @@ func (c *Client) primaryEmail(ctx context.Context, token *oauth2.Token) (string,
 	items, _ := list.([]any)
 	for _, item := range items {
 		entry, _ := item.(map[string]any)
-		if truthy(entry[c.spec.emails.verified]) && truthy(entry[c.spec.emails.primary]) {
+		if entry != nil && c.spec.emails.pick(entry) {
 			return lookupString(entry, "email"), nil
 		}
 	}
@@ -415,4 +437,23 @@ func Names() []string {
 	})
 
 	return names
+}
+
+// Info is a provider's public description, as the dashboard lists providers.
+type Info struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName"`
+	Logo        string `json:"logo"`
+}
+
+// List describes every registered provider in PocketBase's order (Names).
+func List() []Info {
+	names := Names()
+	out := make([]Info, len(names))
+	for i, name := range names {
+		s := specs[name]
+		out[i] = Info{Name: name, DisplayName: s.displayName, Logo: s.logo}
+	}
+
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"slices"
@@ -119,7 +120,7 @@ func (c *Client) verifySignature(ctx context.Context, idToken, keysURL string) e
 	var doc struct {
 		Keys []jsonWebKey `json:"keys"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(nil, res.Body, maxUserInfoSize)).Decode(&doc); err != nil {
+	if err := json.NewDecoder(io.LimitReader(res.Body, maxUserInfoSize)).Decode(&doc); err != nil {
 		return err
 	}
 
@@ -151,4 +152,49 @@ func rsaKey(k jsonWebKey) (*rsa.PublicKey, error) {
 	}
 
 	return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp.Int64())}, nil
+}
+
+// microsoftEmailClaimKey is the extra setting that makes Microsoft's email come from
+// the id_token (v0.40): "any_verified", "verified_primary_email", "email_and_xms_edov"
+// or "email".
+const microsoftEmailClaimKey = "idTokenEmailClaim"
+
+func (c *Client) microsoftEmailClaim() string {
+	mode, _ := c.extra[microsoftEmailClaimKey].(string)
+	return mode
+}
+
+// microsoftIDTokenEmail reads the email of Microsoft's id_token (trusted: it comes
+// straight from the token endpoint over TLS) as the mode says: the verified primary
+// email, the email when xms_edov vouches for its domain, either of them, or the email
+// as is.
+func microsoftIDTokenEmail(token *oauth2.Token, mode string) string {
+	idToken, _ := token.Extra("id_token").(string)
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(idToken, claims); err != nil {
+		return ""
+	}
+	if err := jwt.NewValidator(jwt.WithIssuedAt(), jwt.WithLeeway(idTokenLeeway)).Validate(claims); err != nil {
+		return ""
+	}
+
+	primary, _ := claims["verified_primary_email"].(string)
+	email, _ := claims["email"].(string)
+	edov := ""
+	if truthy(claims["xms_edov"]) {
+		edov = email
+	}
+
+	switch mode {
+	case "any_verified":
+		return cmpOr(primary, edov)
+	case "verified_primary_email":
+		return primary
+	case "email_and_xms_edov":
+		return edov
+	case "email":
+		return email
+	default:
+		return ""
+	}
 }

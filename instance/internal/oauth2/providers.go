@@ -2,6 +2,8 @@ package oauth2
 
 import (
 	"encoding/json"
+	"net/mail"
+	"slices"
 	"time"
 )
 
@@ -15,6 +17,7 @@ const (
 	NameApple     = "apple"
 	NameOIDC      = "oidc"
 	NameMicrosoft = "microsoft"
+	NameInstagram = "instagram2"
 	NameVK        = "vk"
 )
 
@@ -41,17 +44,24 @@ type spec struct {
 	query string
 	// headers adds provider-specific headers to the user info request.
 	headers func(clientID string) map[string]string
-	// emails says how to find the verified primary email in a second request to
-	// userInfoURL + "/emails" (GitHub, Gitea, Bitbucket) when the user info has none.
+	// emails says how to find the verified primary email in a second request (GitHub,
+	// Gitea, Gitee, Bitbucket) when the user info has none.
 	emails emailList
 	// fixUser adjusts the mapped user (composed names, avatar URLs, account checks).
 	fixUser func(u *User, raw map[string]any) error
 }
 
-// emailList describes a provider's list of the user's emails: the list's path ("" for a
-// top-level array) and the fields that say an entry is verified and primary.
+// emailList describes a provider's list of the user's emails: where it is (url, or
+// userInfoURL + "/emails" when empty), the list's path in it ("" for a top-level
+// array), and which entry is the verified primary email.
 type emailList struct {
-	list, verified, primary string
+	url, list string
+	pick      func(entry map[string]any) bool
+}
+
+// verifiedPrimary picks the entry whose verified and primary flags are both true.
+func verifiedPrimary(verified, primary string) func(map[string]any) bool {
+	return func(e map[string]any) bool { return truthy(e[verified]) && truthy(e[primary]) }
 }
 
 var oidcUser = userMap{ID: "sub", Name: "name", Username: "preferred_username", Email: "email", EmailVerified: "email_verified", AvatarURL: "picture"}
@@ -91,7 +101,7 @@ var specs = func() map[string]spec {
 			authURL: "https://www.facebook.com/v3.2/dialog/oauth", tokenURL: "https://graph.facebook.com/v3.2/oauth/access_token",
 			userInfoURL: "https://graph.facebook.com/me?fields=name,email,picture.type(large)",
 			user:        userMap{ID: "id", Name: "name", Email: "email", AvatarURL: "picture.data.url"}},
-		{name: "instagram2", displayName: "Instagram", logo: logos["instagram"], order: 6, pkce: true, scopes: []string{"instagram_business_basic"},
+		{name: NameInstagram, displayName: "Instagram", logo: logos["instagram"], order: 6, pkce: true, scopes: []string{"instagram_business_basic"},
 			authURL: "https://www.instagram.com/oauth/authorize", tokenURL: "https://api.instagram.com/oauth/access_token",
 			userInfoURL: "https://graph.instagram.com/me?fields=id,username,account_type,user_id,name,profile_picture_url,followers_count,follows_count,media_count",
 			user:        userMap{ID: "user_id", Name: "name", Username: "username", AvatarURL: "profile_picture_url"}},
@@ -99,7 +109,7 @@ var specs = func() map[string]spec {
 			authURL: "https://github.com/login/oauth/authorize", tokenURL: "https://github.com/login/oauth/access_token",
 			userInfoURL: "https://api.github.com/user",
 			user:        userMap{ID: "id", Name: "name", Username: "login", AvatarURL: "avatar_url"},
-			emails:      emailList{verified: "verified", primary: "primary"}},
+			emails:      emailList{pick: verifiedPrimary("verified", "primary")}},
 		{name: "gitlab", displayName: "GitLab", order: 8, pkce: true, scopes: []string{"read_user"},
 			authURL: "https://gitlab.com/oauth/authorize", tokenURL: "https://gitlab.com/oauth/token",
 			userInfoURL: "https://gitlab.com/api/v4/user",
@@ -115,17 +125,28 @@ var specs = func() map[string]spec {
 			authURL: "https://bitbucket.org/site/oauth2/authorize", tokenURL: "https://bitbucket.org/site/oauth2/access_token",
 			userInfoURL: "https://api.bitbucket.org/2.0/user",
 			user:        userMap{ID: "uuid", Name: "display_name", Username: "username", AvatarURL: "links.avatar.href"},
-			emails:      emailList{list: "values", verified: "is_confirmed", primary: "is_primary"},
+			emails:      emailList{list: "values", pick: verifiedPrimary("is_confirmed", "is_primary")},
 			fixUser:     requireEqual("account_status", "active")},
 		{name: "gitee", displayName: "Gitee", order: 10, pkce: true, scopes: []string{"user_info", "emails"},
 			authURL: "https://gitee.com/oauth/authorize", tokenURL: "https://gitee.com/oauth/token",
 			userInfoURL: "https://gitee.com/api/v5/user",
-			user:        userMap{ID: "id", Name: "name", Username: "login", Email: "email", AvatarURL: "avatar_url"}},
+			user:        userMap{ID: "id", Name: "name", Username: "login", Email: "email", AvatarURL: "avatar_url"},
+			emails: emailList{url: "https://gitee.com/api/v5/emails", pick: func(e map[string]any) bool {
+				scopes, _ := e["scope"].([]any)
+				return e["state"] == "confirmed" && slices.Contains(scopes, any("primary")) && isEmail(lookupString(e, "email"))
+			}},
+			fixUser: func(u *User, _ map[string]any) error {
+				// an invalid email is dropped; the email list is asked instead
+				if !isEmail(u.Email) {
+					u.Email = ""
+				}
+				return nil
+			}},
 		{name: "gitea", displayName: "Gitea/Forgejo", order: 11, pkce: true, scopes: []string{"read:user", "user:email"},
 			authURL: "https://gitea.com/login/oauth/authorize", tokenURL: "https://gitea.com/login/oauth/access_token",
 			userInfoURL: "https://gitea.com/api/v1/user",
 			user:        userMap{ID: "id", Name: "full_name", Username: "login", AvatarURL: "avatar_url"},
-			emails:      emailList{verified: "verified", primary: "primary"},
+			emails:      emailList{pick: verifiedPrimary("verified", "primary")},
 			fixUser:     requireEqual("active", true)},
 		{name: "discord", displayName: "Discord", order: 12, pkce: true, scopes: []string{"identify", "email"},
 			authURL: "https://discord.com/api/oauth2/authorize", tokenURL: "https://discord.com/api/oauth2/token",
@@ -274,3 +295,9 @@ var specs = func() map[string]spec {
 
 	return out
 }()
+
+// isEmail approximates the email format check PocketBase applies to Gitee's emails.
+func isEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == ""
+}

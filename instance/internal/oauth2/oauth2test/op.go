@@ -44,10 +44,14 @@ type OP struct {
 	ln      net.Listener
 }
 
-// AuthURL, TokenURL and UserInfoURL are the OP's endpoints (zitadel's defaults), as a
-// collection's generic oidc provider is configured with them.
-func (o *OP) AuthURL() string     { return o.URL + "/authorize" }
-func (o *OP) TokenURL() string    { return o.URL + "/oauth/token" }
+// AuthURL is the OP's authorization endpoint (zitadel's default path), as a
+// collection's generic oidc provider is configured with it.
+func (o *OP) AuthURL() string { return o.URL + "/authorize" }
+
+// TokenURL is the OP's token endpoint.
+func (o *OP) TokenURL() string { return o.URL + "/oauth/token" }
+
+// UserInfoURL is the OP's user info endpoint.
 func (o *OP) UserInfoURL() string { return o.URL + "/userinfo" }
 
 // KeysURL is the OP's JWKS.
