@@ -2,10 +2,10 @@ package core
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/search"
-	"github.com/pocketfleet/pocketfleet/instance/internal/sqlitedb"
 )
 
 // CollectionFinder returns a finder of cached collections for resolvers, bound to ctx.
@@ -28,27 +28,31 @@ func RecordQuery(c *Collection) *search.SelectQuery {
 }
 
 // QueryRecords runs a SELECT of c's rows (built from RecordQuery) and returns the
-// records in row order.
+// records in row order. Its statement is prepared once per reader connection.
 func (a *App) QueryRecords(ctx context.Context, c *Collection, query search.Expr) ([]*Record, error) {
-	return queryRecords(ctx, a.data.Read(), c, query.SQL, query.Args()...)
+	sqlText, args := query.Positional()
+	rows, err := a.data.Query(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("querying %s: %w", c.Name, err)
+	}
+
+	return scanRecords(rows, c)
 }
 
-// CountRecords runs a query selecting a single count.
+// CountRecords runs a query selecting a single count. Its statement is prepared once
+// per reader connection.
 func (a *App) CountRecords(ctx context.Context, query search.Expr) (int, error) {
 	var n int
-	if err := a.data.Read().QueryRowContext(ctx, query.SQL, query.Args()...).Scan(&n); err != nil {
+	sqlText, args := query.Positional()
+	if err := a.data.QueryRow(ctx, sqlText, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting records: %w", err)
 	}
 
 	return n, nil
 }
 
-// queryRecords runs a query over c's table and scans every row into a record.
-func queryRecords(ctx context.Context, q sqlitedb.Querier, c *Collection, query string, args ...any) ([]*Record, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("querying %s: %w", c.Name, err)
-	}
+// scanRecords reads every row of a query over c's table into a record and closes rows.
+func scanRecords(rows *sql.Rows, c *Collection) ([]*Record, error) {
 	defer rows.Close()
 
 	cols, err := rows.Columns()

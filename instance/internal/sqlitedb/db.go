@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"modernc.org/sqlite"
@@ -34,24 +35,35 @@ const Pragmas = "_pragma=busy_timeout(10000)" +
 // serving instance) instead of failing the read-to-write upgrade with SQLITE_BUSY.
 const writerTxLock = "&_txlock=immediate"
 
-// Options sizes the reader pool. Zero values fall back to PocketBase's defaults for
-// data.db (DefaultDataMaxOpenConns and friends).
+// Options sizes the reader pool. Zero values fall back to [DataOptions].
 type Options struct {
-	// MaxOpenConns caps the concurrent reader connections.
+	// MaxOpenConns caps the concurrent reader connections; 0 means [DefaultReaders].
 	MaxOpenConns int
-	// MaxIdleConns caps the idle reader connections kept open.
+	// MaxIdleConns caps the idle reader connections kept open; 0 means MaxOpenConns.
 	MaxIdleConns int
 	// ConnMaxIdleTime closes connections idle for longer than this.
 	ConnMaxIdleTime time.Duration
 }
 
-// PocketBase's pool sizes (core/base.go).
+// Pool sizes of data.db and auxiliary.db.
+//
+// note: PocketBase opens up to 120 readers of data.db and keeps 15 idle. modernc.org/sqlite
+// runs every query on the calling goroutine, so readers beyond a few per CPU only queue
+// for the CPUs while each holds its own page cache; and with fewer idle than open
+// connections a busy server closes and reopens connections (pragmas and all) all the
+// time. Both pools are therefore sized to the CPUs and keep all their connections.
 var (
-	// DataOptions are PocketBase's pool sizes for data.db.
-	DataOptions = Options{MaxOpenConns: 120, MaxIdleConns: 15, ConnMaxIdleTime: 3 * time.Minute}
-	// AuxOptions are PocketBase's pool sizes for auxiliary.db.
-	AuxOptions = Options{MaxOpenConns: 20, MaxIdleConns: 3, ConnMaxIdleTime: 3 * time.Minute}
+	// DataOptions are the pool sizes for data.db: [DefaultReaders], all kept idle.
+	DataOptions = Options{ConnMaxIdleTime: 3 * time.Minute}
+	// AuxOptions are the pool sizes for auxiliary.db (logs), read far less.
+	AuxOptions = Options{MaxOpenConns: 4, ConnMaxIdleTime: 3 * time.Minute}
 )
+
+// DefaultReaders is the reader pool size when Options.MaxOpenConns is 0: four per CPU
+// the process may use, at least 8.
+func DefaultReaders() int {
+	return max(8, 4*runtime.GOMAXPROCS(0))
+}
 
 // Querier is what *sql.DB, *sql.Conn and *sql.Tx have in common, so that a query helper
 // can run either inside or outside a transaction.
@@ -67,15 +79,17 @@ type DB struct {
 	path  string
 	read  *sql.DB
 	write *sql.DB
+	// stmts holds the reader pool's prepared statements (Query, QueryRow).
+	stmts *stmtCache
 }
 
 // Open opens (creating it if needed) the SQLite database at path.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.MaxOpenConns <= 0 {
-		opts.MaxOpenConns = DataOptions.MaxOpenConns
+		opts.MaxOpenConns = DefaultReaders()
 	}
 	if opts.MaxIdleConns <= 0 {
-		opts.MaxIdleConns = DataOptions.MaxIdleConns
+		opts.MaxIdleConns = opts.MaxOpenConns
 	}
 	if opts.ConnMaxIdleTime <= 0 {
 		opts.ConnMaxIdleTime = DataOptions.ConnMaxIdleTime
@@ -111,7 +125,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("connecting reader to %s: %w", path, err)
 	}
 
-	return &DB{path: path, read: read, write: write}, nil
+	return &DB{path: path, read: read, write: write, stmts: newStmtCache(read, stmtCacheSize)}, nil
 }
 
 // Path returns the database file path.
@@ -135,6 +149,7 @@ func (db *DB) Write() *sql.DB {
 // Close closes the readers and the writer. The last connection to close checkpoints the
 // WAL into the database file.
 func (db *DB) Close() error {
+	db.stmts.close()
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 

@@ -62,8 +62,9 @@ func TestOpenPoolSizes(t *testing.T) {
 		opts       sqlitedb.Options
 		wantReader int
 	}{
-		{name: "defaults are PocketBase's data.db sizes", opts: sqlitedb.Options{}, wantReader: 120},
-		{name: "aux sizes", opts: sqlitedb.AuxOptions, wantReader: 20},
+		{name: "defaults are sized to the CPUs", opts: sqlitedb.Options{}, wantReader: sqlitedb.DefaultReaders()},
+		{name: "data sizes", opts: sqlitedb.DataOptions, wantReader: sqlitedb.DefaultReaders()},
+		{name: "aux sizes", opts: sqlitedb.AuxOptions, wantReader: 4},
 		{name: "explicit", opts: sqlitedb.Options{MaxOpenConns: 7}, wantReader: 7},
 	}
 	for _, tc := range tests {
