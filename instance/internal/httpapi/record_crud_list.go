@@ -1,8 +1,13 @@
 package httpapi
 
 import (
+	"crypto/rand"
+	"log/slog"
+	"math/big"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,9 +23,10 @@ var superuserOnlyQueryFields = []string{"@collection.", "@request."}
 // expression filters the rows; page, perPage, sort, filter, skipTotal, expand and
 // fields as §3.3.1.
 //
-// note: PocketBase sleeps up to 500 ms at random before answering an empty filtered
-// list to a non-superuser (a brute-force throttle, §1.8); it is invisible on the wire
-// and not done here.
+// A non-superuser whose filtered list of a collection with a list rule expression comes
+// back empty more than listTimingMaxRequests times within listTimingWindow is answered
+// after a random pause of up to listThrottleMax, as PocketBase does against timing
+// attacks on the rule.
 func (a *api) recordsList(c *gin.Context) error {
 	ctx := c.Request.Context()
 
@@ -91,5 +97,89 @@ func (a *api) recordsList(c *gin.Context) error {
 		return NewBadRequestError("", err)
 	}
 
+	if !superuser && *collection.ListRule != "" && info.Query[search.FilterQueryParam] != "" &&
+		len(records) == 0 && !a.listTiming.allow(collection.ID+" "+a.clientIP(c), time.Now()) {
+		a.app.Logger().Debug("Randomized throttle because of too many failed searches", slog.String("collectionId", collection.ID))
+		listThrottleSleep(randomDuration(listThrottleMax))
+	}
+
 	return writeJSON(c, http.StatusOK, plan.Result(exportRecords(records, info), total))
+}
+
+// The randomized throttle of empty filtered lists (PocketBase's listTimingRateLimitRule
+// and randomizedThrottle(500)).
+const (
+	listTimingMaxRequests = 3
+	listTimingWindow      = 3 * time.Second
+	listThrottleMax       = 500 * time.Millisecond
+)
+
+// listThrottleSleep pauses a throttled answer; tests replace it.
+var listThrottleSleep = time.Sleep
+
+// randomDuration returns a duration in [0, limit) from crypto/rand, or limit when that
+// fails.
+func randomDuration(limit time.Duration) time.Duration {
+	n, err := rand.Int(rand.Reader, big.NewInt(int64(limit)))
+	if err != nil {
+		return limit
+	}
+	return time.Duration(n.Int64())
+}
+
+// fixedWindowLimiter allows each key max events per window, counted in fixed windows
+// that start at the first allowed event after the previous window ended (PocketBase's
+// rate limiter fixedWindow, to the second).
+type fixedWindowLimiter struct {
+	max    int
+	window int64 // seconds
+
+	mu      sync.Mutex
+	windows map[string]*fixedWindow
+}
+
+type fixedWindow struct {
+	available int
+	last      int64 // Unix seconds of the last allowed event
+}
+
+// limiterCleanupSize is the number of keys above which expired ones are dropped.
+const limiterCleanupSize = 4096
+
+func newFixedWindowLimiter(maxEvents int, window time.Duration) *fixedWindowLimiter {
+	return &fixedWindowLimiter{max: maxEvents, window: int64(window / time.Second), windows: map[string]*fixedWindow{}}
+}
+
+// allow records an event of key at now and reports whether it is within the limit.
+func (l *fixedWindowLimiter) allow(key string, now time.Time) bool {
+	unix := now.Unix()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	w, ok := l.windows[key]
+	if !ok {
+		if len(l.windows) >= limiterCleanupSize {
+			l.dropExpiredLocked(unix)
+		}
+		w = &fixedWindow{}
+		l.windows[key] = w
+	}
+	if unix-w.last >= l.window {
+		w.available = l.max
+	}
+	if w.available <= 0 {
+		return false
+	}
+	w.available--
+	w.last = unix
+	return true
+}
+
+// dropExpiredLocked forgets the keys whose window has ended.
+func (l *fixedWindowLimiter) dropExpiredLocked(unix int64) {
+	for key, w := range l.windows {
+		if unix-w.last >= l.window {
+			delete(l.windows, key)
+		}
+	}
 }

@@ -48,6 +48,8 @@ func (r routes) POST(path string, handlers ...HandlerFunc) {
 // api holds what the handlers need.
 type api struct {
 	app *core.App
+	// listTiming counts the empty filtered lists of each client (record_crud_list.go).
+	listTiming *fixedWindowLimiter
 }
 
 var ginModeOnce sync.Once
@@ -80,7 +82,7 @@ func newEngine(app *core.App) *gin.Engine {
 	// The client IP comes from the connection until the trusted-proxy settings exist.
 	_ = e.SetTrustedProxies(nil)
 
-	a := &api{app: app}
+	a := &api{app: app, listTiming: newFixedWindowLimiter(listTimingMaxRequests, listTimingWindow)}
 
 	// Middleware order follows PocketBase's priorities: CORS, activity logger, panic
 	// recover, auth loader, (superuser IPs, when they exist), security headers. The
