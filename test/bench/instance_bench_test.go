@@ -182,6 +182,12 @@ func profile(tb testing.TB, name string, d time.Duration) (wait func()) {
 		if err := os.WriteFile(filepath.Join(dir, name+".pprof"), raw, 0o600); err != nil {
 			tb.Logf("profiling %s: %v", name, err)
 		}
+		// the heap right after the load, for the memory figures
+		if resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/heap", addr)); err == nil {
+			raw, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			_ = os.WriteFile(filepath.Join(dir, name+".heap"), raw, 0o600)
+		}
 	}()
 	return func() { <-done }
 }
@@ -298,5 +304,16 @@ func BenchmarkInstance(b *testing.B) {
 	})
 	b.Run("memory-after-load", func(b *testing.B) {
 		b.ReportMetric(s.rssKiB(b)/1024, "rss-MiB")
+		if dir := os.Getenv("BENCH_PROFILE_DIR"); dir != "" {
+			status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+			_ = os.WriteFile(filepath.Join(dir, "status.txt"), status, 0o600)
+			if addr := os.Getenv("INSTANCE_PPROF_ADDR"); addr != "" {
+				if resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/heap?debug=1", addr)); err == nil {
+					raw, _ := io.ReadAll(resp.Body)
+					_ = resp.Body.Close()
+					_ = os.WriteFile(filepath.Join(dir, "memstats.txt"), raw, 0o600)
+				}
+			}
+		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"time"
 
 	"modernc.org/sqlite"
@@ -26,6 +27,15 @@ const Pragmas = "_pragma=busy_timeout(10000)" +
 	"&_pragma=temp_store(MEMORY)" +
 	"&_pragma=cache_size(-32000)" +
 	"&_defensive=1"
+
+// readerPragmas are Pragmas with a smaller page cache per reader connection plus
+// memory-mapped reads of the database file.
+//
+// note: each connection has its own page cache, and a reader that scans a table ends
+// up caching all of it: with PocketBase's 32 MB per connection a busy pool holds the
+// database once per reader. Mapped pages are the kernel's page cache, shared by all
+// readers (and counted once). The writer keeps PocketBase's settings.
+var readerPragmas = strings.Replace(Pragmas, "cache_size(-32000)", "cache_size(-2000)&_pragma=mmap_size(268435456)", 1)
 
 // writerTxLock makes the writer start its transactions with BEGIN IMMEDIATE.
 //
@@ -81,6 +91,9 @@ type DB struct {
 	write *sql.DB
 	// stmts holds the reader pool's prepared statements (Query, QueryRow).
 	stmts *stmtCache
+	// version and results make up the result cache (Cached).
+	version *versionWatcher
+	results *resultCache
 }
 
 // Open opens (creating it if needed) the SQLite database at path.
@@ -110,7 +123,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("connecting writer to %s: %w", path, err)
 	}
 
-	read, err := sql.Open(DriverName, path+"?"+Pragmas)
+	read, err := sql.Open(DriverName, path+"?"+readerPragmas)
 	if err != nil {
 		_ = write.Close()
 		return nil, fmt.Errorf("opening readers for %s: %w", path, err)
@@ -125,7 +138,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("connecting reader to %s: %w", path, err)
 	}
 
-	return &DB{path: path, read: read, write: write, stmts: newStmtCache(read, stmtCacheSize)}, nil
+	return &DB{
+		path: path, read: read, write: write,
+		stmts:   newStmtCache(read, stmtCacheSize),
+		version: &versionWatcher{path: path},
+		results: newResultCache(),
+	}, nil
 }
 
 // Path returns the database file path.
@@ -150,6 +168,7 @@ func (db *DB) Write() *sql.DB {
 // WAL into the database file.
 func (db *DB) Close() error {
 	db.stmts.close()
+	db.version.close()
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
