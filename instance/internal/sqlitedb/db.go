@@ -91,6 +91,8 @@ type DB struct {
 	write *sql.DB
 	// stmts holds the reader pool's prepared statements (Query, QueryRow).
 	stmts *stmtCache
+	// group queues the write transactions (Tx).
+	group *groupCommit
 	// version and results make up the result cache (Cached).
 	version *versionWatcher
 	results *resultCache
@@ -138,12 +140,15 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("connecting reader to %s: %w", path, err)
 	}
 
-	return &DB{
+	db := &DB{
 		path: path, read: read, write: write,
 		stmts:   newStmtCache(read, stmtCacheSize),
 		version: &versionWatcher{path: path},
 		results: newResultCache(),
-	}, nil
+	}
+	db.group = &groupCommit{db: db}
+
+	return db, nil
 }
 
 // Path returns the database file path.
@@ -205,13 +210,21 @@ const maxLockRetries = 12
 // Tx runs fn in a write transaction on the writer connection and commits it if fn
 // returns nil; otherwise it rolls back and returns fn's error.
 //
+// Concurrent calls are committed together (group commit): while one transaction
+// commits, the calls that arrive queue up, and the next transaction runs each of them
+// in a savepoint of its own, so that one's error rolls back only its own changes, and
+// commits once for all. Each call returns once its changes are committed (or have
+// failed); a later call in a group sees the changes of the earlier ones, as it would
+// have after their commits. When the group transaction fails as a whole (its commit, or
+// SQLite rolled it back), each of its calls is run again in a transaction of its own.
+//
 // When SQLite reports the database or a table as locked (another process holds the
 // write lock past busy_timeout), the whole transaction is retried with PocketBase's
-// back-off, so fn must do nothing but database work through tx. Calls to Tx must not
-// nest: the writer has one connection.
+// back-off, so fn must do nothing but database work through tx: it may run more than
+// once. Calls to Tx must not nest: the writer has one connection.
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	for attempt := 0; ; attempt++ {
-		err := db.tx(ctx, fn)
+		err := db.group.submit(ctx, fn)
 		if err == nil || !IsLocked(err) || attempt >= maxLockRetries {
 			return err
 		}
