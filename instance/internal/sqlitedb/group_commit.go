@@ -100,8 +100,8 @@ func (g *groupCommit) run(group []*txCall) {
 			call.done <- err
 			continue
 		}
-		fnErr, ok := g.runInSavepoint(tx, call)
-		if !ok {
+		res := g.runInSavepoint(tx, call)
+		if res.broken {
 			// SQLite ended the transaction: every call runs again on its own
 			_ = tx.Rollback()
 			for _, again := range append(append(applied, call), group[i+1:]...) {
@@ -109,8 +109,8 @@ func (g *groupCommit) run(group []*txCall) {
 			}
 			return
 		}
-		if fnErr != nil {
-			call.done <- fnErr
+		if res.fnErr != nil {
+			call.done <- res.fnErr
 			continue
 		}
 		applied = append(applied, call)
@@ -127,25 +127,33 @@ func (g *groupCommit) run(group []*txCall) {
 	}
 }
 
+// savepointResult is what running a call in a savepoint gave.
+type savepointResult struct {
+	// fnErr is the call's own error (its changes were rolled back).
+	fnErr error
+	// broken reports that the transaction is no longer usable.
+	broken bool
+}
+
 // runInSavepoint runs call's fn in a savepoint of tx, released when fn succeeds and
-// rolled back to when it fails. ok is false when tx is no longer usable.
-func (g *groupCommit) runInSavepoint(tx *sql.Tx, call *txCall) (fnErr error, ok bool) {
+// rolled back to when it fails.
+func (g *groupCommit) runInSavepoint(tx *sql.Tx, call *txCall) savepointResult {
 	bg := context.Background()
 	if _, err := tx.ExecContext(bg, "SAVEPOINT "+groupSavepoint); err != nil {
-		return nil, false
+		return savepointResult{broken: true}
 	}
 
-	fnErr = g.callFn(tx, call)
+	fnErr := g.callFn(tx, call)
 	if fnErr != nil {
 		if _, err := tx.ExecContext(bg, "ROLLBACK TO "+groupSavepoint); err != nil {
-			return nil, false
+			return savepointResult{broken: true}
 		}
 	}
 	if _, err := tx.ExecContext(bg, "RELEASE "+groupSavepoint); err != nil {
-		return nil, false
+		return savepointResult{broken: true}
 	}
 
-	return fnErr, true
+	return savepointResult{fnErr: fnErr}
 }
 
 // callFn runs call's fn, turning a panic into a panicError.
