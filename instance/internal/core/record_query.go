@@ -47,13 +47,7 @@ func (a *App) QueryRecords(ctx context.Context, c *Collection, query search.Expr
 		return set, set.size, nil
 	}
 
-	var value any
-	var err error
-	if key, ok := a.cacheKey(ctx, "rows\x00"+sqlText, args); ok {
-		value, err = a.data.Cached(ctx, key, load)
-	} else {
-		value, _, err = load()
-	}
+	value, err := a.cachedRead(ctx, "rows\x00"+sqlText, args, load)
 	if err != nil {
 		return nil, err
 	}
@@ -74,18 +68,24 @@ func (a *App) CountRecords(ctx context.Context, query search.Expr) (int, error) 
 		return n, 8, nil
 	}
 
-	var value any
-	var err error
-	if key, ok := a.cacheKey(ctx, "count\x00"+sqlText, args); ok {
-		value, err = a.data.Cached(ctx, key, load)
-	} else {
-		value, _, err = load()
-	}
+	value, err := a.cachedRead(ctx, "count\x00"+sqlText, args, load)
 	if err != nil {
 		return 0, err
 	}
 
 	return value.(int), nil
+}
+
+// cachedRead runs load through the result cache when the query (its kind-prefixed SQL
+// and args) allows it, and directly otherwise.
+func (a *App) cachedRead(ctx context.Context, sqlText string, args []any, load func() (any, int, error)) (any, error) {
+	key, ok := a.cacheKey(ctx, sqlText, args)
+	if !ok {
+		value, _, err := load()
+		return value, err
+	}
+
+	return a.data.Cached(ctx, key, load)
 }
 
 // volatileSQL are SQL functions whose result changes without the data changing.
