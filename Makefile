@@ -84,6 +84,7 @@ FUZZ_TIME ?= 5s
 FUZZ_TARGETS := \
 	FuzzFilter:./instance/internal/search \
 	FuzzSort:./instance/internal/search \
+	FuzzPositional:./instance/internal/search \
 	FuzzFields:./instance/internal/picker \
 	FuzzParseThumbSize:./instance/internal/filesystem \
 	FuzzNormalizeName:./instance/internal/filesystem \

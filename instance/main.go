@@ -250,21 +250,22 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		}
 	}()
 
-	if err := c.bootstrapSuperuser(ctx, app, logger); err != nil {
-		return err
-	}
-
 	// PocketBase starts its cron scheduler on serve only; app.Close stops it and writes
 	// the queued request logs.
 	app.StartCron()
 
-	needs, err := app.NeedsSuperuser(ctx)
-	if err != nil {
-		return err
-	}
-	if needs {
-		fmt.Fprintf(c.stderr, "No superuser exists yet. Create one with:\n  instance superuser upsert EMAIL PASS --dir %s\n", *dir)
-	}
+	// The bootstrap superuser is upserted while the server already listens (its
+	// password hash takes most of the start-up time); requests other than a guest's
+	// health check wait for it. Shutdown waits for it too.
+	bootstrapped := make(chan struct{})
+	bootstrapErr := make(chan error, 1)
+	go func() {
+		defer close(bootstrapped)
+		if err := c.bootstrap(context.WithoutCancel(ctx), app, logger, *dir); err != nil {
+			bootstrapErr <- err
+		}
+	}()
+	defer func() { <-bootstrapped }()
 
 	// A base context for the requests, cancelled first on shutdown so that long-lived
 	// requests (realtime streams, later) end.
@@ -288,7 +289,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		addr: *httpAddr,
 		ln:   apiLn,
 		srv: &http.Server{
-			Handler: httpapi.NewRouter(app, routerOpts...),
+			Handler: untilBootstrapped(httpapi.NewRouter(app, routerOpts...), bootstrapped),
 			// PocketBase's generous limits, for large uploads and downloads.
 			ReadHeaderTimeout: time.Minute,
 			ReadTimeout:       5 * time.Minute,
@@ -337,6 +338,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	case <-ctx.Done():
 		logger.Info("shutting down")
 	case serveErr = <-errc:
+	case serveErr = <-bootstrapErr:
 	}
 
 	cancelBase()
@@ -360,6 +362,44 @@ type listener struct {
 	addr string // as configured
 	ln   net.Listener
 	srv  *http.Server
+}
+
+// bootstrap upserts the bootstrap superuser, then prints how to create one when there is
+// none.
+func (c *cli) bootstrap(ctx context.Context, app *core.App, logger *slog.Logger, dir string) error {
+	if err := c.bootstrapSuperuser(ctx, app, logger); err != nil {
+		return err
+	}
+	needs, err := app.NeedsSuperuser(ctx)
+	if err != nil {
+		return err
+	}
+	if needs {
+		fmt.Fprintf(c.stderr, "No superuser exists yet. Create one with:\n  instance superuser upsert EMAIL PASS --dir %s\n", dir)
+	}
+
+	return nil
+}
+
+// untilBootstrapped holds every request but a guest's health check until bootstrapped is
+// closed, so that no request sees the data directory before its bootstrap superuser.
+func untilBootstrapped(next http.Handler, bootstrapped <-chan struct{}) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-bootstrapped:
+		default:
+			guestHealth := (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+				r.URL.Path == contract.HealthPath && r.Header.Get("Authorization") == ""
+			if !guestHealth {
+				select {
+				case <-bootstrapped:
+				case <-r.Context().Done():
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // bootstrapSuperuser upserts the superuser named by the contract environment variables,

@@ -6,10 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -316,5 +318,59 @@ func TestServeRefusesAnUnsupportedDataDir(t *testing.T) {
 	code, _, stderr := runCLI(t, "serve", "--http", "127.0.0.1:0", "--dir", dir)
 	if code != 1 || !strings.Contains(stderr, "Error: opening data directory") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestUntilBootstrappedHoldsAllButAGuestHealthCheck(t *testing.T) {
+	bootstrapped := make(chan struct{})
+	var served sync.Map
+	h := untilBootstrapped(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Store(r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization"), true)
+		w.WriteHeader(http.StatusNoContent)
+	}), bootstrapped)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	do := func(method, path, auth string) <-chan int {
+		done := make(chan int, 1)
+		go func() {
+			req, _ := http.NewRequest(method, srv.URL+path, nil)
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				done <- 0
+				return
+			}
+			_ = res.Body.Close()
+			done <- res.StatusCode
+		}()
+		return done
+	}
+
+	// a guest's health check is answered right away, during the bootstrap
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		if code := <-do(method, contract.HealthPath, ""); code != http.StatusNoContent {
+			t.Fatalf("%s health during the bootstrap = %d", method, code)
+		}
+	}
+	held := []<-chan int{
+		do(http.MethodGet, contract.HealthPath, "token"),
+		do(http.MethodPost, contract.HealthPath, ""),
+		do(http.MethodGet, "/api/collections", ""),
+	}
+	// the others wait: give them time to arrive and check that none was served
+	time.Sleep(100 * time.Millisecond)
+	for _, key := range []string{"GET /api/health token", "POST /api/health ", "GET /api/collections "} {
+		if _, ok := served.Load(key); ok {
+			t.Fatalf("%q was served before the bootstrap ended", key)
+		}
+	}
+	close(bootstrapped)
+	for i, done := range held {
+		if code := <-done; code != http.StatusNoContent {
+			t.Errorf("held request %d = %d after the bootstrap", i, code)
+		}
 	}
 }

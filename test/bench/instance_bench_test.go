@@ -111,6 +111,27 @@ func (s *server) rssKiB(tb testing.TB) float64 {
 	return 0
 }
 
+// clockTicks is USER_HZ, the unit of the CPU times in /proc/PID/stat (100 on Linux).
+const clockTicks = 100
+
+// cpuTime reads the CPU time (user + system) the server process has used so far.
+func (s *server) cpuTime(tb testing.TB) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// the fields after the command name, which is in parentheses and may hold spaces
+	_, rest, ok := strings.Cut(string(raw), ") ")
+	fields := strings.Fields(rest)
+	if !ok || len(fields) < 13 {
+		tb.Fatalf("unexpected /proc stat line %q", raw)
+	}
+	// utime and stime are fields 14 and 15 of the line, 12 and 13 after the name
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / clockTicks
+}
+
 // call sends one JSON request and decodes the answer into out.
 func (s *server) call(tb testing.TB, method, path, token string, body, out any) {
 	var rd io.Reader
@@ -137,6 +158,38 @@ func (s *server) call(tb testing.TB, method, path, token string, body, out any) 
 			tb.Fatalf("%s %s: %v", method, path, err)
 		}
 	}
+}
+
+// profile fetches a CPU profile of the server for the next d into
+// $BENCH_PROFILE_DIR/name.pprof when the server is a build with -tags pprof serving
+// net/http/pprof on $INSTANCE_PPROF_ADDR (both set); the returned func waits for it.
+func profile(tb testing.TB, name string, d time.Duration) (wait func()) {
+	addr, dir := os.Getenv("INSTANCE_PPROF_ADDR"), os.Getenv("BENCH_PROFILE_DIR")
+	if addr == "" || dir == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		secs := max(int(d.Seconds())-1, 1)
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs))
+		if err != nil {
+			tb.Logf("profiling %s: %v", name, err)
+			return
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if err := os.WriteFile(filepath.Join(dir, name+".pprof"), raw, 0o600); err != nil {
+			tb.Logf("profiling %s: %v", name, err)
+		}
+		// the heap right after the load, for the memory figures
+		if resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/heap", addr)); err == nil {
+			raw, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			_ = os.WriteFile(filepath.Join(dir, name+".heap"), raw, 0o600)
+		}
+	}()
+	return func() { <-done }
 }
 
 // seed creates the public "bench" collection and seedRecords records, returning their ids.
@@ -225,13 +278,22 @@ func BenchmarkInstance(b *testing.B) {
 	b.ResetTimer()
 	for _, sc := range scenarios {
 		b.Run(sc.name, func(b *testing.B) {
+			stop := profile(b, sc.name, d)
+			cpu0 := s.cpuTime(b)
 			res := Run(ctx, connections, d, sc.want, sc.next)
+			cpu := s.cpuTime(b) - cpu0
+			stop()
 			if res.Errors > 0 {
 				b.Errorf("%s: %d failed requests", sc.name, res.Errors)
 			}
 			b.ReportMetric(res.PerSecond(), "req/s")
 			b.ReportMetric(float64(res.Percentile(50).Microseconds()), "p50-µs")
 			b.ReportMetric(float64(res.Percentile(99).Microseconds()), "p99-µs")
+			if res.Requests > 0 {
+				// note: the server's CPU time per answer hardly depends on what else
+				// the machine runs, unlike req/s: compare this one between runs
+				b.ReportMetric(float64(cpu.Microseconds())/float64(res.Requests), "server-cpu-µs/req")
+			}
 		})
 	}
 	// note: a benchmark with sub-benchmarks prints no metrics of its own, so the
@@ -242,5 +304,16 @@ func BenchmarkInstance(b *testing.B) {
 	})
 	b.Run("memory-after-load", func(b *testing.B) {
 		b.ReportMetric(s.rssKiB(b)/1024, "rss-MiB")
+		if dir := os.Getenv("BENCH_PROFILE_DIR"); dir != "" {
+			status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+			_ = os.WriteFile(filepath.Join(dir, "status.txt"), status, 0o600)
+			if addr := os.Getenv("INSTANCE_PPROF_ADDR"); addr != "" {
+				if resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/heap?debug=1", addr)); err == nil {
+					raw, _ := io.ReadAll(resp.Body)
+					_ = resp.Body.Close()
+					_ = os.WriteFile(filepath.Join(dir, "memstats.txt"), raw, 0o600)
+				}
+			}
+		}
 	})
 }

@@ -10,3 +10,12 @@ func SetRealtimeTimeouts(idle, lifetime time.Duration) (restore func()) {
 
 	return func() { realtimeIdleTimeout, realtimeMaxLifetime = prevIdle, prevLifetime }
 }
+
+// SetListThrottleSleep replaces the pause of throttled empty lists until the returned
+// function restores it.
+func SetListThrottleSleep(sleep func(time.Duration)) (restore func()) {
+	prev := listThrottleSleep
+	listThrottleSleep = sleep
+
+	return func() { listThrottleSleep = prev }
+}

@@ -1,8 +1,12 @@
 package httpapi
 
 import (
+	"crypto/rand"
+	"log/slog"
+	"math/big"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,9 +22,10 @@ var superuserOnlyQueryFields = []string{"@collection.", "@request."}
 // expression filters the rows; page, perPage, sort, filter, skipTotal, expand and
 // fields as §3.3.1.
 //
-// note: PocketBase sleeps up to 500 ms at random before answering an empty filtered
-// list to a non-superuser (a brute-force throttle, §1.8); it is invisible on the wire
-// and not done here.
+// A non-superuser whose filtered list of a collection with a list rule expression comes
+// back empty more than listTimingMaxRequests times within listTimingWindow is answered
+// after a random pause of up to listThrottleMax, as PocketBase does against timing
+// attacks on the rule.
 func (a *api) recordsList(c *gin.Context) error {
 	ctx := c.Request.Context()
 
@@ -91,5 +96,32 @@ func (a *api) recordsList(c *gin.Context) error {
 		return NewBadRequestError("", err)
 	}
 
+	if !superuser && *collection.ListRule != "" && info.Query[search.FilterQueryParam] != "" &&
+		len(records) == 0 && !a.limiters.allow("@listTiming "+collection.ID, listTimingRule, a.clientIP(c)) {
+		a.app.Logger().Debug("Randomized throttle because of too many failed searches", slog.String("collectionId", collection.ID))
+		listThrottleSleep(randomDuration(listThrottleMax))
+	}
+
 	return writeJSON(c, http.StatusOK, plan.Result(exportRecords(records, info), total))
+}
+
+// The randomized throttle of empty filtered lists (PocketBase's listTimingRateLimitRule
+// and randomizedThrottle(500)).
+const listThrottleMax = 500 * time.Millisecond
+
+// listTimingRule counts a client's empty filtered lists of one collection: from the
+// fourth within 3 s, the answer is throttled.
+var listTimingRule = core.RateLimitRule{MaxRequests: 3, Duration: 3}
+
+// listThrottleSleep pauses a throttled answer; tests replace it.
+var listThrottleSleep = time.Sleep
+
+// randomDuration returns a duration in [0, limit) from crypto/rand, or limit when that
+// fails.
+func randomDuration(limit time.Duration) time.Duration {
+	n, err := rand.Int(rand.Reader, big.NewInt(int64(limit)))
+	if err != nil {
+		return limit
+	}
+	return time.Duration(n.Int64())
 }

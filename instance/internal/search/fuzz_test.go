@@ -99,3 +99,42 @@ func FuzzSort(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPositional checks that renumbering placeholders never panics, leaves text without
+// placeholders alone and replaces every placeholder of a built filter.
+func FuzzPositional(f *testing.F) {
+	for _, seed := range []string{
+		"title = 'a:pa' && count > 1",
+		"title ~ \":x\" || `:y` = 1",
+		"a = ':pa",
+		"[:pa] = :pa",
+	} {
+		f.Add(seed)
+	}
+	resolver := newFuzzResolver()
+
+	f.Fuzz(func(t *testing.T, text string) {
+		raw := search.NewExpr(text, search.Params{"pa": 1, "pb": 2})
+		sqlText, args := raw.Positional()
+		if len(args) > 2 {
+			t.Fatalf("%q: %d args for 2 params", text, len(args))
+		}
+		if !strings.Contains(text, ":") && sqlText != text {
+			t.Fatalf("%q without placeholders became %q", text, sqlText)
+		}
+
+		expr, err := search.FilterData(text).BuildExpr(resolver)
+		if err != nil {
+			return
+		}
+		sqlText, args = expr.Positional()
+		if len(args) != len(expr.Params) {
+			t.Fatalf("%q: %d args for %d params in %s", text, len(args), len(expr.Params), expr.SQL)
+		}
+		for name := range expr.Params {
+			if strings.Contains(sqlText, ":"+name) {
+				t.Fatalf("%q: placeholder %s left in %s", text, name, sqlText)
+			}
+		}
+	})
+}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"time"
 
 	"modernc.org/sqlite"
@@ -26,6 +28,15 @@ const Pragmas = "_pragma=busy_timeout(10000)" +
 	"&_pragma=cache_size(-32000)" +
 	"&_defensive=1"
 
+// readerPragmas are Pragmas with a smaller page cache per reader connection plus
+// memory-mapped reads of the database file.
+//
+// note: each connection has its own page cache, and a reader that scans a table ends
+// up caching all of it: with PocketBase's 32 MB per connection a busy pool holds the
+// database once per reader. Mapped pages are the kernel's page cache, shared by all
+// readers (and counted once). The writer keeps PocketBase's settings.
+var readerPragmas = strings.Replace(Pragmas, "cache_size(-32000)", "cache_size(-2000)&_pragma=mmap_size(268435456)", 1)
+
 // writerTxLock makes the writer start its transactions with BEGIN IMMEDIATE.
 //
 // note: PocketBase uses deferred transactions. With a single writer connection per
@@ -34,12 +45,11 @@ const Pragmas = "_pragma=busy_timeout(10000)" +
 // serving instance) instead of failing the read-to-write upgrade with SQLITE_BUSY.
 const writerTxLock = "&_txlock=immediate"
 
-// Options sizes the reader pool. Zero values fall back to PocketBase's defaults for
-// data.db (DefaultDataMaxOpenConns and friends).
+// Options sizes the reader pool. Zero values fall back to [DataOptions].
 type Options struct {
-	// MaxOpenConns caps the concurrent reader connections.
+	// MaxOpenConns caps the concurrent reader connections; 0 means [DefaultReaders].
 	MaxOpenConns int
-	// MaxIdleConns caps the idle reader connections kept open.
+	// MaxIdleConns caps the idle reader connections kept open; 0 means MaxOpenConns.
 	MaxIdleConns int
 	// ConnMaxIdleTime closes connections idle for longer than this.
 	ConnMaxIdleTime time.Duration
@@ -48,13 +58,25 @@ type Options struct {
 	OnTx func(d time.Duration, committed bool)
 }
 
-// PocketBase's pool sizes (core/base.go).
+// Pool sizes of data.db and auxiliary.db.
+//
+// note: PocketBase opens up to 120 readers of data.db and keeps 15 idle. modernc.org/sqlite
+// runs every query on the calling goroutine, so readers beyond a few per CPU only queue
+// for the CPUs while each holds its own page cache; and with fewer idle than open
+// connections a busy server closes and reopens connections (pragmas and all) all the
+// time. Both pools are therefore sized to the CPUs and keep all their connections.
 var (
-	// DataOptions are PocketBase's pool sizes for data.db.
-	DataOptions = Options{MaxOpenConns: 120, MaxIdleConns: 15, ConnMaxIdleTime: 3 * time.Minute}
-	// AuxOptions are PocketBase's pool sizes for auxiliary.db.
-	AuxOptions = Options{MaxOpenConns: 20, MaxIdleConns: 3, ConnMaxIdleTime: 3 * time.Minute}
+	// DataOptions are the pool sizes for data.db: [DefaultReaders], all kept idle.
+	DataOptions = Options{ConnMaxIdleTime: 3 * time.Minute}
+	// AuxOptions are the pool sizes for auxiliary.db (logs), read far less.
+	AuxOptions = Options{MaxOpenConns: 4, ConnMaxIdleTime: 3 * time.Minute}
 )
+
+// DefaultReaders is the reader pool size when Options.MaxOpenConns is 0: four per CPU
+// the process may use, at least 8.
+func DefaultReaders() int {
+	return max(8, 4*runtime.GOMAXPROCS(0))
+}
 
 // Querier is what *sql.DB, *sql.Conn and *sql.Tx have in common, so that a query helper
 // can run either inside or outside a transaction.
@@ -71,15 +93,22 @@ type DB struct {
 	read  *sql.DB
 	write *sql.DB
 	onTx  func(d time.Duration, committed bool)
+	// stmts holds the reader pool's prepared statements (Query, QueryRow).
+	stmts *stmtCache
+	// group queues the write transactions (Tx).
+	group *groupCommit
+	// version and results make up the result cache (Cached).
+	version *versionWatcher
+	results *resultCache
 }
 
 // Open opens (creating it if needed) the SQLite database at path.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.MaxOpenConns <= 0 {
-		opts.MaxOpenConns = DataOptions.MaxOpenConns
+		opts.MaxOpenConns = DefaultReaders()
 	}
 	if opts.MaxIdleConns <= 0 {
-		opts.MaxIdleConns = DataOptions.MaxIdleConns
+		opts.MaxIdleConns = opts.MaxOpenConns
 	}
 	if opts.ConnMaxIdleTime <= 0 {
 		opts.ConnMaxIdleTime = DataOptions.ConnMaxIdleTime
@@ -100,7 +129,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("connecting writer to %s: %w", path, err)
 	}
 
-	read, err := sql.Open(DriverName, path+"?"+Pragmas)
+	read, err := sql.Open(DriverName, path+"?"+readerPragmas)
 	if err != nil {
 		_ = write.Close()
 		return nil, fmt.Errorf("opening readers for %s: %w", path, err)
@@ -115,7 +144,15 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("connecting reader to %s: %w", path, err)
 	}
 
-	return &DB{path: path, read: read, write: write, onTx: opts.OnTx}, nil
+	db := &DB{
+		path: path, read: read, write: write, onTx: opts.OnTx,
+		stmts:   newStmtCache(read, stmtCacheSize),
+		version: &versionWatcher{path: path},
+		results: newResultCache(),
+	}
+	db.group = &groupCommit{db: db}
+
+	return db, nil
 }
 
 // Path returns the database file path.
@@ -139,6 +176,8 @@ func (db *DB) Write() *sql.DB {
 // Close closes the readers and the writer. The last connection to close checkpoints the
 // WAL into the database file.
 func (db *DB) Close() error {
+	db.stmts.close()
+	db.version.close()
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
@@ -175,13 +214,21 @@ const maxLockRetries = 12
 // Tx runs fn in a write transaction on the writer connection and commits it if fn
 // returns nil; otherwise it rolls back and returns fn's error.
 //
+// Concurrent calls are committed together (group commit): while one transaction
+// commits, the calls that arrive queue up, and the next transaction runs each of them
+// in a savepoint of its own, so that one's error rolls back only its own changes, and
+// commits once for all. Each call returns once its changes are committed (or have
+// failed); a later call in a group sees the changes of the earlier ones, as it would
+// have after their commits. When the group transaction fails as a whole (its commit, or
+// SQLite rolled it back), each of its calls is run again in a transaction of its own.
+//
 // When SQLite reports the database or a table as locked (another process holds the
 // write lock past busy_timeout), the whole transaction is retried with PocketBase's
-// back-off, so fn must do nothing but database work through tx. Calls to Tx must not
-// nest: the writer has one connection.
+// back-off, so fn must do nothing but database work through tx: it may run more than
+// once. Calls to Tx must not nest: the writer has one connection.
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	for attempt := 0; ; attempt++ {
-		err := db.tx(ctx, fn)
+		err := db.group.submit(ctx, fn)
 		if err == nil || !IsLocked(err) || attempt >= maxLockRetries {
 			return err
 		}

@@ -28,21 +28,22 @@ func openTemp(t *testing.T) *sqlitedb.DB {
 func TestOpenAppliesPocketBasePragmas(t *testing.T) {
 	db := openTemp(t)
 
-	tests := []struct {
-		pragma string
-		want   string
-	}{
+	tests := []struct{ pragma, want string }{
 		{"busy_timeout", "10000"},
 		{"journal_mode", "wal"},
 		{"journal_size_limit", "200000000"},
 		{"synchronous", "1"}, // NORMAL
 		{"foreign_keys", "1"},
 		{"temp_store", "2"}, // MEMORY
-		{"cache_size", "-32000"},
 	}
 	pools := map[string]*sql.DB{"reader": db.Read(), "writer": db.Write()}
+	// the readers trade PocketBase's private 32 MB page cache for a shared memory map
+	own := map[string][]struct{ pragma, want string }{
+		"reader": {{"cache_size", "-2000"}, {"mmap_size", "268435456"}},
+		"writer": {{"cache_size", "-32000"}, {"mmap_size", "0"}},
+	}
 	for poolName, pool := range pools {
-		for _, tc := range tests {
+		for _, tc := range append(own[poolName], tests...) {
 			t.Run(poolName+"/"+tc.pragma, func(t *testing.T) {
 				var got string
 				if err := pool.QueryRowContext(t.Context(), "PRAGMA "+tc.pragma).Scan(&got); err != nil {
@@ -62,8 +63,9 @@ func TestOpenPoolSizes(t *testing.T) {
 		opts       sqlitedb.Options
 		wantReader int
 	}{
-		{name: "defaults are PocketBase's data.db sizes", opts: sqlitedb.Options{}, wantReader: 120},
-		{name: "aux sizes", opts: sqlitedb.AuxOptions, wantReader: 20},
+		{name: "defaults are sized to the CPUs", opts: sqlitedb.Options{}, wantReader: sqlitedb.DefaultReaders()},
+		{name: "data sizes", opts: sqlitedb.DataOptions, wantReader: sqlitedb.DefaultReaders()},
+		{name: "aux sizes", opts: sqlitedb.AuxOptions, wantReader: 4},
 		{name: "explicit", opts: sqlitedb.Options{MaxOpenConns: 7}, wantReader: 7},
 	}
 	for _, tc := range tests {
