@@ -11,7 +11,7 @@ dir=${S3_SERVER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pocketfleet/versitygw/$vers
 bin="$dir/versitygw"
 
 if [[ ! -x "$bin" ]]; then
-  echo "s3-server: building versitygw $version (a minute or more on a cold cache)" >&2
+  echo "s3-server: building versitygw $version (minutes on a cold cache)" >&2
   mkdir -p "$dir/.new"
   GOBIN="$dir/.new" CGO_ENABLED=0 GOFLAGS=-trimpath go install "github.com/versity/versitygw/cmd/versitygw@$version" >&2
   mv "$dir/.new/versitygw" "$bin"

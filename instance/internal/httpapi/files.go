@@ -67,7 +67,10 @@ func (a *api) fileDownload(c *gin.Context) error {
 	if recordID == "" {
 		return NewNotFoundError("", nil)
 	}
-	record, err := a.app.FindRecordByID(ctx, collection.ID, recordID)
+	// note: an empty rule lets everyone see the record: this reads it with the
+	// cached collection (FindRecordByID would look the collection up again).
+	everyone := ""
+	record, err := a.app.FindRecordByIDWithRule(ctx, collection, recordID, &everyone, nil)
 	if err != nil {
 		return NewNotFoundError("", err)
 	}
