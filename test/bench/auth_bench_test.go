@@ -18,7 +18,7 @@ import (
 func BenchmarkInstanceAuth(b *testing.B) {
 	s, _ := startServer(b, instanceBin(b))
 	var auth struct{ Token string }
-	s.call(b, http.MethodPost, "/api/collections/_superusers/auth-with-password", "",
+	s.post(b, "/api/collections/_superusers/auth-with-password", "",
 		map[string]string{"identity": benchEmail, "password": benchPassword}, &auth)
 
 	login := func(password string) RequestFunc {

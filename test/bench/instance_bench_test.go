@@ -132,14 +132,14 @@ func (s *server) cpuTime(tb testing.TB) time.Duration {
 	return time.Duration(utime+stime) * time.Second / clockTicks
 }
 
-// call sends one JSON request and decodes the answer into out.
-func (s *server) call(tb testing.TB, method, path, token string, body, out any) {
+// post sends one JSON POST request and decodes the answer into out.
+func (s *server) post(tb testing.TB, path, token string, body, out any) {
 	var rd io.Reader
 	if body != nil {
 		raw, _ := json.Marshal(body)
 		rd = bytes.NewReader(raw)
 	}
-	req, _ := http.NewRequest(method, s.url+path, rd)
+	req, _ := http.NewRequest(http.MethodPost, s.url+path, rd)
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", token)
@@ -151,11 +151,11 @@ func (s *server) call(tb testing.TB, method, path, token string, body, out any) 
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode/100 != 2 {
-		tb.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+		tb.Fatalf("POST %s: %d %s", path, resp.StatusCode, raw)
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
-			tb.Fatalf("%s %s: %v", method, path, err)
+			tb.Fatalf("POST %s: %v", path, err)
 		}
 	}
 }
@@ -195,10 +195,10 @@ func profile(tb testing.TB, name string, d time.Duration) (wait func()) {
 // seed creates the public "bench" collection and seedRecords records, returning their ids.
 func seed(tb testing.TB, s *server) []string {
 	var auth struct{ Token string }
-	s.call(tb, http.MethodPost, "/api/collections/_superusers/auth-with-password", "",
+	s.post(tb, "/api/collections/_superusers/auth-with-password", "",
 		map[string]string{"identity": benchEmail, "password": benchPassword}, &auth)
 	public := ""
-	s.call(tb, http.MethodPost, "/api/collections", auth.Token, map[string]any{
+	s.post(tb, "/api/collections", auth.Token, map[string]any{
 		"name": "bench", "type": "base",
 		"listRule": public, "viewRule": public, "createRule": public,
 		"fields": []map[string]any{
@@ -216,7 +216,7 @@ func seed(tb testing.TB, s *server) []string {
 		wg.Go(func() {
 			for i := w; i < seedRecords; i += connections {
 				var rec struct{ ID string }
-				s.call(tb, http.MethodPost, "/api/collections/bench/records", "", record(i), &rec)
+				s.post(tb, "/api/collections/bench/records", "", record(i), &rec)
 				ids[i] = rec.ID
 			}
 		})

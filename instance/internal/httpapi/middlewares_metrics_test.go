@@ -13,6 +13,7 @@ import (
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/httpapi"
 	"github.com/pocketfleet/pocketfleet/instance/internal/metrics"
+	"github.com/pocketfleet/pocketfleet/instance/internal/sqlitedb"
 )
 
 // scrape reads the metrics listener and returns each series ("name{labels}") with its
@@ -97,8 +98,8 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s = %v before any request", name, v)
 		}
 	}
-	if got := before[`pocketfleet_db_max_open_connections{db="data",pool="read"}`]; got != 120 {
-		t.Errorf("data read pool max = %v, want 120", got)
+	if got := before[`pocketfleet_db_max_open_connections{db="data",pool="read"}`]; got != float64(sqlitedb.DefaultReaders()) {
+		t.Errorf("data read pool max = %v, want %d", got, sqlitedb.DefaultReaders())
 	}
 	if got := before[`pocketfleet_db_max_open_connections{db="data",pool="write"}`]; got != 1 {
 		t.Errorf("data write pool max = %v, want 1", got)
