@@ -84,7 +84,8 @@ FUZZ_TIME ?= 5s
 FUZZ_TARGETS := \
 	FuzzFilter:./instance/internal/search \
 	FuzzSort:./instance/internal/search \
-	FuzzFields:./instance/internal/picker
+	FuzzFields:./instance/internal/picker \
+	FuzzMaintenanceWindow:./operator/internal/controller
 
 .PHONY: test-fuzz
 test-fuzz: ## Run each fuzz target for $(FUZZ_TIME).
