@@ -61,7 +61,20 @@ func main() {
 		"How many instances may roll out a new image at once; the others wait with Progressing reason UpgradeQueued. 0 is no limit.")
 	flag.StringVar(&maintenanceWindow, "maintenance-window", "",
 		`When set, instances start rolling out a new image only inside this weekly UTC window, for example "02:00-04:00" or "Sat,Sun 01:00-05:00".`)
-	netpol.bind(flag.CommandLine)
+	flag.BoolVar(&netpol.enabled, "network-policy", false,
+		"Give every instance a NetworkPolicy that admits traffic on its HTTP port only from the ingress controller, the operator and monitoring.")
+	flag.StringVar(&netpol.ingressNamespaces, "network-policy-ingress-namespaces", "kubernetes.io/metadata.name=ingress-nginx",
+		"Label selector of the namespaces the ingress controller runs in.")
+	flag.StringVar(&netpol.ingressPods, "network-policy-ingress-pods", "",
+		"Label selector of the ingress controller pods in those namespaces; empty allows every pod there.")
+	flag.StringVar(&netpol.operatorNamespace, "network-policy-operator-namespace", os.Getenv("POD_NAMESPACE"),
+		"Namespace of the operator, whose pods may reach instances; empty leaves the operator out.")
+	flag.StringVar(&netpol.operatorPods, "network-policy-operator-pods", "app.kubernetes.io/component=controller-manager",
+		"Label selector of the operator pods in its namespace.")
+	flag.StringVar(&netpol.monitoringNamespaces, "network-policy-monitoring-namespaces", "",
+		"Label selector of the namespaces the metrics scraper runs in; empty leaves monitoring out.")
+	flag.StringVar(&netpol.monitoringPods, "network-policy-monitoring-pods", "",
+		"Label selector of the metrics scraper pods in those namespaces; empty allows every pod there.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"flag"
 	"fmt"
-	"os"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -20,23 +18,6 @@ type networkPolicyFlags struct {
 	operatorPods         string
 	monitoringNamespaces string
 	monitoringPods       string
-}
-
-func (f *networkPolicyFlags) bind(fs *flag.FlagSet) {
-	fs.BoolVar(&f.enabled, "network-policy", false,
-		"Give every instance a NetworkPolicy that admits traffic on its HTTP port only from the ingress controller, the operator and monitoring.")
-	fs.StringVar(&f.ingressNamespaces, "network-policy-ingress-namespaces", "kubernetes.io/metadata.name=ingress-nginx",
-		"Label selector of the namespaces the ingress controller runs in.")
-	fs.StringVar(&f.ingressPods, "network-policy-ingress-pods", "",
-		"Label selector of the ingress controller pods in those namespaces; empty allows every pod there.")
-	fs.StringVar(&f.operatorNamespace, "network-policy-operator-namespace", os.Getenv("POD_NAMESPACE"),
-		"Namespace of the operator, whose pods may reach instances; empty leaves the operator out.")
-	fs.StringVar(&f.operatorPods, "network-policy-operator-pods", "app.kubernetes.io/component=controller-manager",
-		"Label selector of the operator pods in its namespace.")
-	fs.StringVar(&f.monitoringNamespaces, "network-policy-monitoring-namespaces", "",
-		"Label selector of the namespaces the metrics scraper runs in; empty leaves monitoring out.")
-	fs.StringVar(&f.monitoringPods, "network-policy-monitoring-pods", "",
-		"Label selector of the metrics scraper pods in those namespaces; empty allows every pod there.")
 }
 
 // peers turns the flags into NetworkPolicy peers; nil when network policies are off.
