@@ -130,7 +130,10 @@ func (r *PocketBaseInstanceReconciler) observePod(ctx context.Context, p *pass) 
 	case !apierrors.IsNotFound(err):
 		return fmt.Errorf("getting pod: %w", err)
 	}
-	if p.sts == nil || p.pbi.Hibernated() {
+	// note: listing events is a namespace-wide scan on the API server; look only when
+	// the StatefulSet controller has seen the latest spec and still runs no pod, which
+	// is when it records why (FailedCreate). Anything earlier is just not there yet.
+	if sts := p.sts; sts == nil || p.pbi.Hibernated() || sts.Status.ObservedGeneration < sts.Generation || sts.Status.Replicas > 0 {
 		return nil
 	}
 	evs := &corev1.EventList{}

@@ -443,6 +443,44 @@ var _ = Describe("PocketBaseInstance day 2", func() {
 		eventuallyCondition(ctx, ns, "strict", pbv1alpha1.ConditionReady, metav1.ConditionTrue, pbv1alpha1.ReasonAvailable)
 	})
 
+	It("reads why the StatefulSet cannot create its pod once the StatefulSet controller has tried", func() {
+		Expect(k8sClient.Create(ctx, newInstance(ns, "nopod"))).To(Succeed())
+		sts := &appsv1.StatefulSet{}
+		eventuallyGet(ctx, key(ns, "nopod"), sts)
+		eventuallyCondition(ctx, ns, "nopod", pbv1alpha1.ConditionProgressing, metav1.ConditionTrue, pbv1alpha1.ReasonRollingOut)
+		// The StatefulSet controller's report: a FailedCreate event, and a status that
+		// observed the spec but counts no pod.
+		Expect(k8sClient.Create(ctx, &corev1.Event{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "nopod.failedcreate"},
+			InvolvedObject: corev1.ObjectReference{
+				Kind: "StatefulSet", APIVersion: "apps/v1", Namespace: ns, Name: "nopod", UID: sts.UID,
+			},
+			Reason: "FailedCreate", Type: corev1.EventTypeWarning,
+			Message:       `create Pod nopod-0 in StatefulSet nopod failed error: pods "nopod-0" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=10, limited: pods=10`,
+			LastTimestamp: metav1.Now(), FirstTimestamp: metav1.Now(), Count: 1,
+			Source: corev1.EventSource{Component: "statefulset-controller"},
+		})).To(Succeed())
+		setNoPodStatus := func(observed bool) {
+			EventuallyWithOffset(1, func() error {
+				s := &appsv1.StatefulSet{}
+				if err := k8sClient.Get(ctx, key(ns, "nopod"), s); err != nil {
+					return err
+				}
+				s.Status = appsv1.StatefulSetStatus{CurrentRevision: "nopod-1", UpdateRevision: "nopod-1"}
+				if observed {
+					s.Status.ObservedGeneration = s.Generation
+				}
+				return k8sClient.Status().Update(ctx, s)
+			}, timeout, interval).Should(Succeed())
+		}
+		setNoPodStatus(false)
+		Consistently(func() string {
+			return condition(ctx, ns, "nopod", pbv1alpha1.ConditionDegraded).Reason
+		}, time.Second, 200*time.Millisecond).Should(Equal(pbv1alpha1.ReasonAsExpected), "an event is read only once the StatefulSet controller has observed the spec")
+		setNoPodStatus(true)
+		eventuallyCondition(ctx, ns, "nopod", pbv1alpha1.ConditionDegraded, metav1.ConditionTrue, pbv1alpha1.ReasonQuotaExceeded)
+	})
+
 	It("exposes controller-runtime's reconcile metrics next to pocketfleet's", func() {
 		Expect(k8sClient.Create(ctx, newInstance(ns, "metered"))).To(Succeed())
 		eventuallyCondition(ctx, ns, "metered", pbv1alpha1.ConditionProgressing, metav1.ConditionTrue, pbv1alpha1.ReasonRollingOut)
