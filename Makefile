@@ -91,7 +91,8 @@ FUZZ_TARGETS := \
 	FuzzRecordMultipartBody:./instance/internal/httpapi \
 	FuzzRealIP:./instance/internal/httpapi \
 	FuzzBatchForm:./instance/internal/httpapi \
-	FuzzUserMapping:./instance/internal/oauth2
+	FuzzUserMapping:./instance/internal/oauth2 \
+	FuzzMaintenanceWindow:./operator/internal/controller
 
 .PHONY: test-fuzz
 test-fuzz: ## Run each fuzz target for $(FUZZ_TIME).
@@ -125,7 +126,7 @@ test-e2e: ## Run the end-to-end tests on a real local cluster (not built yet).
 	@exit 1
 
 .PHONY: bench
-bench: envtest-assets build-instance ## Run the benchmarks: 200 instances converging in envtest; the instance under load on loopback.
+bench: envtest-assets build-instance ## Run the benchmarks: 1,000 instances converging in envtest (PF_BENCH_INSTANCES to change); the instance under load on loopback.
 	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 \
 		./operator/internal/integration/... ./test/bench/...
 

@@ -39,6 +39,9 @@ func main() {
 		leaderElectNamespace string
 		instanceImage        string
 		maxConcurrent        int
+		maxUpgrades          int
+		maintenanceWindow    string
+		netpol               networkPolicyFlags
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080",
 		"Address the metrics endpoint binds to, for example :8443 with --metrics-secure. Use 0 to disable it.")
@@ -54,12 +57,45 @@ func main() {
 	flag.StringVar(&instanceImage, "instance-image", defaultInstanceImage,
 		"Instance image used when a PocketBaseInstance sets neither spec.image nor spec.version.")
 	flag.IntVar(&maxConcurrent, "max-concurrent-reconciles", 4, "How many instances are reconciled in parallel.")
+	flag.IntVar(&maxUpgrades, "max-concurrent-upgrades", 0,
+		"How many instances may roll out a new image at once; the others wait with Progressing reason UpgradeQueued. 0 is no limit.")
+	flag.StringVar(&maintenanceWindow, "maintenance-window", "",
+		`When set, instances start rolling out a new image only inside this weekly UTC window, for example "02:00-04:00" or "Sat,Sun 01:00-05:00".`)
+	flag.BoolVar(&netpol.enabled, "network-policy", false,
+		"Give every instance a NetworkPolicy that admits traffic on its HTTP port only from the ingress controller, the operator and monitoring.")
+	flag.StringVar(&netpol.ingressNamespaces, "network-policy-ingress-namespaces", "kubernetes.io/metadata.name=ingress-nginx",
+		"Label selector of the namespaces the ingress controller runs in.")
+	flag.StringVar(&netpol.ingressPods, "network-policy-ingress-pods", "",
+		"Label selector of the ingress controller pods in those namespaces; empty allows every pod there.")
+	flag.StringVar(&netpol.operatorNamespace, "network-policy-operator-namespace", os.Getenv("POD_NAMESPACE"),
+		"Namespace of the operator, whose pods may reach instances; empty leaves the operator out.")
+	flag.StringVar(&netpol.operatorPods, "network-policy-operator-pods", "app.kubernetes.io/component=controller-manager",
+		"Label selector of the operator pods in its namespace.")
+	flag.StringVar(&netpol.monitoringNamespaces, "network-policy-monitoring-namespaces", "",
+		"Label selector of the namespaces the metrics scraper runs in; empty leaves monitoring out.")
+	flag.StringVar(&netpol.monitoringPods, "network-policy-monitoring-pods", "",
+		"Label selector of the metrics scraper pods in those namespaces; empty allows every pod there.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	setupLog := ctrl.Log.WithName("setup")
+
+	upgrades := &controller.UpgradeGate{MaxConcurrent: maxUpgrades}
+	if maintenanceWindow != "" {
+		w, err := controller.ParseMaintenanceWindow(maintenanceWindow)
+		if err != nil {
+			setupLog.Error(err, "Invalid --maintenance-window")
+			os.Exit(1)
+		}
+		upgrades.Window = w
+	}
+	peers, err := netpol.peers()
+	if err != nil {
+		setupLog.Error(err, "Invalid network policy flags")
+		os.Exit(1)
+	}
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -74,7 +110,8 @@ func main() {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	var mgr ctrl.Manager
+	mgr, err = ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        probeAddr,
@@ -96,11 +133,17 @@ func main() {
 		Recorder:                mgr.GetEventRecorder("pocketfleet-operator"),
 		DefaultImage:            instanceImage,
 		MaxConcurrentReconciles: maxConcurrent,
+		Upgrades:                upgrades,
+		NetworkPolicyPeers:      peers,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to set up controller", "controller", controller.ControllerName)
 		os.Exit(1)
 	}
-	ctrlmetrics.Registry.MustRegister(&operatormetrics.InstanceCollector{Reader: mgr.GetClient()})
+	// note: controller-runtime registers its own controller_runtime_reconcile_* and
+	// workqueue_* metrics in this registry; ours join them on the same endpoint.
+	ctrlmetrics.Registry.MustRegister(&operatormetrics.InstanceCollector{
+		Reader: mgr.GetClient(), UpgradesInProgress: upgrades.InUse,
+	})
 	utilruntime.Must(mgr.AddHealthzCheck("healthz", healthz.Ping))
 	utilruntime.Must(mgr.AddReadyzCheck("readyz", healthz.Ping))
 

@@ -46,4 +46,20 @@ const (
 	ReasonUnschedulable = "Unschedulable"
 	// ReasonPodFailed: the pod cannot be created or failed for another reason.
 	ReasonPodFailed = "PodFailed"
+	// ReasonHibernated: spec.hibernation.hibernated is set and the pod is gone.
+	ReasonHibernated = "Hibernated"
+	// ReasonHibernating: spec.hibernation.hibernated is set and the pod is stopping.
+	ReasonHibernating = "Hibernating"
+	// ReasonRolloutStuck: the rollout did not finish within spec.progressDeadlineSeconds.
+	ReasonRolloutStuck = "RolloutStuck"
+	// ReasonUpgradeQueued: a new image waits for an upgrade slot or a maintenance window;
+	// the instance keeps running its current image.
+	ReasonUpgradeQueued = "UpgradeQueued"
+	// ReasonStorageExpansionNotSupported: spec.storage.size grew but the volume's
+	// StorageClass does not allow expansion; the volume keeps its size.
+	ReasonStorageExpansionNotSupported = "StorageExpansionNotSupported"
+	// ReasonVolumeResizeFailed: the storage system or the node failed to grow the volume.
+	ReasonVolumeResizeFailed = "VolumeResizeFailed"
+	// ReasonVolumeResizing: the data volume is growing.
+	ReasonVolumeResizing = "VolumeResizing"
 )

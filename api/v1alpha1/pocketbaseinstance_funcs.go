@@ -39,3 +39,19 @@ func (in *PocketBaseInstance) StorageReclaimPolicy() PersistentVolumeClaimPolicy
 	}
 	return in.Spec.Storage.ReclaimPolicy
 }
+
+// Hibernated reports whether the spec asks for the instance to be stopped.
+func (in *PocketBaseInstance) Hibernated() bool {
+	return in.Spec.Hibernation != nil && in.Spec.Hibernation.Hibernated
+}
+
+// DefaultProgressDeadlineSeconds is the rollout deadline when the spec names none.
+const DefaultProgressDeadlineSeconds = 600
+
+// ProgressDeadlineSeconds is the effective rollout deadline in seconds.
+func (in *PocketBaseInstance) ProgressDeadlineSeconds() int32 {
+	if in.Spec.ProgressDeadlineSeconds == nil {
+		return DefaultProgressDeadlineSeconds
+	}
+	return *in.Spec.ProgressDeadlineSeconds
+}

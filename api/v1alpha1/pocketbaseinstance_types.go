@@ -93,6 +93,30 @@ type PocketBaseInstanceSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	PriorityClassName *string `json:"priorityClassName,omitempty"`
+
+	// hibernation stops the instance without losing it: the pod is removed, the data
+	// volume, the superuser Secret, the Service and the Ingress stay, and clearing
+	// hibernated brings the same volume back.
+	// +optional
+	Hibernation *HibernationSpec `json:"hibernation,omitempty"`
+
+	// progressDeadlineSeconds is how long a rollout (a new version, image or pod template)
+	// may take before the instance is reported Degraded with reason RolloutStuck. The
+	// deadline counts from the spec change that started the rollout. Defaults to 600.
+	// +optional
+	// +kubebuilder:default=600
+	// +kubebuilder:validation:Minimum=30
+	// +kubebuilder:validation:Maximum=86400
+	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
+}
+
+// HibernationSpec turns an instance off and on again.
+type HibernationSpec struct {
+	// hibernated scales the instance to zero pods while keeping its data volume. Clients
+	// get 503 from the ingress controller (or a refused connection on the Service) until
+	// it is cleared.
+	// +required
+	Hibernated bool `json:"hibernated"`
 }
 
 // PersistentVolumeClaimPolicy says what happens to the data volume when its
@@ -192,7 +216,8 @@ type IngressSpec struct {
 
 // PocketBaseInstanceStatus is the observed state of a PocketBaseInstance.
 type PocketBaseInstanceStatus struct {
-	// conditions describe the instance: Ready, Progressing and Degraded.
+	// conditions describe the instance: Ready, Progressing and Degraded. A hibernated
+	// instance is Ready=False with reason Hibernated and not Degraded.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -222,6 +247,36 @@ type PocketBaseInstanceStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=512
 	Image string `json:"image,omitempty"`
+
+	// rolloutStartTime is when the rollout under way started: the first pass that saw
+	// the current generation of the spec not yet running. Unset once the pod is ready or
+	// the instance is hibernated. spec.progressDeadlineSeconds counts from it.
+	// +optional
+	RolloutStartTime *metav1.Time `json:"rolloutStartTime,omitempty"`
+
+	// storage reports the data volume: its capacity and any resize under way.
+	// +optional
+	Storage *StorageStatus `json:"storage,omitempty"`
+}
+
+// StorageStatus is the observed state of the data volume.
+type StorageStatus struct {
+	// requested is the size the data volume claim asks for.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	Requested string `json:"requested,omitempty"`
+
+	// capacity is the size the volume has, as its claim reports it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	Capacity string `json:"capacity,omitempty"`
+
+	// resize says how a growth of the volume is going: empty when none is under way,
+	// otherwise Resizing (the storage system grows the volume) or FileSystemResizePending
+	// (the node grows the file system, usually when the pod next starts).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Resize string `json:"resize,omitempty"`
 }
 
 // PocketBaseInstance is one tenant: a PocketBase-compatible backend with its own data
@@ -231,7 +286,8 @@ type PocketBaseInstanceStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=pbi,categories=pocketfleet
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
-// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Hibernated",type=boolean,JSONPath=`.spec.hibernation.hibernated`,priority=1
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
 // +kubebuilder:printcolumn:name="Image",type=string,JSONPath=`.status.image`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

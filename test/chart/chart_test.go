@@ -83,6 +83,12 @@ func TestInstall(t *testing.T) {
 				"--set", "metrics.serviceMonitor.enabled=true", "--set", "logging.level=debug"),
 		},
 		{
+			name: "helm chart with fleet upgrades, network policies and the Grafana dashboard",
+			render: helmTemplate("--set", "upgrades.maxConcurrent=5", "--set", "upgrades.maintenanceWindow=Sat 02:00-04:00",
+				"--set", "networkPolicy.enabled=true", "--set", "networkPolicy.monitoring.namespaceSelector=team in (monitoring)",
+				"--set", "grafanaDashboard.enabled=true"),
+		},
+		{
 			name:         "kustomize build config/default",
 			render:       kustomizeBuild("config/default"),
 			applySamples: true,

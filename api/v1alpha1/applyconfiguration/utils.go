@@ -32,6 +32,8 @@ import (
 func ForKind(kind schema.GroupVersionKind) interface{} {
 	switch kind {
 	// Group=pocketfleet.io, Version=v1alpha1
+	case v1alpha1.SchemeGroupVersion.WithKind("HibernationSpec"):
+		return &apiv1alpha1.HibernationSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("IngressSpec"):
 		return &apiv1alpha1.IngressSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("PocketBaseInstance"):
@@ -42,6 +44,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.PocketBaseInstanceStatusApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("StorageSpec"):
 		return &apiv1alpha1.StorageSpecApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("StorageStatus"):
+		return &apiv1alpha1.StorageStatusApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("SuperuserSpec"):
 		return &apiv1alpha1.SuperuserSpecApplyConfiguration{}
 

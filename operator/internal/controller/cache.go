@@ -24,5 +24,6 @@ func CacheOptions() cache.Options {
 		&corev1.PersistentVolumeClaim{}: {Label: ours},
 		&corev1.Pod{}:                   {Label: ours},
 		&networkingv1.Ingress{}:         {Label: ours},
+		&networkingv1.NetworkPolicy{}:   {Label: ours},
 	}}
 }

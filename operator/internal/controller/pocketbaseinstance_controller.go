@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	pbv1alpha1 "github.com/pocketfleet/pocketfleet/api/v1alpha1"
 	"github.com/pocketfleet/pocketfleet/operator/internal/specs"
@@ -53,6 +54,22 @@ type PocketBaseInstanceReconciler struct {
 	DefaultImage string
 	// MaxConcurrentReconciles bounds parallel passes; 0 means controller-runtime's default.
 	MaxConcurrentReconciles int
+	// Upgrades limits how many instances roll out a new image at once and when; nil
+	// lets every upgrade through at once.
+	Upgrades *UpgradeGate
+	// NetworkPolicyPeers, when not nil, makes the operator give every instance a
+	// NetworkPolicy that admits traffic only from these peers. nil manages none (and
+	// removes those the operator made before).
+	NetworkPolicyPeers []specs.NetworkPolicyPeer
+	// Now is the clock; nil is time.Now. Tests move it.
+	Now func() time.Time
+}
+
+func (r *PocketBaseInstanceReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }
 
 // pass carries what one reconcile pass learned, from step to step and into the status.
@@ -65,7 +82,17 @@ type pass struct {
 	pvc            *corev1.PersistentVolumeClaim
 	pod            *corev1.Pod
 	problem        *status.Problem
+	pending        *status.Problem
+	storage        *pbv1alpha1.StorageStatus
+	recheck        time.Duration
 	events         []event
+}
+
+// requeue asks for another pass within d.
+func (p *pass) requeue(d time.Duration) {
+	if d > 0 && (p.recheck == 0 || d < p.recheck) {
+		p.recheck = d
+	}
 }
 
 type event struct {
@@ -90,10 +117,10 @@ type stepFunc func(ctx context.Context, p *pass) error
 // +kubebuilder:rbac:groups=pocketfleet.io,resources=pocketbaseinstances/finalizers,verbs=update
 // +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=services;secrets;persistentvolumeclaims,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups="",resources=events,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;networkpolicies,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch
 
 // Reconcile brings one PocketBaseInstance's children to their desired state and writes
@@ -115,6 +142,9 @@ func (r *PocketBaseInstanceReconciler) Reconcile(ctx context.Context, req ctrl.R
 			retErr = errors.Join(retErr, fmt.Errorf("writing status: %w", err))
 			return
 		}
+		if retErr == nil && p.recheck > 0 && (res.RequeueAfter == 0 || p.recheck < res.RequeueAfter) {
+			res.RequeueAfter = p.recheck
+		}
 		// Events only after the status write succeeded, so a retried pass does not
 		// report the same change twice.
 		for _, e := range p.events {
@@ -128,6 +158,7 @@ func (r *PocketBaseInstanceReconciler) Reconcile(ctx context.Context, req ctrl.R
 		r.reconcileService,
 		r.reconcileStatefulSet,
 		r.reconcileIngress,
+		r.reconcileNetworkPolicy,
 		r.observePod,
 	}
 	for _, step := range steps {
@@ -156,12 +187,17 @@ func (r *PocketBaseInstanceReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		}
 		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
 	})
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr)
+	if r.Upgrades != nil {
+		b = b.WatchesRawSource(source.Channel(r.Upgrades.wakeups(), &handler.EnqueueRequestForObject{}))
+	}
+	return b.
 		For(&pbv1alpha1.PocketBaseInstance{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&appsv1.StatefulSet{}).
 		Owns(&corev1.Service{}).
 		Owns(&corev1.Secret{}).
 		Owns(&networkingv1.Ingress{}).
+		Owns(&networkingv1.NetworkPolicy{}).
 		Watches(&corev1.PersistentVolumeClaim{}, byInstanceLabel).
 		Watches(&corev1.Pod{}, byInstanceLabel).
 		Named(ControllerName).

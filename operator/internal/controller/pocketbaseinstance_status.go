@@ -20,14 +20,21 @@ import (
 // from what the instance already says. It also records events for condition changes.
 func (r *PocketBaseInstanceReconciler) writeStatus(ctx context.Context, p *pass) error {
 	pbi := p.pbi
+	computed := status.Compute(pbi, status.Observed{
+		StatefulSet: p.sts, Pod: p.pod, Problem: p.problem, Pending: p.pending, Now: r.now(),
+	})
+	p.requeue(computed.RecheckAfter)
 	next := pbv1alpha1.PocketBaseInstanceStatus{
-		Conditions: status.Conditions(pbi, status.Observed{
-			StatefulSet: p.sts, Pod: p.pod, Problem: p.problem,
-		}),
+		Conditions:          computed.Conditions,
 		ObservedGeneration:  pbi.Generation,
 		URL:                 specs.URL(pbi),
 		SuperuserSecretName: pbi.SuperuserSecretName(),
 		Image:               pbi.Status.Image,
+		RolloutStartTime:    computed.RolloutStartTime,
+		Storage:             p.storage,
+	}
+	if next.Storage == nil {
+		next.Storage = pbi.Status.Storage
 	}
 	if p.sts != nil {
 		next.ReadyReplicas = p.sts.Status.ReadyReplicas
@@ -58,6 +65,22 @@ func (r *PocketBaseInstanceReconciler) writeStatus(ctx context.Context, p *pass)
 		WithReadyReplicas(next.ReadyReplicas)
 	if next.Image != "" {
 		st.WithImage(next.Image)
+	}
+	if next.RolloutStartTime != nil {
+		st.WithRolloutStartTime(*next.RolloutStartTime)
+	}
+	if s := next.Storage; s != nil {
+		ss := pbapply.StorageStatus()
+		if s.Requested != "" {
+			ss.WithRequested(s.Requested)
+		}
+		if s.Capacity != "" {
+			ss.WithCapacity(s.Capacity)
+		}
+		if s.Resize != "" {
+			ss.WithResize(s.Resize)
+		}
+		st.WithStorage(ss)
 	}
 	ac := pbapply.PocketBaseInstance(pbi.Name, pbi.Namespace).WithStatus(st)
 	return r.Status().Apply(ctx, ac, client.FieldOwner(FieldManager), client.ForceOwnership)

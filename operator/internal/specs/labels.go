@@ -33,6 +33,12 @@ const (
 	// AnnotationSuperuserSecretVersion on the pod template carries the resourceVersion of
 	// the superuser Secret, so a changed password rolls the pod and is applied at start-up.
 	AnnotationSuperuserSecretVersion = "pocketfleet.io/superuser-secret-version"
+	// AnnotationUpgradeTarget on the StatefulSet names the image it is being upgraded to
+	// while it holds one of the operator's upgrade slots (--max-concurrent-upgrades). The
+	// operator rebuilds its slot count from these after a restart.
+	AnnotationUpgradeTarget = "pocketfleet.io/upgrade-target"
+	// LabelRevisionHash is the StatefulSet controller's label naming a pod's revision.
+	LabelRevisionHash = "controller-revision-hash"
 )
 
 // SelectorLabels are the labels that select the instance pod. They never change for

@@ -20,15 +20,10 @@ const DefaultStorageSize = "1Gi"
 // reference: with Delete the claim is garbage-collected with the instance, with Retain it
 // carries no owner and outlives it. One writer is still guaranteed: the StatefulSet has
 // exactly one replica and replaces its pod only after the old one has terminated.
-func DataVolumeClaim(pbi *pbv1alpha1.PocketBaseInstance) (*corev1apply.PersistentVolumeClaimApplyConfiguration, error) {
-	size := pbi.Spec.Storage.Size
-	if size == "" {
-		size = DefaultStorageSize
-	}
-	q, err := resource.ParseQuantity(size)
-	if err != nil {
-		return nil, err
-	}
+//
+// size is the request to apply: StorageSize(pbi) normally, the claim's current request
+// when the volume cannot grow to it.
+func DataVolumeClaim(pbi *pbv1alpha1.PocketBaseInstance, q resource.Quantity) *corev1apply.PersistentVolumeClaimApplyConfiguration {
 	spec := corev1apply.PersistentVolumeClaimSpec().
 		WithAccessModes(corev1.ReadWriteOnce).
 		WithResources(corev1apply.VolumeResourceRequirements().
@@ -42,5 +37,14 @@ func DataVolumeClaim(pbi *pbv1alpha1.PocketBaseInstance) (*corev1apply.Persisten
 	if pbi.StorageReclaimPolicy() == pbv1alpha1.PersistentVolumeClaimDelete {
 		pvc.WithOwnerReferences(ownerReference(pbi))
 	}
-	return pvc, nil
+	return pvc
+}
+
+// StorageSize is the data volume size the spec asks for.
+func StorageSize(pbi *pbv1alpha1.PocketBaseInstance) (resource.Quantity, error) {
+	size := pbi.Spec.Storage.Size
+	if size == "" {
+		size = DefaultStorageSize
+	}
+	return resource.ParseQuantity(size)
 }

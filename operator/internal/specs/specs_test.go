@@ -72,13 +72,14 @@ func TestDataVolumeClaim(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := DataVolumeClaim(tc.pbi)
+			q, err := StorageSize(tc.pbi)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
 			}
 			if err != nil {
 				return
 			}
+			got := DataVolumeClaim(tc.pbi, q)
 			if *got.Name != "acme-data" {
 				t.Errorf("name = %q", *got.Name)
 			}
@@ -287,5 +288,41 @@ func TestSuperuserSecret(t *testing.T) {
 	}
 	if diff := cmp.Diff([]metav1apply.OwnerReferenceApplyConfiguration{*wantOwner}, got.OwnerReferences); diff != "" {
 		t.Errorf("owner (-want +got):\n%s", diff)
+	}
+}
+
+func TestStatefulSetHibernationAndUpgradeTarget(t *testing.T) {
+	in := StatefulSetInputs{Image: "reg/instance:v1"}
+	if got := *StatefulSet(instance(), in).Spec.Replicas; got != 1 {
+		t.Errorf("replicas = %d, want 1", got)
+	}
+	asleep := instance(func(p *pbv1alpha1.PocketBaseInstance) {
+		p.Spec.Hibernation = &pbv1alpha1.HibernationSpec{Hibernated: true}
+	})
+	sts := StatefulSet(asleep, in)
+	if got := *sts.Spec.Replicas; got != 0 {
+		t.Errorf("hibernated replicas = %d, want 0", got)
+	}
+	if sts.Annotations != nil {
+		t.Errorf("annotations = %v, want none without an upgrade", sts.Annotations)
+	}
+	in.UpgradeTarget = "reg/instance:v2"
+	if got := StatefulSet(instance(), in).Annotations[AnnotationUpgradeTarget]; got != "reg/instance:v2" {
+		t.Errorf("upgrade target annotation = %q", got)
+	}
+}
+
+func TestNetworkPolicy(t *testing.T) {
+	ingress := &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "ingress-nginx"}}
+	pods := &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+		{Key: "app", Operator: metav1.LabelSelectorOpIn, Values: []string{"nginx"}},
+	}}
+	got := NetworkPolicy(instance(), []NetworkPolicyPeer{{NamespaceSelector: ingress, PodSelector: pods}})
+	want := wantNetworkPolicy()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("NetworkPolicy() mismatch (-want +got):\n%s", diff)
+	}
+	if deny := NetworkPolicy(instance(), []NetworkPolicyPeer{}); deny.Spec.Ingress != nil {
+		t.Errorf("an empty allow list must deny all ingress, got rules %v", deny.Spec.Ingress)
 	}
 }

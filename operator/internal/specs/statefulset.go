@@ -49,6 +49,9 @@ type StatefulSetInputs struct {
 	SuperuserEmail SuperuserEmail
 	// SecretVersion is the resourceVersion of the superuser Secret.
 	SecretVersion string
+	// UpgradeTarget, when set, marks the StatefulSet as holding one of the operator's
+	// upgrade slots while it rolls out this image.
+	UpgradeTarget string
 }
 
 // StatefulSet is the single-replica StatefulSet running the instance.
@@ -99,13 +102,21 @@ func StatefulSet(pbi *pbv1alpha1.PocketBaseInstance, in StatefulSetInputs) *apps
 		pod.WithPriorityClassName(*pbi.Spec.PriorityClassName)
 	}
 
-	return appsapplyv1.StatefulSet(pbi.ChildName(), pbi.Namespace).
+	// note: one replica at most, always. SQLite allows one writer, and a StatefulSet
+	// creates the replacement pod only after the old one is gone. Hibernation is zero.
+	replicas := int32(1)
+	if pbi.Hibernated() {
+		replicas = 0
+	}
+	sts := appsapplyv1.StatefulSet(pbi.ChildName(), pbi.Namespace).
 		WithLabels(Labels(pbi, ComponentInstance)).
-		WithOwnerReferences(ownerReference(pbi)).
+		WithOwnerReferences(ownerReference(pbi))
+	if in.UpgradeTarget != "" {
+		sts.WithAnnotations(map[string]string{AnnotationUpgradeTarget: in.UpgradeTarget})
+	}
+	return sts.
 		WithSpec(appsapplyv1.StatefulSetSpec().
-			// note: one replica, always. SQLite allows one writer, and a StatefulSet
-			// creates the replacement pod only after the old one is gone.
-			WithReplicas(1).
+			WithReplicas(replicas).
 			WithServiceName(pbi.ChildName()).
 			WithPodManagementPolicy(appsv1.OrderedReadyPodManagement).
 			WithUpdateStrategy(appsapplyv1.StatefulSetUpdateStrategy().

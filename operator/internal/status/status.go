@@ -3,6 +3,7 @@ package status
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -28,11 +29,43 @@ type Observed struct {
 	Pod *corev1.Pod
 	// Problem is the first thing found wrong; nil when nothing is.
 	Problem *Problem
+	// Pending is a change that waits while the instance keeps serving (an upgrade in the
+	// queue, a volume that grows); it is reported as Progressing. nil when none.
+	Pending *Problem
+	// Now is the time of the pass.
+	Now time.Time
 }
 
-// Conditions returns the instance's conditions after this pass. Transition times of
-// conditions whose status did not change are kept.
+// Result is the status a pass computed.
+type Result struct {
+	// Conditions are the instance's conditions after the pass.
+	Conditions []metav1.Condition
+	// RolloutStartTime is when the rollout under way started; nil when none is.
+	RolloutStartTime *metav1.Time
+	// RecheckAfter is when the rollout deadline expires, so the pass can look again
+	// then; 0 when no deadline runs.
+	RecheckAfter time.Duration
+}
+
+// podReasons are the problem reasons found on the pod itself, which a missed rollout
+// deadline turns into RolloutStuck. Problems of the configuration (a missing Secret, a
+// quota) keep their own reason.
+var podReasons = map[string]bool{
+	pbv1alpha1.ReasonCrashLoop: true, pbv1alpha1.ReasonImagePullFailed: true,
+	pbv1alpha1.ReasonPodFailed: true, pbv1alpha1.ReasonUnschedulable: true,
+}
+
+// Conditions returns the instance's conditions after this pass; see Compute.
 func Conditions(pbi *pbv1alpha1.PocketBaseInstance, obs Observed) []metav1.Condition {
+	return Compute(pbi, obs).Conditions
+}
+
+// Compute returns the instance's status after this pass. Transition times of conditions
+// whose status did not change are kept.
+func Compute(pbi *pbv1alpha1.PocketBaseInstance, obs Observed) Result {
+	if obs.Now.IsZero() {
+		obs.Now = time.Now()
+	}
 	conds := make([]metav1.Condition, len(pbi.Status.Conditions))
 	copy(conds, pbi.Status.Conditions)
 	set := func(t pbv1alpha1.ConditionType, s metav1.ConditionStatus, reason, msg string) {
@@ -41,30 +74,89 @@ func Conditions(pbi *pbv1alpha1.PocketBaseInstance, obs Observed) []metav1.Condi
 			ObservedGeneration: pbi.Generation,
 		})
 	}
+	var res Result
+
+	if pbi.Hibernated() {
+		hibernated(pbi, obs, set)
+		res.Conditions = conds
+		return res
+	}
 
 	ready, why := podReady(obs)
+	problem := obs.Problem
+	if !ready {
+		res.RolloutStartTime, res.RecheckAfter = rolloutClock(pbi, obs.Now)
+		if res.RecheckAfter <= 0 && (problem == nil || podReasons[problem.Reason]) {
+			detail := why.Message
+			if problem != nil {
+				detail = problem.Message
+			}
+			problem = &Problem{pbv1alpha1.ReasonRolloutStuck, fmt.Sprintf(
+				"The rollout has not finished within spec.progressDeadlineSeconds (%ds): %s Revert the spec to roll back.",
+				pbi.ProgressDeadlineSeconds(), detail)}
+		}
+	}
 	switch {
-	case obs.Problem != nil:
-		set(pbv1alpha1.ConditionDegraded, metav1.ConditionTrue, obs.Problem.Reason, obs.Problem.Message)
+	case problem != nil:
+		set(pbv1alpha1.ConditionDegraded, metav1.ConditionTrue, problem.Reason, problem.Message)
 	default:
 		set(pbv1alpha1.ConditionDegraded, metav1.ConditionFalse, pbv1alpha1.ReasonAsExpected, "No problems detected.")
 	}
 	if ready {
 		set(pbv1alpha1.ConditionReady, metav1.ConditionTrue, pbv1alpha1.ReasonAvailable, "The instance is serving requests.")
-		set(pbv1alpha1.ConditionProgressing, metav1.ConditionFalse, pbv1alpha1.ReasonAsExpected, "The desired state is rolled out.")
-		return conds
+		if obs.Pending != nil {
+			set(pbv1alpha1.ConditionProgressing, metav1.ConditionTrue, obs.Pending.Reason, obs.Pending.Message)
+		} else {
+			set(pbv1alpha1.ConditionProgressing, metav1.ConditionFalse, pbv1alpha1.ReasonAsExpected, "The desired state is rolled out.")
+		}
+		res.Conditions = conds
+		return res
 	}
 	notReadyReason, notReadyMsg := why.Reason, why.Message
-	if obs.Problem != nil {
-		notReadyReason, notReadyMsg = obs.Problem.Reason, obs.Problem.Message
+	if problem != nil {
+		notReadyReason, notReadyMsg = problem.Reason, problem.Message
 	}
 	set(pbv1alpha1.ConditionReady, metav1.ConditionFalse, notReadyReason, notReadyMsg)
-	if obs.Problem != nil {
-		set(pbv1alpha1.ConditionProgressing, metav1.ConditionFalse, obs.Problem.Reason, "Progress is blocked: "+obs.Problem.Message)
+	if problem != nil {
+		set(pbv1alpha1.ConditionProgressing, metav1.ConditionFalse, problem.Reason, "Progress is blocked: "+problem.Message)
 	} else {
 		set(pbv1alpha1.ConditionProgressing, metav1.ConditionTrue, why.Reason, why.Message)
 	}
-	return conds
+	res.Conditions = conds
+	return res
+}
+
+// hibernated sets the conditions of an instance whose spec asks it to sleep: never
+// Ready, Progressing while the pod stops, Degraded only for a problem of its own (a
+// volume that cannot grow, say).
+func hibernated(pbi *pbv1alpha1.PocketBaseInstance, obs Observed, set func(pbv1alpha1.ConditionType, metav1.ConditionStatus, string, string)) {
+	if obs.Problem != nil {
+		set(pbv1alpha1.ConditionDegraded, metav1.ConditionTrue, obs.Problem.Reason, obs.Problem.Message)
+	} else {
+		set(pbv1alpha1.ConditionDegraded, metav1.ConditionFalse, pbv1alpha1.ReasonAsExpected, "No problems detected.")
+	}
+	if obs.Pod != nil {
+		msg := fmt.Sprintf("Hibernating: waiting for pod %s to stop.", obs.Pod.Name)
+		set(pbv1alpha1.ConditionReady, metav1.ConditionFalse, pbv1alpha1.ReasonHibernating, msg)
+		set(pbv1alpha1.ConditionProgressing, metav1.ConditionTrue, pbv1alpha1.ReasonHibernating, msg)
+		return
+	}
+	msg := fmt.Sprintf("Hibernated: no pod runs; data volume claim %s is kept. Clear spec.hibernation.hibernated to resume.",
+		pbi.DataVolumeClaimName())
+	set(pbv1alpha1.ConditionReady, metav1.ConditionFalse, pbv1alpha1.ReasonHibernated, msg)
+	set(pbv1alpha1.ConditionProgressing, metav1.ConditionFalse, pbv1alpha1.ReasonHibernated, msg)
+}
+
+// rolloutClock returns when the rollout under way started and how long is left before
+// its deadline. The clock starts at the first pass that sees the current generation not
+// rolled out, and restarts with every spec change.
+func rolloutClock(pbi *pbv1alpha1.PocketBaseInstance, now time.Time) (*metav1.Time, time.Duration) {
+	start := metav1.NewTime(now.Truncate(time.Second))
+	if prev := pbi.Status.RolloutStartTime; prev != nil && pbi.Status.ObservedGeneration == pbi.Generation {
+		start = *prev
+	}
+	deadline := time.Duration(pbi.ProgressDeadlineSeconds()) * time.Second
+	return &start, start.Add(deadline).Sub(now)
 }
 
 // IsReady reports whether the conditions say Ready.
@@ -86,7 +178,7 @@ func podReady(obs Observed) (bool, Problem) {
 		return false, Problem{pbv1alpha1.ReasonRollingOut, "Rolling out the new pod template."}
 	case obs.Pod == nil:
 		return false, Problem{pbv1alpha1.ReasonRollingOut, "Waiting for the instance pod to be created."}
-	case !isPodReady(obs.Pod):
+	case !PodIsReady(obs.Pod):
 		return false, Problem{pbv1alpha1.ReasonPodNotReady, fmt.Sprintf("Pod %s is not ready yet.", obs.Pod.Name)}
 	case sts.Status.ReadyReplicas < 1:
 		return false, Problem{pbv1alpha1.ReasonPodNotReady, "Waiting for the StatefulSet to count the pod as ready."}
@@ -94,7 +186,8 @@ func podReady(obs Observed) (bool, Problem) {
 	return true, Problem{}
 }
 
-func isPodReady(pod *corev1.Pod) bool {
+// PodIsReady reports whether the pod passes its readiness probe and is not terminating.
+func PodIsReady(pod *corev1.Pod) bool {
 	if pod.DeletionTimestamp != nil {
 		return false
 	}

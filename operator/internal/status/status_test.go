@@ -151,3 +151,101 @@ func TestQuotaProblem(t *testing.T) {
 		t.Error("unrelated message taken for a quota")
 	}
 }
+
+func TestComputeHibernated(t *testing.T) {
+	pbi := &pbv1alpha1.PocketBaseInstance{ObjectMeta: metav1.ObjectMeta{Name: "acme", Generation: 3}}
+	pbi.Spec.Hibernation = &pbv1alpha1.HibernationSpec{Hibernated: true}
+	for _, tc := range []struct {
+		name                              string
+		obs                               Observed
+		ready, progressing, degradedState string
+	}{
+		{"pod stopping", Observed{Pod: pod(true)}, pbv1alpha1.ReasonHibernating, "True", "False"},
+		{"asleep", Observed{}, pbv1alpha1.ReasonHibernated, "False", "False"},
+		{"asleep with a problem", Observed{Problem: &Problem{pbv1alpha1.ReasonStorageExpansionNotSupported, "x"}},
+			pbv1alpha1.ReasonHibernated, "False", "True"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := Compute(pbi, tc.obs)
+			r := meta.FindStatusCondition(res.Conditions, "Ready")
+			if r.Status != "False" || r.Reason != tc.ready {
+				t.Errorf("Ready = %s/%s, want False/%s", r.Status, r.Reason, tc.ready)
+			}
+			if p := meta.FindStatusCondition(res.Conditions, "Progressing"); string(p.Status) != tc.progressing {
+				t.Errorf("Progressing = %s, want %s", p.Status, tc.progressing)
+			}
+			if d := meta.FindStatusCondition(res.Conditions, "Degraded"); string(d.Status) != tc.degradedState {
+				t.Errorf("Degraded = %s, want %s", d.Status, tc.degradedState)
+			}
+			if res.RolloutStartTime != nil || res.RecheckAfter != 0 {
+				t.Errorf("a hibernated instance runs no rollout clock: %+v", res)
+			}
+		})
+	}
+}
+
+func TestComputeRolloutDeadline(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	started := metav1.NewTime(now.Add(-5 * time.Minute))
+	pbi := func(gen, observed int64, start *metav1.Time) *pbv1alpha1.PocketBaseInstance {
+		p := &pbv1alpha1.PocketBaseInstance{ObjectMeta: metav1.ObjectMeta{Generation: gen}}
+		p.Status.ObservedGeneration, p.Status.RolloutStartTime = observed, start
+		return p
+	}
+	notReady := Observed{StatefulSet: rolledOut(), Pod: pod(false), Now: now}
+
+	t.Run("clock starts at the first unready pass", func(t *testing.T) {
+		res := Compute(pbi(2, 2, nil), notReady)
+		if res.RolloutStartTime == nil || !res.RolloutStartTime.Time.Equal(now) || res.RecheckAfter != 10*time.Minute {
+			t.Errorf("got start %v recheck %v", res.RolloutStartTime, res.RecheckAfter)
+		}
+	})
+	t.Run("clock keeps running within a generation", func(t *testing.T) {
+		res := Compute(pbi(2, 2, &started), notReady)
+		if !res.RolloutStartTime.Equal(&started) || res.RecheckAfter != 5*time.Minute {
+			t.Errorf("got start %v recheck %v", res.RolloutStartTime, res.RecheckAfter)
+		}
+	})
+	t.Run("a spec change restarts the clock", func(t *testing.T) {
+		res := Compute(pbi(3, 2, &started), notReady)
+		if !res.RolloutStartTime.Time.Equal(now) {
+			t.Errorf("got start %v", res.RolloutStartTime)
+		}
+	})
+	t.Run("past the deadline the rollout is stuck", func(t *testing.T) {
+		p := pbi(2, 2, &started)
+		p.Spec.ProgressDeadlineSeconds = ptr(int32(60))
+		for _, obs := range []Observed{notReady, {StatefulSet: rolledOut(), Pod: pod(false), Now: now,
+			Problem: &Problem{pbv1alpha1.ReasonCrashLoop, "Container pocketbase: CrashLoopBackOff"}}} {
+			res := Compute(p, obs)
+			d := meta.FindStatusCondition(res.Conditions, "Degraded")
+			if d.Status != "True" || d.Reason != pbv1alpha1.ReasonRolloutStuck {
+				t.Errorf("Degraded = %s/%s, want True/RolloutStuck", d.Status, d.Reason)
+			}
+			if pr := meta.FindStatusCondition(res.Conditions, "Progressing"); pr.Status != "False" {
+				t.Errorf("Progressing = %s, want False", pr.Status)
+			}
+		}
+	})
+	t.Run("a configuration problem keeps its own reason past the deadline", func(t *testing.T) {
+		p := pbi(2, 2, &started)
+		p.Spec.ProgressDeadlineSeconds = ptr(int32(60))
+		res := Compute(p, Observed{StatefulSet: rolledOut(), Pod: pod(false), Now: now,
+			Problem: &Problem{pbv1alpha1.ReasonSecretInvalid, "missing"}})
+		if d := meta.FindStatusCondition(res.Conditions, "Degraded"); d.Reason != pbv1alpha1.ReasonSecretInvalid {
+			t.Errorf("Degraded reason = %s", d.Reason)
+		}
+	})
+	t.Run("ready clears the clock and reports a pending change", func(t *testing.T) {
+		res := Compute(pbi(2, 2, &started), Observed{StatefulSet: rolledOut(), Pod: pod(true), Now: now,
+			Pending: &Problem{pbv1alpha1.ReasonUpgradeQueued, "waits"}})
+		if res.RolloutStartTime != nil {
+			t.Errorf("start = %v, want nil", res.RolloutStartTime)
+		}
+		if pr := meta.FindStatusCondition(res.Conditions, "Progressing"); pr.Status != "True" || pr.Reason != pbv1alpha1.ReasonUpgradeQueued {
+			t.Errorf("Progressing = %s/%s", pr.Status, pr.Reason)
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -39,6 +39,12 @@ func Parser() *typed.Parser {
 var parserOnce sync.Once
 var parser *typed.Parser
 var schemaYAML = typed.YAMLObject(`types:
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.HibernationSpec
+  map:
+    fields:
+    - name: hibernated
+      type:
+        scalar: boolean
 - name: com.github.pocketfleet.pocketfleet.api.v1alpha1.IngressSpec
   map:
     fields:
@@ -95,6 +101,9 @@ var schemaYAML = typed.YAMLObject(`types:
           elementRelationship: associative
           keys:
           - name
+    - name: hibernation
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.HibernationSpec
     - name: image
       type:
         scalar: string
@@ -122,6 +131,10 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: priorityClassName
       type:
         scalar: string
+    - name: progressDeadlineSeconds
+      type:
+        scalar: numeric
+      default: 600
     - name: resources
       type:
         namedType: io.k8s.api.core.v1.ResourceRequirements
@@ -165,6 +178,12 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: readyReplicas
       type:
         scalar: numeric
+    - name: rolloutStartTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: storage
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.StorageStatus
     - name: superuserSecretName
       type:
         scalar: string
@@ -183,6 +202,18 @@ var schemaYAML = typed.YAMLObject(`types:
         scalar: string
       default: 1Gi
     - name: storageClassName
+      type:
+        scalar: string
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.StorageStatus
+  map:
+    fields:
+    - name: capacity
+      type:
+        scalar: string
+    - name: requested
+      type:
+        scalar: string
+    - name: resize
       type:
         scalar: string
 - name: com.github.pocketfleet.pocketfleet.api.v1alpha1.SuperuserSpec

@@ -66,6 +66,14 @@ type PocketBaseInstanceSpecApplyConfiguration struct {
 	ServiceAccountName *string `json:"serviceAccountName,omitempty"`
 	// priorityClassName of the instance pod.
 	PriorityClassName *string `json:"priorityClassName,omitempty"`
+	// hibernation stops the instance without losing it: the pod is removed, the data
+	// volume, the superuser Secret, the Service and the Ingress stay, and clearing
+	// hibernated brings the same volume back.
+	Hibernation *HibernationSpecApplyConfiguration `json:"hibernation,omitempty"`
+	// progressDeadlineSeconds is how long a rollout (a new version, image or pod template)
+	// may take before the instance is reported Degraded with reason RolloutStuck. The
+	// deadline counts from the spec change that started the rollout. Defaults to 600.
+	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
 }
 
 // PocketBaseInstanceSpecApplyConfiguration constructs a declarative configuration of the PocketBaseInstanceSpec type for use with
@@ -213,5 +221,21 @@ func (b *PocketBaseInstanceSpecApplyConfiguration) WithServiceAccountName(value 
 // If called multiple times, the PriorityClassName field is set to the value of the last call.
 func (b *PocketBaseInstanceSpecApplyConfiguration) WithPriorityClassName(value string) *PocketBaseInstanceSpecApplyConfiguration {
 	b.PriorityClassName = &value
+	return b
+}
+
+// WithHibernation sets the Hibernation field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Hibernation field is set to the value of the last call.
+func (b *PocketBaseInstanceSpecApplyConfiguration) WithHibernation(value *HibernationSpecApplyConfiguration) *PocketBaseInstanceSpecApplyConfiguration {
+	b.Hibernation = value
+	return b
+}
+
+// WithProgressDeadlineSeconds sets the ProgressDeadlineSeconds field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ProgressDeadlineSeconds field is set to the value of the last call.
+func (b *PocketBaseInstanceSpecApplyConfiguration) WithProgressDeadlineSeconds(value int32) *PocketBaseInstanceSpecApplyConfiguration {
+	b.ProgressDeadlineSeconds = &value
 	return b
 }

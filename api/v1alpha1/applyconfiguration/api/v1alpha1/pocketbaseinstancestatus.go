@@ -19,6 +19,7 @@ limitations under the License.
 package v1alpha1
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	v1 "k8s.io/client-go/applyconfigurations/meta/v1"
 )
 
@@ -27,7 +28,8 @@ import (
 //
 // PocketBaseInstanceStatus is the observed state of a PocketBaseInstance.
 type PocketBaseInstanceStatusApplyConfiguration struct {
-	// conditions describe the instance: Ready, Progressing and Degraded.
+	// conditions describe the instance: Ready, Progressing and Degraded. A hibernated
+	// instance is Ready=False with reason Hibernated and not Degraded.
 	Conditions []v1.ConditionApplyConfiguration `json:"conditions,omitempty"`
 	// observedGeneration is the generation of the spec the status describes.
 	ObservedGeneration *int64 `json:"observedGeneration,omitempty"`
@@ -40,6 +42,12 @@ type PocketBaseInstanceStatusApplyConfiguration struct {
 	ReadyReplicas *int32 `json:"readyReplicas,omitempty"`
 	// image is the instance image the running pod was created from.
 	Image *string `json:"image,omitempty"`
+	// rolloutStartTime is when the rollout under way started: the first pass that saw
+	// the current generation of the spec not yet running. Unset once the pod is ready or
+	// the instance is hibernated. spec.progressDeadlineSeconds counts from it.
+	RolloutStartTime *metav1.Time `json:"rolloutStartTime,omitempty"`
+	// storage reports the data volume: its capacity and any resize under way.
+	Storage *StorageStatusApplyConfiguration `json:"storage,omitempty"`
 }
 
 // PocketBaseInstanceStatusApplyConfiguration constructs a declarative configuration of the PocketBaseInstanceStatus type for use with
@@ -98,5 +106,21 @@ func (b *PocketBaseInstanceStatusApplyConfiguration) WithReadyReplicas(value int
 // If called multiple times, the Image field is set to the value of the last call.
 func (b *PocketBaseInstanceStatusApplyConfiguration) WithImage(value string) *PocketBaseInstanceStatusApplyConfiguration {
 	b.Image = &value
+	return b
+}
+
+// WithRolloutStartTime sets the RolloutStartTime field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the RolloutStartTime field is set to the value of the last call.
+func (b *PocketBaseInstanceStatusApplyConfiguration) WithRolloutStartTime(value metav1.Time) *PocketBaseInstanceStatusApplyConfiguration {
+	b.RolloutStartTime = &value
+	return b
+}
+
+// WithStorage sets the Storage field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Storage field is set to the value of the last call.
+func (b *PocketBaseInstanceStatusApplyConfiguration) WithStorage(value *StorageStatusApplyConfiguration) *PocketBaseInstanceStatusApplyConfiguration {
+	b.Storage = value
 	return b
 }
