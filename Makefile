@@ -111,7 +111,7 @@ test-e2e: cluster-up images $(HELM) $(KUSTOMIZE) ## Run the end-to-end suite (te
 	cd test/sdk && npm ci --no-audit --no-fund
 	KUBECONFIG=$(CLUSTER_KUBECONFIG) E2E_OPERATOR_IMG=$(LOCAL_OPERATOR_IMG) E2E_INSTANCE_IMG=$(LOCAL_INSTANCE_IMG) \
 		E2E_INSTANCE_IMG_NEXT=$(LOCAL_INSTANCE_IMG)-next E2E_HELM=$(HELM) E2E_KUSTOMIZE=$(KUSTOMIZE) \
-		$(GO) test -tags e2e -count=1 -timeout 40m ./test/e2e/... -ginkgo.v
+		$(GO) test -tags e2e -count=1 -timeout 40m -v ./test/e2e/... -ginkgo.v
 
 .PHONY: bench
 bench: envtest-assets build-instance ## Run the benchmarks: 200 instances converging in envtest; the instance under load on loopback.
