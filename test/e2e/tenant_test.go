@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -81,10 +82,9 @@ func (t tenant) statusString(field string) string {
 	return s
 }
 
-func (t tenant) waitReady(timeout time.Duration) time.Duration {
-	start := time.Now()
+func (t tenant) waitReady(timeout time.Duration) {
+	GinkgoHelper()
 	eventually(t.ready, timeout).Should(BeTrue(), "%s/%s Ready", t.ns, t.name)
-	return time.Since(start)
 }
 
 // credentials reads the generated superuser Secret.
