@@ -108,6 +108,7 @@ test-sdk: build-instance ## Drive the built instance with the official PocketBas
 
 .PHONY: test-e2e
 test-e2e: cluster-up images $(HELM) $(KUSTOMIZE) ## Run the end-to-end suite (test/e2e) on the local cluster; see hack/local-cluster.
+	cd $(CLUSTER_DIR)/addons && $(GO) test -count=1 ./...
 	cd test/sdk && npm ci --no-audit --no-fund
 	KUBECONFIG=$(CLUSTER_KUBECONFIG) E2E_OPERATOR_IMG=$(LOCAL_OPERATOR_IMG) E2E_INSTANCE_IMG=$(LOCAL_INSTANCE_IMG) \
 		E2E_INSTANCE_IMG_NEXT=$(LOCAL_INSTANCE_IMG)-next E2E_HELM=$(HELM) E2E_KUSTOMIZE=$(KUSTOMIZE) \

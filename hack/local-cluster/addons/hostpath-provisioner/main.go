@@ -16,7 +16,7 @@ import (
 	"strings"
 	"syscall"
 
-	v1 "k8s.io/api/core/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -29,8 +29,8 @@ type hostPathProvisioner struct {
 	node string // node name (kubernetes.io/hostname label value)
 }
 
-func (p *hostPathProvisioner) Provision(ctx context.Context, o controller.ProvisionOptions) (*v1.PersistentVolume, controller.ProvisioningState, error) {
-	if o.PVC.Spec.VolumeMode != nil && *o.PVC.Spec.VolumeMode == v1.PersistentVolumeBlock {
+func (p *hostPathProvisioner) Provision(ctx context.Context, o controller.ProvisionOptions) (*corev1.PersistentVolume, controller.ProvisioningState, error) {
+	if o.PVC.Spec.VolumeMode != nil && *o.PVC.Spec.VolumeMode == corev1.PersistentVolumeBlock {
 		return nil, controller.ProvisioningFinished, errors.New("block volumes are not supported")
 	}
 	dir := filepath.Join(p.root, fmt.Sprintf("%s-%s-%s", o.PVC.Namespace, o.PVC.Name, o.PVName))
@@ -38,24 +38,24 @@ func (p *hostPathProvisioner) Provision(ctx context.Context, o controller.Provis
 		return nil, controller.ProvisioningFinished, err
 	}
 	_ = os.Chmod(dir, 0o777) // writable for non-root pods too (test cluster)
-	reclaim := v1.PersistentVolumeReclaimDelete
+	reclaim := corev1.PersistentVolumeReclaimDelete
 	if o.StorageClass.ReclaimPolicy != nil {
 		reclaim = *o.StorageClass.ReclaimPolicy
 	}
-	hpType := v1.HostPathDirectoryOrCreate
-	pv := &v1.PersistentVolume{
+	hpType := corev1.HostPathDirectoryOrCreate
+	pv := &corev1.PersistentVolume{
 		ObjectMeta: metav1.ObjectMeta{Name: o.PVName},
-		Spec: v1.PersistentVolumeSpec{
+		Spec: corev1.PersistentVolumeSpec{
 			PersistentVolumeReclaimPolicy: reclaim,
 			AccessModes:                   o.PVC.Spec.AccessModes,
 			MountOptions:                  o.StorageClass.MountOptions,
-			Capacity:                      v1.ResourceList{v1.ResourceStorage: o.PVC.Spec.Resources.Requests[v1.ResourceStorage]},
-			PersistentVolumeSource: v1.PersistentVolumeSource{
-				HostPath: &v1.HostPathVolumeSource{Path: dir, Type: &hpType},
+			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: o.PVC.Spec.Resources.Requests[corev1.ResourceStorage]},
+			PersistentVolumeSource: corev1.PersistentVolumeSource{
+				HostPath: &corev1.HostPathVolumeSource{Path: dir, Type: &hpType},
 			},
-			NodeAffinity: &v1.VolumeNodeAffinity{Required: &v1.NodeSelector{NodeSelectorTerms: []v1.NodeSelectorTerm{{
-				MatchExpressions: []v1.NodeSelectorRequirement{{
-					Key: "kubernetes.io/hostname", Operator: v1.NodeSelectorOpIn, Values: []string{p.node},
+			NodeAffinity: &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+				MatchExpressions: []corev1.NodeSelectorRequirement{{
+					Key: "kubernetes.io/hostname", Operator: corev1.NodeSelectorOpIn, Values: []string{p.node},
 				}},
 			}}}},
 		},
@@ -64,7 +64,7 @@ func (p *hostPathProvisioner) Provision(ctx context.Context, o controller.Provis
 	return pv, controller.ProvisioningFinished, nil
 }
 
-func (p *hostPathProvisioner) Delete(ctx context.Context, pv *v1.PersistentVolume) error {
+func (p *hostPathProvisioner) Delete(ctx context.Context, pv *corev1.PersistentVolume) error {
 	if pv.Spec.HostPath == nil {
 		return &controller.IgnoredError{Reason: "not a hostPath volume"}
 	}
