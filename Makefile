@@ -121,9 +121,12 @@ build-testop: ## Build the loopback OpenID Provider the SDK suite signs in with 
 	$(GO) build -o $(LOCALBIN)/oauth2-testop ./instance/internal/oauth2/oauth2test/testop
 
 .PHONY: test-e2e
-test-e2e: ## Run the end-to-end tests on a real local cluster (not built yet).
-	@echo "test-e2e: the local-cluster end-to-end suite is not implemented yet (see the e2e issue)." >&2
-	@exit 1
+test-e2e: cluster-up images $(HELM) $(KUSTOMIZE) ## Run the end-to-end suite (test/e2e) on the local cluster; see hack/local-cluster.
+	cd $(CLUSTER_DIR)/addons && $(GO) test -count=1 ./...
+	cd test/sdk && npm ci --no-audit --no-fund
+	KUBECONFIG=$(CLUSTER_KUBECONFIG) E2E_OPERATOR_IMG=$(LOCAL_OPERATOR_IMG) E2E_INSTANCE_IMG=$(LOCAL_INSTANCE_IMG) \
+		E2E_INSTANCE_IMG_NEXT=$(LOCAL_INSTANCE_IMG)-next E2E_HELM=$(HELM) E2E_KUSTOMIZE=$(KUSTOMIZE) \
+		$(GO) test -tags e2e -count=1 -timeout 40m -v ./test/e2e/... -ginkgo.v
 
 .PHONY: bench
 bench: envtest-assets build-instance ## Run the benchmarks: 1,000 instances converging in envtest (PF_BENCH_INSTANCES to change); the instance under load on loopback.
@@ -161,6 +164,31 @@ run-operator: manifests ## Run the operator against $$KUBECONFIG (install the CR
 docker-build: ## Build both container images with Docker (for users who have it; CI does not).
 	docker build -f operator/Dockerfile --build-arg VERSION=$(VERSION) --build-arg INSTANCE_IMG=$(INSTANCE_IMG) -t $(OPERATOR_IMG) .
 	docker build -f instance/Dockerfile --build-arg VERSION=$(VERSION) -t $(INSTANCE_IMG) .
+
+##@ Local cluster (hack/local-cluster: a real single-node Kubernetes, no Docker, no registry)
+
+CLUSTER_DIR := hack/local-cluster
+CLUSTER_KUBECONFIG ?= /var/lib/pocketfleet-cluster/config/admin.kubeconfig
+# Images for the local cluster: a non-"latest" tag, so that IfNotPresent never pulls.
+LOCAL_TAG ?= dev
+LOCAL_OPERATOR_IMG ?= pocketfleet.local/operator:$(LOCAL_TAG)
+LOCAL_INSTANCE_IMG ?= pocketfleet.local/instance:$(LOCAL_TAG)
+IMAGE_BIN ?= /var/lib/pocketfleet-cluster/images/bin
+
+.PHONY: cluster-up
+cluster-up: ## Start the local cluster (builds and caches its binaries on first use).
+	$(CLUSTER_DIR)/up.sh
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local cluster and keep its state (hack/local-cluster/down.sh --purge wipes it).
+	$(CLUSTER_DIR)/down.sh
+
+.PHONY: images
+images: ## Build the operator and instance images from static binaries and load them into the local cluster.
+	$(MAKE) --no-print-directory build-operator build-instance LOCALBIN=$(IMAGE_BIN) INSTANCE_IMG=$(LOCAL_INSTANCE_IMG)
+	$(CLUSTER_DIR)/image.sh $(LOCAL_OPERATOR_IMG) $(IMAGE_BIN)/operator -user 65532:65532
+	$(CLUSTER_DIR)/image.sh $(LOCAL_INSTANCE_IMG) $(IMAGE_BIN)/instance -t $(LOCAL_INSTANCE_IMG)-next -user 65532:65532 \
+		-arg serve -arg --http -arg 0.0.0.0:8090 -arg --dir -arg /pb_data
 
 ##@ Deployment
 

@@ -77,7 +77,7 @@ var _ = Describe("PocketBaseInstance", func() {
 		c := podSpec.Containers[0]
 		Expect(c.Image).To(Equal(testImage))
 		Expect(c.Command).To(Equal([]string{"/instance"}))
-		Expect(c.Args).To(Equal([]string{"serve", "--http", "0.0.0.0:8090", "--dir", "/pb_data"}))
+		Expect(c.Args).To(Equal([]string{"serve", "--http", "0.0.0.0:8090", "--dir", "/pb_data", "--metrics-http", "0.0.0.0:9090"}))
 		Expect(*c.SecurityContext.ReadOnlyRootFilesystem).To(BeTrue())
 		Expect(*c.SecurityContext.AllowPrivilegeEscalation).To(BeFalse())
 		Expect(c.SecurityContext.Capabilities.Drop).To(ConsistOf(corev1.Capability("ALL")))

@@ -112,7 +112,7 @@ func TestStatefulSet(t *testing.T) {
 			name: "defaults are locked down",
 			pbi:  instance(), in: in,
 			check: func(t *testing.T, c *corev1apply.ContainerApplyConfiguration, pod *corev1apply.PodTemplateSpecApplyConfiguration) {
-				if diff := cmp.Diff([]string{"serve", "--http", "0.0.0.0:8090", "--dir", "/pb_data"}, c.Args); diff != "" {
+				if diff := cmp.Diff([]string{"serve", "--http", "0.0.0.0:8090", "--dir", "/pb_data", "--metrics-http", "0.0.0.0:9090"}, c.Args); diff != "" {
 					t.Errorf("args (-want +got):\n%s", diff)
 				}
 				sc := c.SecurityContext

@@ -145,10 +145,16 @@ func container(pbi *pbv1alpha1.PocketBaseInstance, in StatefulSetInputs) *corev1
 		WithCommand(contract.BinaryPath).
 		WithArgs(contract.ServeArgs(
 			"0.0.0.0:"+itoa(contract.HTTPPort), contract.DataDir)...).
+		// Prometheus metrics on their own port, which the Service and Ingress never expose.
+		WithArgs(contract.FlagMetricsHTTP, "0.0.0.0:"+itoa(contract.MetricsPort)).
 		WithPorts(corev1apply.ContainerPort().
 			WithName(contract.HTTPPortName).
 			WithContainerPort(contract.HTTPPort).
-			WithProtocol(corev1.ProtocolTCP)).
+			WithProtocol(corev1.ProtocolTCP),
+			corev1apply.ContainerPort().
+				WithName(contract.MetricsPortName).
+				WithContainerPort(contract.MetricsPort).
+				WithProtocol(corev1.ProtocolTCP)).
 		WithEnv(superuserEnv(pbi, in.SuperuserEmail)...).
 		WithEnv(envVars(pbi.Spec.Env)...).
 		WithResources(resources(pbi.Spec.Resources)).
