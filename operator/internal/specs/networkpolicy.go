@@ -21,13 +21,17 @@ type NetworkPolicyPeer struct {
 }
 
 // NetworkPolicy admits traffic to the instance pod only from the given peers (the
-// ingress controller, the operator, monitoring) and only on the HTTP port. Egress is
+// ingress controller, the operator, monitoring) and only on the HTTP and metrics ports
+// (the instance's metrics listener is in-cluster only: no Service exposes it). Egress is
 // left open: tenants send mail and call S3 and OAuth2 providers.
 func NetworkPolicy(pbi *pbv1alpha1.PocketBaseInstance, peers []NetworkPolicyPeer) *networkingapplyv1.NetworkPolicyApplyConfiguration {
 	rule := networkingapplyv1.NetworkPolicyIngressRule().
 		WithPorts(networkingapplyv1.NetworkPolicyPort().
 			WithProtocol(corev1.ProtocolTCP).
-			WithPort(intstr.FromInt32(contract.HTTPPort)))
+			WithPort(intstr.FromInt32(contract.HTTPPort)),
+			networkingapplyv1.NetworkPolicyPort().
+				WithProtocol(corev1.ProtocolTCP).
+				WithPort(intstr.FromInt32(contract.MetricsPort)))
 	for _, p := range peers {
 		peer := networkingapplyv1.NetworkPolicyPeer()
 		if p.NamespaceSelector != nil {

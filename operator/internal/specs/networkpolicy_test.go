@@ -21,7 +21,8 @@ func wantNetworkPolicy() *networkingapplyv1.NetworkPolicyApplyConfiguration {
 			WithPodSelector(metav1apply.LabelSelector().WithMatchLabels(map[string]string{LabelName: "pocketbase", LabelInstance: "acme"})).
 			WithPolicyTypes(networkingv1.PolicyTypeIngress).
 			WithIngress(networkingapplyv1.NetworkPolicyIngressRule().
-				WithPorts(networkingapplyv1.NetworkPolicyPort().WithProtocol(corev1.ProtocolTCP).WithPort(intstr.FromInt32(8090))).
+				WithPorts(networkingapplyv1.NetworkPolicyPort().WithProtocol(corev1.ProtocolTCP).WithPort(intstr.FromInt32(8090)),
+					networkingapplyv1.NetworkPolicyPort().WithProtocol(corev1.ProtocolTCP).WithPort(intstr.FromInt32(9090))).
 				WithFrom(networkingapplyv1.NetworkPolicyPeer().
 					WithNamespaceSelector(metav1apply.LabelSelector().
 						WithMatchLabels(map[string]string{"kubernetes.io/metadata.name": "ingress-nginx"})).
