@@ -403,8 +403,9 @@ var _ = Describe("PocketBaseInstance day 2", func() {
 		Expect(np.Spec.PolicyTypes).To(ConsistOf(networkingv1.PolicyTypeIngress))
 		Expect(np.Spec.Ingress).To(HaveLen(1))
 		rule := np.Spec.Ingress[0]
-		Expect(rule.Ports).To(HaveLen(1))
+		Expect(rule.Ports).To(HaveLen(2))
 		Expect(rule.Ports[0].Port.IntValue()).To(Equal(8090))
+		Expect(rule.Ports[1].Port.IntValue()).To(Equal(9090))
 		Expect(rule.From).To(HaveLen(2))
 		Expect(rule.From[0].NamespaceSelector.MatchLabels).To(Equal(map[string]string{"kubernetes.io/metadata.name": "ingress-nginx"}))
 		Expect(rule.From[0].PodSelector.MatchLabels).To(Equal(map[string]string{"app.kubernetes.io/name": "ingress-nginx"}))
