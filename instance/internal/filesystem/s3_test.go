@@ -15,9 +15,10 @@ import (
 	"github.com/pocketfleet/pocketfleet/instance/internal/filesystem"
 )
 
-// TestS3Store runs the Store contract against a real S3-compatible server (versitygw)
-// on loopback.
-func TestS3Store(t *testing.T) {
+// startS3Store starts a versitygw server on loopback and returns it with a Store on its
+// bucket.
+func startS3Store(t *testing.T) (*apitest.S3Server, *filesystem.S3) {
+	t.Helper()
 	srv := apitest.StartS3Server(t)
 	store, err := filesystem.NewS3(filesystem.S3Config{
 		Endpoint: srv.Endpoint, Bucket: srv.Bucket, AccessKey: srv.AccessKey, Secret: srv.Secret, ForcePathStyle: true,
@@ -25,6 +26,14 @@ func TestS3Store(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	return srv, store
+}
+
+// TestS3Store runs the Store contract against a real S3-compatible server (versitygw)
+// on loopback.
+func TestS3Store(t *testing.T) {
+	srv, store := startS3Store(t)
 	ctx := t.Context()
 
 	const key = "col/rec/hello world_abc.txt"
@@ -121,13 +130,7 @@ func TestS3Store(t *testing.T) {
 // streamed: a 16 MiB object is written from a file and read back in ranges while
 // allocating a fraction of its size; the listing gives keys, sizes and times.
 func TestS3StreamsObjects(t *testing.T) {
-	srv := apitest.StartS3Server(t)
-	store, err := filesystem.NewS3(filesystem.S3Config{
-		Endpoint: srv.Endpoint, Bucket: srv.Bucket, AccessKey: srv.AccessKey, Secret: srv.Secret, ForcePathStyle: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, store := startS3Store(t)
 	ctx := t.Context()
 
 	const size = 16 << 20
