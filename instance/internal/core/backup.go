@@ -2,6 +2,7 @@ package core
 
 import (
 	"cmp"
+	"context"
 	"crypto/md5" //nolint:gosec // the blob attributes checksum PocketBase's fileblob writes, not security
 	"errors"
 	"fmt"
@@ -108,7 +109,7 @@ func (a *App) activeBackupName() string {
 
 // ValidateBackupName checks a name for POST /api/backups: `^[a-z0-9_-]+\.zip$`, 1..150
 // characters, not already used. The error is ValidationErrors for the "name" field.
-func (a *App) ValidateBackupName(name string) error {
+func (a *App) ValidateBackupName(ctx context.Context, name string) error {
 	var verr *ValidationError
 	switch {
 	case name == "":
@@ -120,7 +121,7 @@ func (a *App) ValidateBackupName(name string) error {
 		}
 	case !backupNameRegex.MatchString(name):
 		verr = &ValidationError{Code: "validation_match_invalid", Message: "must be in a valid format"}
-	case a.backupExists(name):
+	case a.backupExists(ctx, name):
 		verr = &ValidationError{Code: "validation_backup_name_exists", Message: "The backup file name is invalid or already exists."}
 	default:
 		return nil
@@ -145,8 +146,24 @@ func (a *App) backupsDir() string {
 	return filepath.Join(a.dataDir, BackupsDir)
 }
 
-// BackupPath returns the path of the backup key, or ErrInvalidBackupKey /
-// ErrBackupNotFound.
+// backupsBucket returns the settings.backups.s3 bucket when it is enabled (ok false
+// when the backups are local). As PocketBase, the backups are then kept at the root
+// of that bucket, and the local backups directory is not used.
+func (a *App) backupsBucket() (store *filesystem.S3, ok bool, err error) {
+	cfg := a.Settings().Backups.S3
+	if !cfg.Enabled {
+		return nil, false, nil
+	}
+	store, err = newS3Store(cfg)
+	if err != nil {
+		return nil, true, fmt.Errorf("failed to initialize the backups S3 filesystem: %w", err)
+	}
+
+	return store, true, nil
+}
+
+// BackupPath returns the path of the local backup key, or ErrInvalidBackupKey /
+// ErrBackupNotFound. It knows nothing of the S3 backups (see OpenBackup).
 func (a *App) BackupPath(key string) (string, error) {
 	if err := checkBackupKey(key); err != nil {
 		return "", err
@@ -160,17 +177,88 @@ func (a *App) BackupPath(key string) (string, error) {
 	return path, nil
 }
 
-func (a *App) backupExists(key string) bool {
-	_, err := a.BackupPath(key)
-	return err == nil
+// OpenBackup returns a reader of the backup key, local or in the backups bucket, or
+// ErrInvalidBackupKey / ErrBackupNotFound. An S3 backup is streamed (its reader seeks
+// with ranged GETs).
+func (a *App) OpenBackup(ctx context.Context, key string) (*filesystem.Reader, error) {
+	if err := checkBackupKey(key); err != nil {
+		return nil, err
+	}
+	bucket, ok, err := a.backupsBucket()
+	if ok {
+		if err != nil {
+			return nil, err
+		}
+		r, err := bucket.Open(ctx, key)
+		if errors.Is(err, filesystem.ErrNotFound) {
+			return nil, ErrBackupNotFound
+		}
+		return r, err
+	}
+
+	path, err := a.BackupPath(key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, ErrBackupNotFound
+	}
+	st, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, ErrBackupNotFound
+	}
+
+	return &filesystem.Reader{ReadSeekCloser: f, Attributes: filesystem.Attributes{
+		ContentType: "application/zip", Size: st.Size(), ModTime: st.ModTime(),
+	}}, nil
 }
 
-// ListBackups returns the local backups, sorted by key as PocketBase's blob listing is.
-func (a *App) ListBackups() ([]BackupFileInfo, error) {
-	return a.listBackups("")
+// CheckBackup returns nil when the backup key exists, local or in the backups bucket,
+// or else ErrInvalidBackupKey / ErrBackupNotFound (or the bucket's error).
+func (a *App) CheckBackup(ctx context.Context, key string) error {
+	if err := checkBackupKey(key); err != nil {
+		return err
+	}
+	bucket, ok, err := a.backupsBucket()
+	if !ok {
+		_, err := a.BackupPath(key)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	exists, err := bucket.Exists(ctx, key)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return ErrBackupNotFound
+	}
+
+	return nil
 }
 
-func (a *App) listBackups(prefix string) ([]BackupFileInfo, error) {
+func (a *App) backupExists(ctx context.Context, key string) bool {
+	return a.CheckBackup(ctx, key) == nil
+}
+
+// ListBackups returns the backups, local or in the backups bucket, sorted by key as
+// PocketBase's blob listing is.
+func (a *App) ListBackups(ctx context.Context) ([]BackupFileInfo, error) {
+	return a.listBackups(ctx, "")
+}
+
+func (a *App) listBackups(ctx context.Context, prefix string) ([]BackupFileInfo, error) {
+	bucket, ok, err := a.backupsBucket()
+	if ok {
+		if err != nil {
+			return nil, err
+		}
+		return listBucketBackups(ctx, bucket, prefix)
+	}
+
 	entries, err := os.ReadDir(a.backupsDir())
 	if errors.Is(err, fs.ErrNotExist) {
 		return []BackupFileInfo{}, nil
@@ -196,12 +284,51 @@ func (a *App) listBackups(prefix string) ([]BackupFileInfo, error) {
 	return list, nil
 }
 
-// DeleteBackup deletes a local backup (and its attributes sidecar). The backup being
-// created or restored is ErrBackupInUse.
-func (a *App) DeleteBackup(key string) error {
+// listBucketBackups lists the backups at the root of the bucket. Objects whose key is
+// not a plain backup file name (nested keys, the ".attrs" suffix) are left out: they
+// could be neither downloaded nor deleted through the API.
+func listBucketBackups(ctx context.Context, bucket *filesystem.S3, prefix string) ([]BackupFileInfo, error) {
+	objects, err := bucket.List(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("listing backups: %w", err)
+	}
+
+	list := []BackupFileInfo{}
+	for _, o := range objects {
+		if checkBackupKey(o.Key) != nil {
+			continue
+		}
+		list = append(list, BackupFileInfo{Modified: FormatDateTime(o.ModTime), Key: o.Key, Size: o.Size})
+	}
+	slices.SortFunc(list, func(x, y BackupFileInfo) int { return cmp.Compare(x.Key, y.Key) })
+
+	return list, nil
+}
+
+// DeleteBackup deletes a backup, local (with its attributes sidecar) or in the backups
+// bucket. The backup being created or restored is ErrBackupInUse.
+func (a *App) DeleteBackup(ctx context.Context, key string) error {
 	if key != "" && a.activeBackupName() == key {
 		return ErrBackupInUse
 	}
+	if err := checkBackupKey(key); err != nil {
+		return err
+	}
+	bucket, ok, err := a.backupsBucket()
+	if ok {
+		if err != nil {
+			return err
+		}
+		err := bucket.Delete(ctx, key)
+		if errors.Is(err, filesystem.ErrNotFound) {
+			return ErrBackupNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("deleting backup %s: %w", key, err)
+		}
+		return nil
+	}
+
 	path, err := a.BackupPath(key)
 	if err != nil {
 		return err
@@ -214,13 +341,13 @@ func (a *App) DeleteBackup(key string) error {
 	return nil
 }
 
-// SaveUploadedBackup stores r as the backup key (POST /api/backups/upload). The key must
-// be a plain file name that is not used yet.
-func (a *App) SaveUploadedBackup(key string, r io.Reader) error {
+// SaveUploadedBackup stores r as the backup key (POST /api/backups/upload), locally or
+// in the backups bucket. The key must be a plain file name that is not used yet.
+func (a *App) SaveUploadedBackup(ctx context.Context, key string, r io.Reader) error {
 	if err := checkBackupKey(key); err != nil {
 		return err
 	}
-	if a.backupExists(key) {
+	if a.backupExists(ctx, key) {
 		return ValidationErrors{"file": {Code: "validation_backup_name_exists", Message: "Backup file with the specified name already exists."}}
 	}
 
@@ -242,12 +369,30 @@ func (a *App) SaveUploadedBackup(key string, r io.Reader) error {
 		return fmt.Errorf("writing uploaded backup: %w", err)
 	}
 
-	return a.storeBackupFile(tmp.Name(), key)
+	return a.storeBackupFile(ctx, tmp.Name(), key)
 }
 
-// storeBackupFile moves the finished zip at src into the backups directory as key, with
-// the attributes sidecar PocketBase's local blob storage writes.
-func (a *App) storeBackupFile(src, key string) error {
+// storeBackupFile stores the finished zip at src as the backup key: uploaded to the
+// backups bucket when it is enabled (src is left for the caller to remove), else moved
+// into the backups directory with the attributes sidecar PocketBase's local blob
+// storage writes.
+func (a *App) storeBackupFile(ctx context.Context, src, key string) error {
+	bucket, ok, err := a.backupsBucket()
+	if ok {
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(src)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := bucket.Upload(ctx, key, f, "application/zip", map[string]string{metadataOriginalName: key}); err != nil {
+			return fmt.Errorf("uploading backup %s: %w", key, err)
+		}
+		return nil
+	}
+
 	if err := os.MkdirAll(a.backupsDir(), 0o755); err != nil {
 		return fmt.Errorf("creating backups dir: %w", err)
 	}

@@ -41,8 +41,7 @@ var ErrInvalidBackupArchive = errors.New("invalid backup archive")
 // and 5 moves the old entries back and reopens them. Only one backup or restore runs at a
 // time (ErrBackupInProgress). Restore must not be called while holding HoldData.
 func (a *App) Restore(ctx context.Context, key string) error {
-	zipPath, err := a.BackupPath(key)
-	if err != nil {
+	if err := a.CheckBackup(ctx, key); err != nil {
 		return err
 	}
 	if err := a.beginBackupOp(key); err != nil {
@@ -60,6 +59,19 @@ func (a *App) Restore(ctx context.Context, key string) error {
 	}
 	extracted := filepath.Join(tempDir, "pb_restore_"+suffix)
 	defer os.RemoveAll(extracted)
+
+	var zipPath string
+	if a.Settings().Backups.S3.Enabled {
+		// a backup of the bucket is downloaded first, as PocketBase does
+		zipPath = filepath.Join(tempDir, "pb_restore_"+suffix+".zip")
+		defer os.Remove(zipPath)
+		err = a.downloadBackup(ctx, key, zipPath)
+	} else {
+		zipPath, err = a.BackupPath(key)
+	}
+	if err != nil {
+		return err
+	}
 
 	if err := ExtractBackup(zipPath, extracted); err != nil {
 		return err
@@ -108,6 +120,26 @@ func (a *App) Restore(ctx context.Context, key string) error {
 	_ = os.RemoveAll(old)
 
 	return fmt.Errorf("restoring backup %s: %w", key, swapErr)
+}
+
+// downloadBackup copies the backup key (of the backups bucket) to the file dst.
+func (a *App) downloadBackup(ctx context.Context, key, dst string) error {
+	r, err := a.OpenBackup(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+
+	f, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("downloading backup %s: %w", key, err)
+	}
+
+	return f.Close()
 }
 
 // closeDatabases closes data.db and auxiliary.db.

@@ -176,7 +176,7 @@ func TestBackupNamesAndList(t *testing.T) {
 		t.Errorf("generated name = %q", name)
 	}
 
-	list, err := app.ListBackups()
+	list, err := app.ListBackups(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestBackupNamesAndList(t *testing.T) {
 		{name, "validation_backup_name_exists"},
 	}
 	for _, tc := range tests {
-		err := app.ValidateBackupName(tc.name)
+		err := app.ValidateBackupName(t.Context(), tc.name)
 		var verrs core.ValidationErrors
 		switch {
 		case tc.code == "" && err != nil:
@@ -210,15 +210,15 @@ func TestBackupNamesAndList(t *testing.T) {
 		if _, err := app.BackupPath(key); err == nil {
 			t.Errorf("BackupPath(%q) succeeded", key)
 		}
-		if err := app.DeleteBackup(key); err == nil {
+		if err := app.DeleteBackup(t.Context(), key); err == nil {
 			t.Errorf("DeleteBackup(%q) succeeded", key)
 		}
 	}
 
-	if err := app.DeleteBackup(name); err != nil {
+	if err := app.DeleteBackup(t.Context(), name); err != nil {
 		t.Fatal(err)
 	}
-	if list, _ := app.ListBackups(); len(list) != 0 {
+	if list, _ := app.ListBackups(t.Context()); len(list) != 0 {
 		t.Fatalf("list after delete = %+v", list)
 	}
 }
@@ -249,7 +249,7 @@ func TestBackupOneAtATime(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	list, _ := app.ListBackups()
+	list, _ := app.ListBackups(t.Context())
 	if got := int32(len(list)-1) + refused.Load(); got != 4 {
 		t.Fatalf("%d created + %d refused, want 4 in all", len(list)-1, refused.Load())
 	}

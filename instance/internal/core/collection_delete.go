@@ -160,6 +160,12 @@ type recordDeleter struct {
 	tx      *sql.Tx
 	deleted map[string]map[string]bool // collection id -> record ids
 	order   []recordRef
+	// beforeDelete, when set, runs for each record right before its row is deleted
+	// (the transaction still holds it).
+	beforeDelete func(c *Collection, id string) error
+	// unlinked lists the records whose relation fields lost a deleted id, in order,
+	// each once (one may be deleted later in the same cascade).
+	unlinked []recordRef
 }
 
 func (d *recordDeleter) isDeleted(collectionID, id string) bool {
@@ -214,6 +220,11 @@ func (d *recordDeleter) delete(ctx context.Context, c *Collection, ids []string)
 	}
 
 	for _, id := range pending {
+		if d.beforeDelete != nil {
+			if err := d.beforeDelete(c, id); err != nil {
+				return err
+			}
+		}
 		if _, err := d.tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(c.Name)+" WHERE `id` = ?", id); err != nil {
 			return fmt.Errorf("deleting record %s of %s: %w", id, c.Name, err)
 		}
@@ -293,6 +304,9 @@ func (d *recordDeleter) setRelation(ctx context.Context, ref *Collection, rel *R
 	_, err = d.tx.ExecContext(ctx, "UPDATE "+quoteIdent(ref.Name)+" SET "+strings.Join(sets, ", ")+" WHERE `id` = ?", args...)
 	if err != nil {
 		return fmt.Errorf("updating %s.%s of record %s: %w", ref.Name, rel.Name, id, err)
+	}
+	if r := (recordRef{ref.ID, id}); !slices.Contains(d.unlinked, r) {
+		d.unlinked = append(d.unlinked, r)
 	}
 
 	return nil

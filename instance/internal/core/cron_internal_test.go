@@ -116,7 +116,7 @@ func TestCronJobsAndDueRuns(t *testing.T) {
 		}
 		wait()
 	}
-	list, err := app.ListBackups()
+	list, err := app.ListBackups(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -117,13 +117,3 @@ func (a *App) afterRollback(ctx context.Context, fn func()) {
 		s.undo = append(s.undo, fn)
 	}
 }
-
-// committedContext returns ctx without the transaction it joins, for reads that must
-// see the last committed state through the read pool (the delete "dry cache").
-func committedContext(ctx context.Context) context.Context {
-	if scopeOf(ctx) == nil {
-		return ctx
-	}
-
-	return context.WithValue(ctx, txScopeKey{}, (*txScope)(nil))
-}

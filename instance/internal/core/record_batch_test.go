@@ -93,7 +93,9 @@ func TestRunInTransactionCommit(t *testing.T) {
 	if _, err := app.FindRecordByID(t.Context(), "tags", tagID); !errors.Is(err, core.ErrRecordNotFound) {
 		t.Errorf("deleted tag found: %v", err)
 	}
-	want := []string{"create tags", "create posts", "update tags", "delete tags"}
+	// the post created in the transaction lost the deleted tag: PocketBase saves it, so
+	// it gets an update event too
+	want := []string{"create tags", "create posts", "update tags", "delete tags", "update posts"}
 	if got := events(); !slices.Equal(got, want) {
 		t.Errorf("events = %q, want %q", got, want)
 	}
@@ -141,5 +143,34 @@ func TestRunInTransactionRollback(t *testing.T) {
 	}
 	if got := events(); len(got) != 0 {
 		t.Errorf("events = %q, want none", got)
+	}
+}
+
+// TestRunInTransactionCascadeEvents deletes a post created in the same transaction,
+// with a comment (also created there) that cascades: both get their delete event after
+// the commit, as PocketBase prepares each delete while the transaction holds the row.
+func TestRunInTransactionCascadeEvents(t *testing.T) {
+	app := apitest.NewTestApp(t, apitest.CopyFixture(t))
+	events := txEvents(app)
+	posts, _ := app.FindCachedCollectionByNameOrID(t.Context(), "posts")
+	comments, _ := app.FindCachedCollectionByNameOrID(t.Context(), "comments")
+
+	err := app.RunInTransaction(t.Context(), func(ctx context.Context) error {
+		post, err := txSave(ctx, t, app, core.NewRecordCreate(posts), map[string]any{"title": "Short-lived"})
+		if err != nil {
+			return err
+		}
+		if _, err := txSave(ctx, t, app, core.NewRecordCreate(comments), map[string]any{"post": post.ID(), "text": "gone too"}); err != nil {
+			return err
+		}
+		return app.DeleteRecord(ctx, posts, post.ID())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	want := []string{"create posts", "create comments", "delete posts", "delete comments"}
+	if got := events(); !slices.Equal(got, want) {
+		t.Errorf("events = %q, want %q", got, want)
 	}
 }

@@ -3,9 +3,9 @@ package core
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"path"
+	"slices"
 )
 
 // DeleteRecord deletes the record of c with the given id in one write transaction,
@@ -47,35 +47,34 @@ func (a *App) DeleteRecord(ctx context.Context, c *Collection, id string) error 
 			}
 		}
 
+		// The delete events are prepared while the transaction still holds each row,
+		// with the record as it was, as PocketBase's realtime prepares them before
+		// each delete of a cascade: inside a batch, ctx reads through the transaction,
+		// so a record created earlier in the batch is seen too.
+		prepared := map[recordRef]*PendingRecordDelete{}
 		d := &recordDeleter{app: a, tx: tx, deleted: map[string]map[string]bool{}}
-		if err = d.delete(ctx, c, []string{id}); err != nil {
-			return err
-		}
-		deleted = d.order
-
-		// The read pool still sees the rows (the transaction has not committed), so
-		// the delete events are prepared now, with each record as it was, and the
-		// records whose relations lost a deleted id are found.
-		committed := committedContext(ctx)
-		if updated, err = a.unlinkedRecords(committed, d); err != nil {
-			return err
-		}
-		pending = pending[:0]
-		for _, ref := range deleted {
+		d.beforeDelete = func(dc *Collection, did string) error {
 			record := root
-			if ref != (recordRef{c.ID, id}) {
-				record, err = a.findCommittedRecord(committed, ref)
-				if errors.Is(err, ErrRecordNotFound) && scopeOf(ctx) != nil {
-					// note: created earlier in the same batch: nothing committed
-					// ever held it, so there is no stored row to prepare from.
-					continue
-				}
-				if err != nil {
+			if dc.ID != c.ID || did != id {
+				var err error
+				if record, err = findRecordWhere(ctx, tx, dc, "`id` = ?", did); err != nil {
 					return err
 				}
 			}
-			pending = append(pending, a.PrepareRecordDelete(committed, record))
+			prepared[recordRef{dc.ID, did}] = a.PrepareRecordDelete(ctx, record)
+			return nil
 		}
+		if err = d.delete(ctx, c, []string{id}); err != nil {
+			return err
+		}
+
+		deleted = d.order
+		pending = make([]*PendingRecordDelete, 0, len(deleted))
+		for _, ref := range deleted {
+			pending = append(pending, prepared[ref])
+		}
+		// every kept record that lost a deleted id was saved: it gets an update event
+		updated = slices.DeleteFunc(d.unlinked, func(r recordRef) bool { return d.isDeleted(r.collectionID, r.recordID) })
 
 		return nil
 	})
@@ -98,72 +97,6 @@ func (a *App) DeleteRecord(ctx context.Context, c *Collection, id string) error 
 	})
 
 	return nil
-}
-
-// unlinkedRecords returns the records that the deleter d unlinked without deleting
-// them: the kept records whose relation fields, as last committed, hold a deleted id.
-// They get an update event once the delete commits, as PocketBase saves them.
-func (a *App) unlinkedRecords(ctx context.Context, d *recordDeleter) ([]recordRef, error) {
-	all, err := a.CachedCollections(ctx)
-	if err != nil {
-		return nil, err
-	}
-
-	var out []recordRef
-	seen := map[recordRef]bool{}
-	for _, ref := range all {
-		if ref.IsView() {
-			continue
-		}
-		for _, f := range ref.Fields {
-			rel, ok := f.(*RelationField)
-			if !ok || len(d.deleted[rel.CollectionID]) == 0 {
-				continue
-			}
-			ids, err := committedReferences(ctx, a, ref, rel, d.deleted[rel.CollectionID])
-			if err != nil {
-				return nil, err
-			}
-			for _, id := range ids {
-				r := recordRef{ref.ID, id}
-				if !d.isDeleted(ref.ID, id) && !seen[r] {
-					seen[r] = true
-					out = append(out, r)
-				}
-			}
-		}
-	}
-
-	return out, nil
-}
-
-// committedReferences returns the ids of ref's records whose relation field rel held
-// one of the deleted ids, as last committed.
-func committedReferences(ctx context.Context, a *App, ref *Collection, rel *RelationField, deleted map[string]bool) ([]string, error) {
-	rows, err := a.data.Read().QueryContext(ctx, "SELECT `id`, "+quoteIdent(rel.Name)+" FROM "+quoteIdent(ref.Name))
-	if err != nil {
-		return nil, fmt.Errorf("reading references of %s.%s: %w", ref.Name, rel.Name, err)
-	}
-	defer rows.Close()
-
-	var ids []string
-	for rows.Next() {
-		var (
-			id  string
-			raw sql.NullString
-		)
-		if err := rows.Scan(&id, &raw); err != nil {
-			return nil, err
-		}
-		for _, v := range toUniqueStringSlice(raw.String) {
-			if deleted[v] {
-				ids = append(ids, id)
-				break
-			}
-		}
-	}
-
-	return ids, rows.Err()
 }
 
 // findCommittedRecord reads a record through the read pool, which sees the last

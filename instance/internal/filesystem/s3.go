@@ -36,9 +36,12 @@ type S3Config struct {
 // with AWS Signature Version 4 (as PocketBase's own trimmed S3 client does). Content
 // types and metadata travel as Content-Type and x-amz-meta-* headers.
 type S3 struct {
-	cfg    S3Config
-	base   *url.URL
-	client *http.Client
+	cfg  S3Config
+	base *url.URL
+	// client sends the small requests, whole requests bounded by s3Timeout; stream
+	// sends the object bodies (uploads and downloads), whose length has no bound, so
+	// only the wait for the response headers is.
+	client, stream *http.Client
 }
 
 var _ Store = (*S3)(nil)
@@ -62,7 +65,14 @@ func NewS3(cfg S3Config) (*S3, error) {
 		cfg.Region = "us-east-1"
 	}
 
-	return &S3{cfg: cfg, base: base, client: &http.Client{Timeout: s3Timeout}}, nil
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.ResponseHeaderTimeout = s3Timeout
+
+	return &S3{
+		cfg: cfg, base: base,
+		client: &http.Client{Timeout: s3Timeout},
+		stream: &http.Client{Transport: transport},
+	}, nil
 }
 
 // Close implements Store.
@@ -87,18 +97,35 @@ func (s *S3) objectURL(key string, query url.Values) *url.URL {
 
 // do sends a signed request and returns the response of a 2xx status; a 404 is
 // ErrNotFound, any other status an error with S3's error code.
-func (s *S3) do(ctx context.Context, method, key string, query url.Values, header http.Header, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, s.objectURL(key, query).String(), bytes.NewReader(body))
+func (s *S3) do(ctx context.Context, method, key string, query url.Values) (*http.Response, error) {
+	return s.send(ctx, s.client, method, key, query, nil, http.NoBody, 0, emptyPayloadHash)
+}
+
+// emptyPayloadHash is the hex SHA-256 of an empty body.
+var emptyPayloadHash = func() string {
+	sum := sha256.Sum256(nil)
+	return hex.EncodeToString(sum[:])
+}()
+
+// send is do with a body of size bytes whose hex SHA-256 is payloadHash, sent with
+// client.
+func (s *S3) send(ctx context.Context, client *http.Client, method, key string, query url.Values, header http.Header,
+	body io.Reader, size int64, payloadHash string,
+) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, s.objectURL(key, query).String(), body)
 	if err != nil {
 		return nil, err
 	}
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	req.ContentLength = int64(len(body))
-	s.sign(req, body, time.Now().UTC())
+	req.ContentLength = size
+	if size == 0 {
+		req.Body = http.NoBody
+	}
+	s.sign(req, payloadHash, time.Now().UTC())
 
-	res, err := s.client.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +147,9 @@ func (s *S3) do(ctx context.Context, method, key string, query url.Values, heade
 }
 
 // sign adds the AWS Signature Version 4 headers to req.
-func (s *S3) sign(req *http.Request, body []byte, now time.Time) {
+func (s *S3) sign(req *http.Request, payloadHash string, now time.Time) {
 	amzDate := now.Format("20060102T150405Z")
 	day := now.Format("20060102")
-	payload := sha256.Sum256(body)
-	payloadHash := hex.EncodeToString(payload[:])
 
 	req.Header.Set("X-Amz-Date", amzDate)
 	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
@@ -216,11 +241,6 @@ func (s *S3) Upload(ctx context.Context, key string, r io.Reader, contentType st
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-
 	header := http.Header{}
 	if contentType != "" {
 		header.Set("Content-Type", contentType)
@@ -228,7 +248,39 @@ func (s *S3) Upload(ctx context.Context, key string, r io.Reader, contentType st
 	for k, v := range metadata {
 		header.Set(metaPrefix+k, v)
 	}
-	res, err := s.do(ctx, http.MethodPut, key, nil, header, body)
+
+	// note: SigV4 signs the payload hash, so the body is read twice: a seekable one
+	// (a backup archive, a spooled upload) is hashed, rewound and streamed; anything
+	// else is read into memory first.
+	var (
+		body        io.Reader
+		size        int64
+		payloadHash string
+	)
+	if rs, ok := r.(io.ReadSeeker); ok {
+		start, err := rs.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return err
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, rs)
+		if err != nil {
+			return err
+		}
+		if _, err := rs.Seek(start, io.SeekStart); err != nil {
+			return err
+		}
+		body, size, payloadHash = io.LimitReader(rs, n), n, hex.EncodeToString(h.Sum(nil))
+	} else {
+		content, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(content)
+		body, size, payloadHash = bytes.NewReader(content), int64(len(content)), hex.EncodeToString(sum[:])
+	}
+
+	res, err := s.send(ctx, s.stream, http.MethodPut, key, nil, header, body, size, payloadHash)
 	if err != nil {
 		return err
 	}
@@ -236,23 +288,103 @@ func (s *S3) Upload(ctx context.Context, key string, r io.Reader, contentType st
 	return res.Body.Close()
 }
 
-// Open implements Store: the object is read whole, so that it can be seeked.
+// Open implements Store. The object is streamed, never held in memory: the reader
+// reads the body of one GET; a seek elsewhere drops it, and the next read sends a GET
+// with a Range from the new offset (so http.ServeContent serves ranges with one
+// request each).
 func (s *S3) Open(ctx context.Context, key string) (*Reader, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	res, err := s.do(ctx, http.MethodGet, key, nil, nil, nil)
+	res, err := s.getObject(ctx, key, 0)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = res.Body.Close() }()
-
-	content, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, err
+	if res.ContentLength < 0 {
+		_ = res.Body.Close()
+		return nil, fmt.Errorf("s3 GET %s: no Content-Length", key)
 	}
 
-	return &Reader{ReadSeekCloser: nopCloser{bytes.NewReader(content)}, Attributes: s3Attributes(res.Header, int64(len(content)))}, nil
+	obj := &s3Object{s: s, ctx: ctx, key: key, size: res.ContentLength, body: res.Body}
+
+	return &Reader{ReadSeekCloser: obj, Attributes: s3Attributes(res.Header, res.ContentLength)}, nil
+}
+
+// getObject sends the GET of key from byte offset on.
+func (s *S3) getObject(ctx context.Context, key string, offset int64) (*http.Response, error) {
+	var header http.Header
+	if offset > 0 {
+		header = http.Header{"Range": {"bytes=" + strconv.FormatInt(offset, 10) + "-"}}
+	}
+	return s.send(ctx, s.stream, http.MethodGet, key, nil, header, http.NoBody, 0, emptyPayloadHash)
+}
+
+// s3Object reads an object as a stream that seeks (see S3.Open).
+type s3Object struct {
+	s    *S3
+	ctx  context.Context //nolint:containedctx // the reads after a seek belong to the Open call
+	key  string
+	size int64
+	pos  int64
+	body io.ReadCloser // positioned at pos, or nil
+}
+
+func (o *s3Object) Read(p []byte) (int, error) {
+	if o.pos >= o.size {
+		return 0, io.EOF
+	}
+	if o.body == nil {
+		res, err := o.s.getObject(o.ctx, o.key, o.pos)
+		if err != nil {
+			return 0, err
+		}
+		if res.StatusCode != http.StatusPartialContent && o.pos > 0 {
+			_ = res.Body.Close()
+			return 0, fmt.Errorf("s3 GET %s: range from %d answered with status %d", o.key, o.pos, res.StatusCode)
+		}
+		o.body = res.Body
+	}
+
+	n, err := o.body.Read(p)
+	o.pos += int64(n)
+	if errors.Is(err, io.EOF) && o.pos < o.size {
+		err = io.ErrUnexpectedEOF
+	}
+
+	return n, err
+}
+
+func (o *s3Object) Seek(offset int64, whence int) (int64, error) {
+	abs := offset
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		abs += o.pos
+	case io.SeekEnd:
+		abs += o.size
+	default:
+		return 0, errors.New("s3 object seek: invalid whence")
+	}
+	if abs < 0 {
+		return 0, errors.New("s3 object seek: negative position")
+	}
+	if abs != o.pos && o.body != nil {
+		_ = o.body.Close()
+		o.body = nil
+	}
+	o.pos = abs
+
+	return abs, nil
+}
+
+func (o *s3Object) Close() error {
+	if o.body == nil {
+		return nil
+	}
+	err := o.body.Close()
+	o.body = nil
+
+	return err
 }
 
 // s3Attributes reads the attributes of an object from its response headers.
@@ -281,7 +413,7 @@ func (s *S3) Exists(ctx context.Context, key string) (bool, error) {
 	if err := checkKey(key); err != nil {
 		return false, err
 	}
-	res, err := s.do(ctx, http.MethodHead, key, nil, nil, nil)
+	res, err := s.do(ctx, http.MethodHead, key, nil)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
@@ -300,7 +432,7 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 		}
 		return err
 	}
-	res, err := s.do(ctx, http.MethodDelete, key, nil, nil, nil)
+	res, err := s.do(ctx, http.MethodDelete, key, nil)
 	if err != nil {
 		return err
 	}
@@ -308,9 +440,25 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	return res.Body.Close()
 }
 
-// list returns up to maxKeys keys under prefix (all of them for maxKeys ≤ 0).
-func (s *S3) list(ctx context.Context, prefix string, maxKeys int) ([]string, error) {
-	var keys []string
+// ObjectInfo describes one stored object as a bucket listing gives it.
+type ObjectInfo struct {
+	// Key is the object key.
+	Key string
+	// Size is its size in bytes.
+	Size int64
+	// ModTime is its last modification time.
+	ModTime time.Time
+}
+
+// List returns every object whose key starts with prefix, sorted by key (the
+// bucket's listing order).
+func (s *S3) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
+	return s.list(ctx, prefix, 0)
+}
+
+// list returns up to maxKeys objects under prefix (all of them for maxKeys ≤ 0).
+func (s *S3) list(ctx context.Context, prefix string, maxKeys int) ([]ObjectInfo, error) {
+	var keys []ObjectInfo
 	token := ""
 	for {
 		q := url.Values{"list-type": {"2"}, "prefix": {prefix}}
@@ -320,13 +468,15 @@ func (s *S3) list(ctx context.Context, prefix string, maxKeys int) ([]string, er
 		if token != "" {
 			q.Set("continuation-token", token)
 		}
-		res, err := s.do(ctx, http.MethodGet, "", q, nil, nil)
+		res, err := s.do(ctx, http.MethodGet, "", q)
 		if err != nil {
 			return nil, err
 		}
 		var page struct {
 			Contents []struct {
-				Key string `xml:"Key"`
+				Key          string    `xml:"Key"`
+				Size         int64     `xml:"Size"`
+				LastModified time.Time `xml:"LastModified"`
 			} `xml:"Contents"`
 			IsTruncated           bool   `xml:"IsTruncated"`
 			NextContinuationToken string `xml:"NextContinuationToken"`
@@ -337,7 +487,7 @@ func (s *S3) list(ctx context.Context, prefix string, maxKeys int) ([]string, er
 			return nil, fmt.Errorf("decoding the object list: %w", err)
 		}
 		for _, c := range page.Contents {
-			keys = append(keys, c.Key)
+			keys = append(keys, ObjectInfo{Key: c.Key, Size: c.Size, ModTime: c.LastModified})
 		}
 		if !page.IsTruncated || page.NextContinuationToken == "" || (maxKeys > 0 && len(keys) >= maxKeys) {
 			return keys, nil
@@ -357,7 +507,7 @@ func (s *S3) DeleteDir(ctx context.Context, key string) error {
 	}
 	var errs []error
 	for _, k := range keys {
-		res, err := s.do(ctx, http.MethodDelete, k, nil, nil, nil)
+		res, err := s.do(ctx, http.MethodDelete, k.Key, nil)
 		if err != nil {
 			errs = append(errs, err)
 			continue

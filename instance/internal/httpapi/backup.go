@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -50,7 +49,7 @@ func (a *api) registerBackupRoutes(r routes) {
 
 // backupsList is GET /api/backups: [{"modified","key","size"}].
 func (a *api) backupsList(c *gin.Context) error {
-	list, err := a.app.ListBackups()
+	list, err := a.app.ListBackups(c.Request.Context())
 	if err != nil {
 		return NewBadRequestError(msgBackupListFailed+err.Error(), nil)
 	}
@@ -73,7 +72,7 @@ func (a *api) backupCreate(c *gin.Context) error {
 	if err := bindFixedForm(c, &form); err != nil {
 		return err
 	}
-	if err := a.app.ValidateBackupName(form.Name); err != nil {
+	if err := a.app.ValidateBackupName(c.Request.Context(), form.Name); err != nil {
 		return newValidationApiError(msgBackupValidateFailed, err)
 	}
 
@@ -111,7 +110,7 @@ func (a *api) backupUpload(c *gin.Context) error {
 		})
 	}
 
-	err = a.app.SaveUploadedBackup(name, io.MultiReader(bytes.NewReader(head[:n]), file))
+	err = a.app.SaveUploadedBackup(c.Request.Context(), name, io.MultiReader(bytes.NewReader(head[:n]), file))
 	switch {
 	case err == nil:
 	case errors.Is(err, core.ErrInvalidBackupKey):
@@ -144,33 +143,25 @@ func (a *api) backupDownload(c *gin.Context) error {
 	}
 
 	key := c.Param("key")
-	path, err := a.app.BackupPath(key)
+	r, err := a.app.OpenBackup(c.Request.Context(), key)
 	if err != nil {
 		return NewNotFoundError("", err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return NewNotFoundError("", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return NewNotFoundError("", err)
-	}
+	defer r.Close()
 
 	h := c.Writer.Header()
 	h.Set("Content-Disposition", `attachment; filename="`+key+`"`)
 	h.Set("Content-Type", backupUploadMimeType)
 	h.Set("Content-Security-Policy", fileServeCSP)
 	h.Set("Cache-Control", fileServeCache)
-	http.ServeContent(c.Writer, c.Request, key, st.ModTime(), f)
+	http.ServeContent(c.Writer, c.Request, key, r.Attributes.ModTime, r)
 
 	return nil
 }
 
 // backupDelete is DELETE /api/backups/{key}.
 func (a *api) backupDelete(c *gin.Context) error {
-	err := a.app.DeleteBackup(c.Param("key"))
+	err := a.app.DeleteBackup(c.Request.Context(), c.Param("key"))
 	switch {
 	case err == nil:
 	case errors.Is(err, core.ErrBackupInUse):
@@ -190,7 +181,7 @@ func (a *api) backupRestore(c *gin.Context) error {
 		return NewBadRequestError(msgBackupTryLater, nil)
 	}
 	key := c.Param("key")
-	if _, err := a.app.BackupPath(key); err != nil {
+	if err := a.app.CheckBackup(c.Request.Context(), key); err != nil {
 		return NewBadRequestError(msgBackupRestoreMissing, err)
 	}
 

@@ -102,7 +102,7 @@ func TestBackupsListAndCreate(t *testing.T) {
 			Name: "create without a body", Method: http.MethodPost, URL: "/api/backups", TestAppFactory: factory, Headers: su,
 			ExpectedStatus: 204,
 			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
-				list, err := app.ListBackups()
+				list, err := app.ListBackups(t.Context())
 				if err != nil || len(list) != 1 || !strings.HasPrefix(list[0].Key, "pb_backup_acme_") {
 					t.Errorf("backups = %+v, %v", list, err)
 				}

@@ -72,7 +72,7 @@ func TestCronRoutes(t *testing.T) {
 			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
 				deadline := time.Now().Add(5 * time.Second)
 				for {
-					list, err := app.ListBackups()
+					list, err := app.ListBackups(t.Context())
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -682,6 +682,19 @@ func TestFilesOnS3(t *testing.T) {
 				if res.StatusCode != 200 || !bytes.Equal(got, pngBytes) || res.Header.Get("Content-Type") != "image/png" {
 					t.Errorf("download: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 				}
+				// the object is streamed from the bucket, ranges with a ranged GET
+				rangeReq, _ := http.NewRequest(http.MethodGet, api.URL+"/api/files/posts/"+id+"/"+name, nil)
+				rangeReq.Header.Set("Range", "bytes=10-19")
+				rangeRes, err := http.DefaultClient.Do(rangeReq)
+				if err != nil {
+					t.Fatal(err)
+				}
+				part, _ := io.ReadAll(rangeRes.Body)
+				_ = rangeRes.Body.Close()
+				if rangeRes.StatusCode != http.StatusPartialContent || !bytes.Equal(part, pngBytes[10:20]) {
+					t.Errorf("range download: %d %q", rangeRes.StatusCode, part)
+				}
+
 				res, got = get("/api/files/posts/" + id + "/" + name + "?thumb=100x100")
 				if img, err := png.Decode(bytes.NewReader(got)); err != nil || img.Bounds().Dx() != 100 || img.Bounds().Dy() != 100 {
 					t.Errorf("thumb: %d %v", res.StatusCode, err)
