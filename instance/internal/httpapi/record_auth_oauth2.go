@@ -7,9 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http"
-	"net/url"
 	"path"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -27,12 +28,43 @@ const oauth2ProviderMaxLen = 100
 // oauth2ExchangeTimeout bounds the token exchange and user info requests together.
 const oauth2ExchangeTimeout = 30 * time.Second
 
-// oauth2AvatarTimeout and oauth2AvatarMaxSize bound the download of a new OAuth2
-// user's avatar (PocketBase waits 15s; its file fields default to 5 MiB at most).
+// oauth2AvatarTimeout bounds the download of a new OAuth2 user's avatar, and
+// oauth2AvatarMaxSize is where its content is cut (PocketBase v0.40's safeFileFromURL
+// reads at most DefaultMaxBodySize).
 const (
-	oauth2AvatarTimeout = 15 * time.Second
-	oauth2AvatarMaxSize = 5 << 20
+	oauth2AvatarTimeout = 10 * time.Second
+	oauth2AvatarMaxSize = 32 << 20
 )
+
+// oauth2AvatarClient downloads avatars; it refuses loopback, private, link-local,
+// multicast and unspecified addresses, checked on the dialled address so that DNS
+// rebinding cannot pass (PocketBase's safeHTTPClient). Tests may swap it.
+var oauth2AvatarClient = &http.Client{
+	Timeout: 180 * time.Second,
+	Transport: &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: publicAddressOnly}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: 1 * time.Second,
+	},
+}
+
+// publicAddressOnly is a net.Dialer Control that refuses non-public addresses.
+func publicAddressOnly(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || ip.IsLoopback() || ip.IsUnspecified() || ip.IsPrivate() ||
+		ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsMulticast() {
+		return fmt.Errorf("address %q is invalid or resolves to a disallowed IP", address)
+	}
+
+	return nil
+}
 
 // authMetaKey is the gin context key under which an auth handler leaves the `meta`
 // of its auth response (OAuth2 only).
@@ -264,8 +296,9 @@ func (a *api) oauth2Record(c *gin.Context, collection *core.Collection, form aut
 
 // oauth2Signup creates the auth record of a first OAuth2 login as the records create
 // route would for the same requester, with @request.context "oauth2": createData, the
-// provider's email, a random password unless one is given, and the mapped fields that
-// createData does not set.
+// provider's email unless createData has a non-empty one, a random password unless
+// createData has the key (PocketBase v0.40), and the mapped fields that createData
+// does not set.
 func (a *api) oauth2Signup(ctx context.Context, c *gin.Context, collection *core.Collection, createData map[string]any, user *oauth2.User, avatar *filesystem.File) (*core.Record, error) {
 	if collection.Name == core.CollectionNameSuperusers {
 		return nil, core.ErrOAuth2SuperuserSignup
@@ -275,8 +308,10 @@ func (a *api) oauth2Signup(ctx context.Context, c *gin.Context, collection *core
 	if payload == nil {
 		payload = map[string]any{}
 	}
-	payload[core.FieldNameEmail] = user.Email
-	if v, _ := payload[core.FieldNamePassword].(string); v == "" {
+	if v, _ := payload[core.FieldNameEmail].(string); v == "" {
+		payload[core.FieldNameEmail] = user.Email
+	}
+	if _, given := payload[core.FieldNamePassword]; !given {
 		password, err := security.RandomString(30)
 		if err != nil {
 			return nil, err
@@ -329,9 +364,10 @@ func oauth2AvatarIsFile(collection *core.Collection) bool {
 }
 
 // oauth2Avatar downloads the avatar of a new OAuth2 user for a mapped file field that
-// createData leaves out (PocketBase's NewFileFromURL, with a size limit on top): any
-// 2xx or 3xx answer within oauth2AvatarTimeout and oauth2AvatarMaxSize, named after
-// the URL's last path segment. A failure is logged and leaves the field empty.
+// createData leaves out (PocketBase v0.40's safeFileFromURL): through
+// oauth2AvatarClient, any 2xx or 3xx answer within oauth2AvatarTimeout, its content cut
+// at oauth2AvatarMaxSize, named after the URL's last path segment. A failure is
+// logged and leaves the field empty.
 func (a *api) oauth2Avatar(ctx context.Context, collection *core.Collection, createData map[string]any, user *oauth2.User) *filesystem.File {
 	field := collection.Auth.OAuth2.MappedFields.AvatarURL
 	if _, given := createData[field]; given || field == "" || user.AvatarURL == "" || !oauth2AvatarIsFile(collection) {
@@ -351,15 +387,11 @@ func downloadOAuth2Avatar(ctx context.Context, rawURL string) (*filesystem.File,
 	ctx, cancel := context.WithTimeout(ctx, oauth2AvatarTimeout)
 	defer cancel()
 
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("invalid avatar url %q", rawURL)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, err
 	}
-	res, err := oauth2HTTPClient.Do(req)
+	res, err := oauth2AvatarClient.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -367,13 +399,11 @@ func downloadOAuth2Avatar(ctx context.Context, rawURL string) (*filesystem.File,
 	if res.StatusCode < 200 || res.StatusCode > 399 {
 		return nil, fmt.Errorf("failed to download url %s (%d)", rawURL, res.StatusCode)
 	}
-	b, err := io.ReadAll(io.LimitReader(res.Body, oauth2AvatarMaxSize+1))
+	// note: like PocketBase, a larger avatar is cut rather than refused.
+	b, err := io.ReadAll(io.LimitReader(res.Body, oauth2AvatarMaxSize))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > oauth2AvatarMaxSize {
-		return nil, fmt.Errorf("avatar %s is larger than %d bytes", rawURL, oauth2AvatarMaxSize)
-	}
 
-	return filesystem.NewFileFromBytes(b, path.Base(u.Path))
+	return filesystem.NewFileFromBytes(b, path.Base(rawURL))
 }

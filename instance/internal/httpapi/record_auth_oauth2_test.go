@@ -697,6 +697,14 @@ func TestRecordAuthWithOAuth2AvatarFile(t *testing.T) {
 	}
 	e.op.AddUser(oauth2test.User{ID: "op-carol", Username: "carol", FirstName: "Carol", Email: "carol@example.com", EmailVerified: true, Picture: e.op.AvatarURL()})
 	e.op.AddUser(oauth2test.User{ID: "op-dave", Username: "dave", Email: "dave@example.com", EmailVerified: true, Picture: e.op.URL + "/missing.png"})
+	e.op.AddUser(oauth2test.User{ID: "op-erin", Username: "erin", Email: "erin@example.com", EmailVerified: true, Picture: e.op.AvatarURL()})
+
+	// production refuses avatar URLs on loopback (PocketBase's safeHTTPClient): the
+	// signup succeeds without the file
+	if res := e.login(t, "op-erin"); !res.Meta.IsNew || res.Record["avatar"] != "" || res.Meta.AvatarURL != e.op.AvatarURL() {
+		t.Errorf("loopback avatar with the production client: %+v %v", res.Meta, res.Record["avatar"])
+	}
+	t.Cleanup(httpapi.AllowLoopbackAvatars())
 
 	res := e.login(t, "op-carol")
 	if res.Meta.AvatarURL != e.op.AvatarURL() {
@@ -721,5 +729,22 @@ func TestRecordAuthWithOAuth2AvatarFile(t *testing.T) {
 	res = e.login(t, "op-dave")
 	if !res.Meta.IsNew || res.Record["avatar"] != "" {
 		t.Errorf("signup with a missing avatar: %+v %s", res.Meta, res.Record)
+	}
+}
+
+// createData's own email and password win over the provider's email and the random
+// password (PocketBase v0.40).
+func TestRecordAuthWithOAuth2CreateDataEmailPassword(t *testing.T) {
+	e := newOAuth2Env(t)
+	e.op.AddUser(oauth2test.User{ID: "op-carol", Username: "carol", Email: "carol@example.com", EmailVerified: true})
+
+	status, body := e.exchangeAs(t, "op-carol", "", map[string]any{"createData": map[string]any{
+		"email": "chosen@example.com", "password": "chosen-pass-123", "passwordConfirm": "chosen-pass-123",
+	}})
+	if status != http.StatusOK || !strings.Contains(string(body), `"email":"chosen@example.com"`) || !strings.Contains(string(body), `"verified":false`) {
+		t.Fatalf("createData email = %d %s", status, body)
+	}
+	if got := e.passwordLogin(t, "chosen@example.com", "chosen-pass-123"); got != http.StatusOK {
+		t.Errorf("password login with createData's password = %d", got)
 	}
 }
