@@ -94,7 +94,7 @@ func (a *App) FindAuthRecordByEmail(ctx context.Context, c *Collection, email st
 		where += " COLLATE NOCASE"
 	}
 
-	return findRecordWhere(ctx, a.data.Read(), c, where, email)
+	return findRecordWhere(ctx, a.reader(ctx), c, where, email)
 }
 
 // validateEmailForm checks the email of a request form: required, 1–255 characters, an
@@ -180,19 +180,21 @@ func (a *App) checkFlowToken(ctx context.Context, c *Collection, token, tokenTyp
 }
 
 // saveAuthFlow stores data over record as a superuser write would (no oldPassword,
-// verified and email settable); a failure wraps ErrAuthFlowSave.
-func (a *App) saveAuthFlow(ctx context.Context, record *Record, data map[string]any) error {
+// verified and email settable) and returns the record as stored; a failure wraps
+// ErrAuthFlowSave. The auth flows and the OAuth2 login all write through it.
+func (a *App) saveAuthFlow(ctx context.Context, record *Record, data map[string]any) (*Record, error) {
 	u, err := a.NewRecordUpdate(ctx, record.Collection(), record.ID())
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrAuthFlowSave, err)
+		return nil, fmt.Errorf("%w: %w", ErrAuthFlowSave, err)
 	}
 	u.SetAccess(RecordAccessSuperuser)
 	u.Load(data)
-	if _, err := a.SaveRecord(ctx, u); err != nil {
-		return fmt.Errorf("%w: %w", ErrAuthFlowSave, err)
+	saved, err := a.SaveRecord(ctx, u)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrAuthFlowSave, err)
 	}
 
-	return nil
+	return saved, nil
 }
 
 // ConfirmVerification marks the record of a verification token verified (and, when
@@ -225,7 +227,7 @@ func (a *App) ConfirmVerification(ctx context.Context, c *Collection, token stri
 			}
 			data[FieldNamePassword], data[formKeyPasswordConfirm] = pass, pass
 		}
-		if err := a.saveAuthFlow(ctx, record, data); err != nil {
+		if _, err := a.saveAuthFlow(ctx, record, data); err != nil {
 			return err
 		}
 	}
@@ -306,7 +308,7 @@ func (a *App) ConfirmPasswordReset(ctx context.Context, c *Collection, token, pa
 		data[FieldNameVerified] = true
 	}
 
-	if err := a.saveAuthFlow(ctx, record, data); err != nil {
+	if _, err := a.saveAuthFlow(ctx, record, data); err != nil {
 		return err
 	}
 	// a new reset may be asked for at once
@@ -381,7 +383,9 @@ func (a *App) ConfirmEmailChange(ctx context.Context, c *Collection, token, pass
 		return errs
 	}
 
-	return a.saveAuthFlow(ctx, record, map[string]any{FieldNameEmail: newEmail, FieldNameVerified: true})
+	_, err = a.saveAuthFlow(ctx, record, map[string]any{FieldNameEmail: newEmail, FieldNameVerified: true})
+
+	return err
 }
 
 // checkEmailChangeToken validates an email change token for c: a newEmail claim, the

@@ -31,7 +31,7 @@ type ExternalAuth struct {
 // identity, or ErrRecordNotFound.
 func (a *App) FindExternalAuth(ctx context.Context, c *Collection, provider, providerID string) (*ExternalAuth, error) {
 	ea := &ExternalAuth{Provider: provider, ProviderID: providerID}
-	err := a.data.Read().QueryRowContext(ctx,
+	err := a.reader(ctx).QueryRowContext(ctx,
 		"SELECT `id`, `recordRef` FROM "+quoteIdent(CollectionNameExternalAuths)+
 			" WHERE `collectionRef` = ? AND `provider` = ? AND `providerId` = ? ORDER BY `created` DESC LIMIT 1",
 		c.ID, provider, providerID,
@@ -131,7 +131,7 @@ func (a *App) OAuth2LoginUpdate(ctx context.Context, record *Record, oauth2Email
 		data[formKeyPasswordConfirm] = password
 	}
 	if !verified {
-		err := a.data.Tx(ctx, func(tx *sql.Tx) error {
+		err := a.writeTx(ctx, func(tx *sql.Tx) error {
 			_, err := deleteExternalAuths(ctx, tx, record.Collection().ID, record.ID())
 			return err
 		})
@@ -150,7 +150,7 @@ func (a *App) OAuth2LoginUpdate(ctx context.Context, record *Record, oauth2Email
 		return record, !verified, nil
 	}
 
-	saved, err := a.saveAuthFields(ctx, record, data)
+	saved, err := a.saveAuthFlow(ctx, record, data)
 
 	return saved, !verified, err
 }
@@ -162,7 +162,7 @@ func (a *App) OAuth2LoginUpdate(ctx context.Context, record *Record, oauth2Email
 func (a *App) CanAssignOAuth2Username(ctx context.Context, c *Collection, username string) bool {
 	name := c.Auth.OAuth2.MappedFields.Username
 	if hasSingleColumnUniqueIndex(c.Indexes, name) {
-		if _, err := findRecordWhere(ctx, a.data.Read(), c, quoteIdent(name)+" = ?", username); err == nil {
+		if _, err := findRecordWhere(ctx, a.reader(ctx), c, quoteIdent(name)+" = ?", username); err == nil {
 			return false
 		}
 	}
@@ -178,18 +178,5 @@ func (a *App) OAuth2SignupVerify(ctx context.Context, record *Record, oauth2Emai
 		return record, nil
 	}
 
-	return a.saveAuthFields(ctx, record, map[string]any{FieldNameVerified: true})
-}
-
-// saveAuthFields stores data over record with superuser access and returns the stored
-// record.
-func (a *App) saveAuthFields(ctx context.Context, record *Record, data map[string]any) (*Record, error) {
-	u, err := a.NewRecordUpdate(ctx, record.Collection(), record.ID())
-	if err != nil {
-		return nil, err
-	}
-	u.SetAccess(RecordAccessSuperuser)
-	u.Load(data)
-
-	return a.SaveRecord(ctx, u)
+	return a.saveAuthFlow(ctx, record, map[string]any{FieldNameVerified: true})
 }

@@ -165,7 +165,7 @@ func (a *App) CompleteOTPAuth(ctx context.Context, o *OTP, record *Record) *Reco
 				data[FieldNamePassword], data[formKeyPasswordConfirm] = pass, pass
 			}
 		}
-		if err := a.saveAuthFlow(ctx, record, data); err != nil {
+		if _, err := a.saveAuthFlow(ctx, record, data); err != nil {
 			a.Logger().LogAttrs(ctx, slog.LevelError, "Failed to update record verified state after successful OTP validation",
 				slog.String("error", err.Error()), slog.String("otpId", o.ID), slog.String("recordId", record.ID()))
 		} else if fresh, err := findRecordWhere(ctx, a.data.Read(), c, "`id` = ?", record.ID()); err == nil {

@@ -185,6 +185,9 @@ func (a *App) SaveRecord(ctx context.Context, u *RecordUpsert) (*Record, error) 
 	}
 
 	u.autogenerate()
+	if errs := a.validateSystemRefs(ctx, u); len(errs) > 0 {
+		return nil, errs
+	}
 
 	// Every field is checked once through the read pool before hashing (so that an
 	// invalid request costs no bcrypt work and holds no write lock), then the checks

@@ -162,12 +162,12 @@ func (a *api) runBatchItem(ctx context.Context, c *gin.Context, item *batchReque
 		return batchResult{}, errors.New(errUnknownBatchAction)
 	}
 
-	handler, method, path := a.recordCreate, http.MethodPost, "/api/collections/"+collection+"/records"
+	handler, method, path, tag := a.recordCreate, http.MethodPost, "/api/collections/"+collection+"/records", "create"
 	switch kind {
 	case batchKindUpdate:
-		handler, method, path = a.recordUpdate, http.MethodPatch, path+"/"+id
+		handler, method, path, tag = a.recordUpdate, http.MethodPatch, path+"/"+id, "update"
 	case batchKindDelete:
-		handler, method, path = a.recordDelete, http.MethodDelete, path+"/"+id
+		handler, method, path, tag = a.recordDelete, http.MethodDelete, path+"/"+id, "delete"
 	}
 
 	req, err := item.newRequest(ctx, c.Request, method, path+query)
@@ -185,6 +185,9 @@ func (a *api) runBatchItem(ctx context.Context, c *gin.Context, item *batchReque
 	sub.Keys = maps.Clone(c.Keys)
 	sub.Set(ctxKeyRequestContext, core.RequestContextBatch)
 
+	if err := a.checkBatchItemRateLimit(sub, collection, tag); err != nil {
+		return batchResult{}, err
+	}
 	if err := handler(sub); err != nil {
 		return batchResult{}, err
 	}

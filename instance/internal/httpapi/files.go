@@ -52,7 +52,8 @@ func (a *api) fileToken(c *gin.Context) error {
 // download). A missing collection or record, or a name that no file field of the
 // record holds, is the generic 404. A protected field's file needs the collection's
 // viewRule to pass for the record behind ?token= (a file token; @request.context is
-// protectedFile), else 404. ?thumb= serves a thumb of an image when the size is 100x100
+// protectedFile), else 404; a superuser's file token is ignored from an IP outside a
+// non-empty settings.superuserIPs. ?thumb= serves a thumb of an image when the size is 100x100
 // or one of the field's thumbs, made once and kept under "thumbs_<name>/"; a thumb that
 // cannot be made, or any other size, serves the original. ?download=1 forces an
 // attachment. Range and conditional requests work through http.ServeContent.
@@ -85,6 +86,10 @@ func (a *api) fileDownload(c *gin.Context) error {
 		info := readRequestInfo(c)
 		info.Context = core.RequestContextProtectedFile
 		info.Auth, _ = a.app.FindAuthRecordByToken(ctx, c.Query("token"), core.TokenTypeFile)
+		if !a.superuserIPAllowed(c, info.Auth) {
+			// a superuser file token from outside settings.superuserIPs counts as none
+			info.Auth = nil
+		}
 		if _, err := a.app.FindRecordByIDWithRule(ctx, collection, recordID, collection.ViewRule, info); err != nil {
 			return NewNotFoundError("", errors.New("insufficient permissions to access the file resource"))
 		}

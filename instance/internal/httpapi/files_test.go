@@ -571,9 +571,10 @@ func TestFileDownload(t *testing.T) {
 			ExpectedStatus: 404, ExpectedBody: notFound,
 		},
 		{
+			// PocketBase's collectionPathRateLimit("", "file") answers it before the handler
 			Name:   "an unknown collection",
 			Method: http.MethodGet, URL: "/api/files/missing/" + rwAlicePost + "/" + fxCover1, TestAppFactory: fixtureApp,
-			ExpectedStatus: 404, ExpectedBody: notFound,
+			ExpectedStatus: 404, ExpectedBody: rwErr(404, "Missing or invalid collection context.", "{}"),
 		},
 		{
 			Name:   "POST on a file is the catch-all 404",
@@ -797,4 +798,35 @@ func TestViewFileDownload(t *testing.T) {
 	for _, s := range scenarios {
 		s.Test(t)
 	}
+}
+
+// A superuser's file token opens protected files only from an IP within a non-empty
+// settings.superuserIPs; from elsewhere it counts as no token (the generic 404), while
+// a regular user's file token is not concerned.
+func TestFileDownloadSuperuserIPs(t *testing.T) {
+	ft := newFileTokens(t)
+	f := withSettings(t, func(s *core.Settings) {
+		s.SuperuserIPs = []string{"10.0.0.0/8"}
+		s.TrustedProxy.Headers = []string{"X-Forwarded-For"}
+	})
+	app := f(t)
+	execSQL(t, app, "UPDATE posts SET published = 0 WHERE id = ?", rwAlicePost)
+	url := "/api/files/posts/" + rwAlicePost + "/" + fxNotes1 + "?token="
+	notFound := rwErr(404, "The requested resource wasn't found.", "{}")
+
+	runSeq(t,
+		apitest.ApiScenario{
+			Name: "superuser file token from another IP", Method: http.MethodGet, URL: url + ft.admin, TestAppFactory: f,
+			ExpectedStatus: 404, ExpectedBody: notFound,
+		},
+		apitest.ApiScenario{
+			Name: "superuser file token from a listed IP", Method: http.MethodGet, URL: url + ft.admin, TestAppFactory: f,
+			Headers:        map[string]string{"X-Forwarded-For": "10.1.2.3"},
+			ExpectedStatus: 200, ExpectedBody: "attachment of post 1\n",
+		},
+		apitest.ApiScenario{
+			Name: "the owner's file token from another IP", Method: http.MethodGet, URL: url + ft.alice, TestAppFactory: f,
+			ExpectedStatus: 200, ExpectedBody: "attachment of post 1\n",
+		},
+	)
 }

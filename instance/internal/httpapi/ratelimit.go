@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -52,57 +53,109 @@ var (
 // "<collection>:<tag>" for each of its tags, then "*:<tag>", then, for every route,
 // "<METHOD> <path>" and "<path>" (a rule label ending in "/" matching as a prefix).
 // Each collection route has its own counters per collection; the other routes share
-// one per rule.
+// one per rule. A HEAD request counts as the GET of its route, as PocketBase's GET
+// patterns serve HEAD too.
 func (a *api) rateLimit() gin.HandlerFunc {
 	return handle(func(c *gin.Context) error {
-		rs := a.app.RequestSettings()
-		settings := rs.RateLimits
-		if !settings.Enabled || hasSuperuserAuth(c) {
-			return nil
+		method := c.Request.Method
+		if method == http.MethodHead {
+			method = http.MethodGet
 		}
-		ip := realIP(c.Request, rs.TrustedProxy)
-		if ipListed(settings.ExcludedIPs, ip) {
-			return nil
-		}
-
-		path := c.Request.URL.Path
-		labels := []string{c.Request.Method + " " + path, path}
-		limiterID := ""
-
-		if tags, ok := collectionRouteTags[c.Request.Method+" "+c.FullPath()]; ok {
-			collection, err := a.app.FindCachedCollectionByNameOrID(c.Request.Context(), c.Param("collection"))
-			if err != nil {
-				return NewNotFoundError("Missing or invalid collection context.", err)
-			}
-			limiterID = collection.ID + c.Request.Method + c.FullPath()
-			prefixed := make([]string, 0, 2*len(tags)+len(labels))
-			for _, tag := range tags {
-				limiterID += tag
-				prefixed = append(prefixed, collection.Name+":"+tag)
-			}
-			for _, tag := range tags {
-				prefixed = append(prefixed, "*:"+tag)
-			}
-			labels = append(prefixed, labels...)
-		}
-
-		audience := rateLimitGuestAudience
-		if authRecord(c) != nil {
-			audience = rateLimitAuthAudience
-		}
-		rule, ok := settings.FindRule(labels, audience...)
+		pattern := method + " " + c.FullPath()
+		tags, ok := collectionRouteTags[pattern]
 		if !ok {
-			return nil
-		}
-		if limiterID == "" {
-			limiterID = rule.Label
-		}
-		if !a.limiters.allow(limiterID+rule.Audience, rule, ip) {
-			return NewTooManyRequestsError("", errors.New("triggered rate limit rule: "+rule.Label))
+			if a.skipRateLimit(c) {
+				return nil
+			}
+			return a.checkRateLimit(c, nil, "", nil)
 		}
 
-		return nil
+		// PocketBase's record CRUD handlers check their limit inline, after their own
+		// collection lookup and view check; the other collection routes are guarded
+		// by a middleware that answers a missing collection first, limits on or off.
+		_, inline := recordCrudTags[tags[0]]
+		collection, err := a.app.FindCachedCollectionByNameOrID(c.Request.Context(), c.Param("collection"))
+		switch {
+		case err != nil && inline:
+			return nil
+		case err != nil:
+			return NewNotFoundError(msgMissingCollectionContext, err)
+		case a.skipRateLimit(c), inline && method != http.MethodGet && collection.IsView():
+			return nil
+		}
+
+		return a.checkRateLimit(c, collection, pattern, tags)
 	})
+}
+
+// recordCrudTags are the tags of the record CRUD routes.
+var recordCrudTags = map[string]struct{}{"list": {}, "view": {}, "create": {}, "update": {}, "delete": {}}
+
+// skipRateLimit reports whether settings.rateLimits leave c alone: the limiter is
+// off or a superuser asks.
+func (a *api) skipRateLimit(c *gin.Context) bool {
+	return !a.app.RequestSettings().RateLimits.Enabled || hasSuperuserAuth(c)
+}
+
+// checkBatchItemRateLimit applies the collection rules of a batch sub-request's record
+// action, as PocketBase's record handlers check them inline for each sub-request
+// (checkCollectionRateLimit): the labels of the sub-request's collection, tag, method
+// and path, counted apart from the routes (a sub-request has no route pattern). A view
+// collection is left to the handler, whose "Unsupported collection type." comes first.
+func (a *api) checkBatchItemRateLimit(c *gin.Context, collectionName, tag string) error {
+	if a.skipRateLimit(c) {
+		return nil
+	}
+	collection, err := a.app.FindCachedCollectionByNameOrID(c.Request.Context(), collectionName)
+	if err != nil || collection.IsView() {
+		return nil // the handler answers for a missing or view collection
+	}
+
+	return a.checkRateLimit(c, collection, "", []string{tag})
+}
+
+// checkRateLimit finds the first rule for the labels of c (with collection's tags when
+// collection is set) and consumes one request of the client's window: per collection,
+// pattern and tags for a collection action, per rule otherwise.
+func (a *api) checkRateLimit(c *gin.Context, collection *core.Collection, pattern string, tags []string) error {
+	rs := a.app.RequestSettings()
+	settings := rs.RateLimits
+	ip := realIP(c.Request, rs.TrustedProxy)
+	if ipListed(settings.ExcludedIPs, ip) {
+		return nil
+	}
+
+	path := c.Request.URL.Path
+	labels := make([]string, 0, 2*len(tags)+2)
+	limiterID := ""
+	if collection != nil {
+		limiterID = collection.ID + pattern
+		for _, tag := range tags {
+			limiterID += tag
+			labels = append(labels, collection.Name+":"+tag)
+		}
+		for _, tag := range tags {
+			labels = append(labels, "*:"+tag)
+		}
+	}
+	labels = append(labels, c.Request.Method+" "+path, path)
+
+	audience := rateLimitGuestAudience
+	if authRecord(c) != nil {
+		audience = rateLimitAuthAudience
+	}
+	rule, ok := settings.FindRule(labels, audience...)
+	if !ok {
+		return nil
+	}
+	if limiterID == "" {
+		limiterID = rule.Label
+	}
+	if !a.limiters.allow(limiterID+rule.Audience, rule, ip) {
+		return NewTooManyRequestsError("", errors.New("triggered rate limit rule: "+rule.Label))
+	}
+
+	return nil
 }
 
 // rateLimiterSweepInterval is how often idle clients are dropped from the limiters.

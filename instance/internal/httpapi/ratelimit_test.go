@@ -197,3 +197,103 @@ func TestSuperuserIPs(t *testing.T) {
 		},
 	)
 }
+
+// GET (and HEAD) /api/files/... carries the "file" tag, as PocketBase binds
+// collectionPathRateLimit("", "file") to the download route: "<collection>:file" and
+// "*:file" rules apply, per collection. A missing collection is answered by that
+// middleware first, limits on or off.
+func TestRateLimitFileTag(t *testing.T) {
+	f := withSettings(t, rateLimits(
+		core.RateLimitRule{Label: "posts:file", MaxRequests: 2, Duration: 60},
+		core.RateLimitRule{Label: "*:file", MaxRequests: 1, Duration: 60},
+	))
+	file := func(name, method, url string, status int) apitest.ApiScenario {
+		s := apitest.ApiScenario{Name: name, Method: method, URL: url, TestAppFactory: f, ExpectedStatus: status}
+		switch {
+		case status == http.StatusTooManyRequests && method == http.MethodGet:
+			s.ExpectedBody = tooManyRequestsBody
+		case status == http.StatusOK && method == http.MethodGet:
+			s.ExpectedContent = []string{"PNG"}
+		}
+		return s
+	}
+	posts := "/api/files/posts/" + rwAlicePost + "/" + fxCover1
+	runSeq(t,
+		file("posts 1", http.MethodGet, posts, 200),
+		file("posts 2 (HEAD counts as GET)", http.MethodHead, posts, 200),
+		file("posts 3", http.MethodGet, posts, 429),
+		file("posts HEAD limited too", http.MethodHead, posts, 429),
+		apitest.ApiScenario{
+			Name: "another collection falls under *:file with its own counter", Method: http.MethodGet,
+			URL: "/api/files/users/" + aliceID + "/missing.png", TestAppFactory: f, ExpectedStatus: 404,
+			ExpectedBody: `{"data":{},"message":"The requested resource wasn't found.","status":404}`,
+		},
+		apitest.ApiScenario{
+			Name: "and is limited at its second request", Method: http.MethodGet,
+			URL: "/api/files/users/" + aliceID + "/missing.png", TestAppFactory: f, ExpectedStatus: 429, ExpectedBody: tooManyRequestsBody,
+		},
+		apitest.ApiScenario{
+			Name: "an unknown collection", Method: http.MethodGet, URL: "/api/files/nope/x/y.png", TestAppFactory: f,
+			ExpectedStatus: 404, ExpectedBody: `{"data":{},"message":"Missing or invalid collection context.","status":404}`,
+		},
+		apitest.ApiScenario{
+			Name: "records routes answer their own missing collection", Method: http.MethodGet, URL: "/api/collections/nope/records",
+			TestAppFactory: f, ExpectedStatus: 404, ExpectedBody: missingCollectionBody,
+		},
+	)
+}
+
+// Each batch sub-request is checked against the collection rules of its action, as
+// PocketBase's record handlers do inline: "<collection>:create" counts every create of
+// the batch, apart from the records route's own counter; a limited sub-request fails
+// the batch with its 429.
+func TestRateLimitBatchItems(t *testing.T) {
+	tok := newTokens(t)
+	f := withSettings(t, func(s *core.Settings) {
+		rateLimits(
+			core.RateLimitRule{Label: "posts:create", MaxRequests: 2, Duration: 60},
+			core.RateLimitRule{Label: "*:delete", MaxRequests: 1, Duration: 60},
+		)(s)
+		s.Batch = core.BatchConfig{Enabled: true, MaxRequests: 10, Timeout: 3}
+	})
+	create := func(title string) map[string]any {
+		return map[string]any{"method": "POST", "url": "/api/collections/posts/records", "body": map[string]any{"title": title, "author": aliceID}}
+	}
+	limited := func(index string) string {
+		return rwErr(400, "Batch transaction failed.", `{"requests":{"`+index+`":{"code":"batch_request_failed","message":"Batch request failed.",`+
+			`"response":{"data":{},"message":"Too Many Requests.","status":429}}}}`)
+	}
+	runSeq(t,
+		apitest.ApiScenario{
+			Name: "two creates pass", Method: http.MethodPost, URL: "/api/batch", Body: batchBody(t, create("Batch one"), create("Batch two")),
+			Headers: rwHeaders(tok.alice), TestAppFactory: f, ExpectedStatus: 200, ExpectedContent: []string{`"title":"Batch one"`, `"title":"Batch two"`},
+		},
+		apitest.ApiScenario{
+			Name: "the third create of the window fails the batch", Method: http.MethodPost, URL: "/api/batch",
+			Body:    batchBody(t, map[string]any{"method": "PATCH", "url": "/api/collections/posts/records/" + rwAlicePost, "body": map[string]any{"title": "Renamed in batch"}}, create("Batch three")),
+			Headers: rwHeaders(tok.alice), TestAppFactory: f, ExpectedStatus: 400, ExpectedBody: limited("1"),
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				if n := rwCount(t, app, "posts", "title = ?", "Renamed in batch"); n != 0 {
+					t.Errorf("the batch before the limited request was kept: %d renamed posts", n)
+				}
+			},
+		},
+		apitest.ApiScenario{
+			Name: "the records route counts apart", Method: http.MethodPost, URL: "/api/collections/posts/records",
+			Body: jsonBody(`{"title":"Direct post","author":"` + aliceID + `"}`), Headers: rwHeaders(tok.alice), TestAppFactory: f,
+			ExpectedStatus: 200, ExpectedContent: []string{`"title":"Direct post"`},
+		},
+		apitest.ApiScenario{
+			Name: "wildcard tags apply per item too", Method: http.MethodPost, URL: "/api/batch",
+			Body: batchBody(t,
+				map[string]any{"method": "DELETE", "url": "/api/collections/posts/records/" + rwAlicePost},
+				map[string]any{"method": "DELETE", "url": "/api/collections/posts/records/" + rwAlicePost},
+			),
+			Headers: rwHeaders(tok.alice), TestAppFactory: f, ExpectedStatus: 400, ExpectedBody: limited("1"),
+		},
+		apitest.ApiScenario{
+			Name: "superusers are not limited", Method: http.MethodPost, URL: "/api/batch", Body: batchBody(t, create("Super one"), create("Super two"), create("Super three")),
+			Headers: rwHeaders(tok.admin), TestAppFactory: f, ExpectedStatus: 200, ExpectedContent: []string{`"title":"Super three"`},
+		},
+	)
+}

@@ -4,15 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http"
+	"path"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+	"github.com/pocketfleet/pocketfleet/instance/internal/filesystem"
 	"github.com/pocketfleet/pocketfleet/instance/internal/oauth2"
 	"github.com/pocketfleet/pocketfleet/instance/internal/security"
 )
@@ -22,6 +27,44 @@ const oauth2ProviderMaxLen = 100
 
 // oauth2ExchangeTimeout bounds the token exchange and user info requests together.
 const oauth2ExchangeTimeout = 30 * time.Second
+
+// oauth2AvatarTimeout bounds the download of a new OAuth2 user's avatar, and
+// oauth2AvatarMaxSize is where its content is cut (PocketBase v0.40's safeFileFromURL
+// reads at most DefaultMaxBodySize).
+const (
+	oauth2AvatarTimeout = 10 * time.Second
+	oauth2AvatarMaxSize = 32 << 20
+)
+
+// oauth2AvatarClient downloads avatars; it refuses loopback, private, link-local,
+// multicast and unspecified addresses, checked on the dialled address so that DNS
+// rebinding cannot pass (PocketBase's safeHTTPClient). Tests may swap it.
+var oauth2AvatarClient = &http.Client{
+	Timeout: 180 * time.Second,
+	Transport: &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: publicAddressOnly}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: 1 * time.Second,
+	},
+}
+
+// publicAddressOnly is a net.Dialer Control that refuses non-public addresses.
+func publicAddressOnly(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || ip.IsLoopback() || ip.IsUnspecified() || ip.IsPrivate() ||
+		ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsMulticast() {
+		return fmt.Errorf("address %q is invalid or resolves to a disallowed IP", address)
+	}
+
+	return nil
+}
 
 // authMetaKey is the gin context key under which an auth handler leaves the `meta`
 // of its auth response (OAuth2 only).
@@ -124,10 +167,6 @@ func newOAuth2Meta(u *oauth2.User, isNew bool) oauth2Meta {
 // route would (createRule, @request.context "oauth2") from createData, the mapped
 // fields and a random password. Then it links the identity and answers as every login
 // does (authRule, MFA), with the provider data as `meta`.
-//
-// note: PocketBase runs the signup and the linking in one transaction; here each
-// write is its own transaction and a failed link removes the user it just created.
-// An avatar is only mapped to a non-file field: file uploads are not served yet.
 func (a *api) recordAuthWithOAuth2(c *gin.Context) error {
 	collection, err := authCollection(c)
 	if err != nil {
@@ -196,70 +235,71 @@ func (a *api) recordAuthWithOAuth2(c *gin.Context) error {
 }
 
 // oauth2Record resolves, creates or updates the auth record of an OAuth2 login and
-// links it to the provider identity (apis/record_auth_with_oauth2.go oauth2Submit).
+// links it to the provider identity (apis/record_auth_with_oauth2.go oauth2Submit):
+// the signup, its verification, the login update and the link are one transaction,
+// so that a failed link leaves no new user behind.
 func (a *api) oauth2Record(c *gin.Context, collection *core.Collection, form authWithOAuth2Form, user *oauth2.User, signedIn *core.Record) (*core.Record, bool, error) {
 	ctx := c.Request.Context()
 
-	var record *core.Record
+	var found *core.Record
 	linked, err := a.app.FindExternalAuth(ctx, collection, form.Provider, user.ID)
 	switch {
 	case err == nil:
-		if record, err = a.app.FindRecordByID(ctx, collection.ID, linked.RecordRef); err != nil {
+		if found, err = a.app.FindRecordByID(ctx, collection.ID, linked.RecordRef); err != nil {
 			return nil, false, NewNotFoundError("", err)
 		}
 	case !errors.Is(err, core.ErrRecordNotFound):
 		return nil, false, err
 	case signedIn != nil:
-		record = signedIn
+		found = signedIn
 	case user.Email != "":
-		record, _ = a.app.FindAuthRecordByEmail(ctx, collection, user.Email)
+		found, _ = a.app.FindAuthRecordByEmail(ctx, collection, user.Email)
 	}
 
-	isNew := record == nil
-	if isNew {
-		if record, err = a.oauth2Signup(c, collection, form.CreateData, user); err != nil {
-			return nil, false, err
-		}
-		if record, err = a.app.OAuth2SignupVerify(ctx, record, user.Email); err != nil {
-			return nil, false, err
-		}
-	} else {
-		isSignedIn := signedIn != nil && signedIn.ID() == record.ID()
-		var unlinked bool
-		if record, unlinked, err = a.app.OAuth2LoginUpdate(ctx, record, user.Email, isSignedIn); err != nil {
-			return nil, false, err
-		}
-		if unlinked {
-			linked = nil
-		}
+	isNew := found == nil
+	var avatar *filesystem.File
+	if isNew && collection.Name != core.CollectionNameSuperusers {
+		// downloaded before the write transaction, which may run more than once
+		avatar = a.oauth2Avatar(ctx, collection, form.CreateData, user)
 	}
 
-	if linked == nil {
-		if err := a.app.CreateExternalAuth(ctx, record, form.Provider, user.ID); err != nil {
-			if isNew {
-				a.discardOAuth2Signup(ctx, record)
+	var record *core.Record
+	err = a.app.RunInTransaction(ctx, func(ctx context.Context) error {
+		var err error
+		link := linked == nil
+		if isNew {
+			if record, err = a.oauth2Signup(ctx, c, collection, form.CreateData, user, avatar); err != nil {
+				return err
 			}
-			return nil, false, err
+			record, err = a.app.OAuth2SignupVerify(ctx, record, user.Email)
+		} else {
+			isSignedIn := signedIn != nil && signedIn.ID() == found.ID()
+			var unlinked bool
+			record, unlinked, err = a.app.OAuth2LoginUpdate(ctx, found, user.Email, isSignedIn)
+			link = link || unlinked
 		}
+		if err != nil {
+			return err
+		}
+		if link {
+			return a.app.CreateExternalAuth(ctx, record, form.Provider, user.ID)
+		}
+
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
 	}
 
 	return record, isNew, nil
 }
 
-// discardOAuth2Signup deletes a record whose OAuth2 signup could not be completed.
-func (a *api) discardOAuth2Signup(ctx context.Context, record *core.Record) {
-	if err := a.app.DeleteRecord(ctx, record.Collection(), record.ID()); err != nil {
-		a.app.Logger().LogAttrs(ctx, slog.LevelWarn, "Failed to remove an incomplete OAuth2 signup",
-			slog.String("recordId", record.ID()), slog.String("error", err.Error()))
-	}
-}
-
 // oauth2Signup creates the auth record of a first OAuth2 login as the records create
 // route would for the same requester, with @request.context "oauth2": createData, the
-// provider's email, a random password unless one is given, and the mapped fields that
-// createData does not set.
-func (a *api) oauth2Signup(c *gin.Context, collection *core.Collection, createData map[string]any, user *oauth2.User) (*core.Record, error) {
-	ctx := c.Request.Context()
+// provider's email unless createData has a non-empty one, a random password unless
+// createData has the key (PocketBase v0.40), and the mapped fields that createData
+// does not set.
+func (a *api) oauth2Signup(ctx context.Context, c *gin.Context, collection *core.Collection, createData map[string]any, user *oauth2.User, avatar *filesystem.File) (*core.Record, error) {
 	if collection.Name == core.CollectionNameSuperusers {
 		return nil, core.ErrOAuth2SuperuserSignup
 	}
@@ -268,8 +308,10 @@ func (a *api) oauth2Signup(c *gin.Context, collection *core.Collection, createDa
 	if payload == nil {
 		payload = map[string]any{}
 	}
-	payload[core.FieldNameEmail] = user.Email
-	if v, _ := payload[core.FieldNamePassword].(string); v == "" {
+	if v, _ := payload[core.FieldNameEmail].(string); v == "" {
+		payload[core.FieldNameEmail] = user.Email
+	}
+	if _, given := payload[core.FieldNamePassword]; !given {
 		password, err := security.RandomString(30)
 		if err != nil {
 			return nil, err
@@ -289,15 +331,8 @@ func (a *api) oauth2Signup(c *gin.Context, collection *core.Collection, createDa
 	if mapped.Username != "" && a.app.CanAssignOAuth2Username(ctx, collection, user.Username) {
 		setMapped(mapped.Username, user.Username)
 	}
-	if user.AvatarURL != "" {
-		if f := collection.Fields.GetByName(mapped.AvatarURL); f == nil || f.Type() != core.FieldTypeFile {
-			setMapped(mapped.AvatarURL, user.AvatarURL)
-		} else {
-			// note: PocketBase downloads the avatar into the file field; without file
-			// uploads it is left empty (meta.avatarURL still carries it).
-			a.app.Logger().LogAttrs(ctx, slog.LevelDebug, "OAuth2 avatar not stored: file fields are not served",
-				slog.String("field", mapped.AvatarURL))
-		}
+	if avatar == nil && user.AvatarURL != "" && !oauth2AvatarIsFile(collection) {
+		setMapped(mapped.AvatarURL, user.AvatarURL)
 	}
 
 	superuser := hasSuperuserAuth(c)
@@ -311,7 +346,64 @@ func (a *api) oauth2Signup(c *gin.Context, collection *core.Collection, createDa
 	data := form.ResolveBody(payload)
 	info := writeRequestInfo(c, data)
 	info.Method = http.MethodPost
+	if avatar != nil {
+		// avatar is only downloaded when createData leaves the file field out
+		_, names, _ := form.AttachFiles(mapped.AvatarURL, []*filesystem.File{avatar})
+		data[mapped.AvatarURL] = names
+	}
 	form.Load(data)
 
 	return a.saveRecordCreate(ctx, form, info, superuser)
+}
+
+// oauth2AvatarIsFile reports whether the collection maps the OAuth2 avatar to a file
+// field, which then gets the downloaded image instead of its URL.
+func oauth2AvatarIsFile(collection *core.Collection) bool {
+	f := collection.Fields.GetByName(collection.Auth.OAuth2.MappedFields.AvatarURL)
+	return f != nil && f.Type() == core.FieldTypeFile
+}
+
+// oauth2Avatar downloads the avatar of a new OAuth2 user for a mapped file field that
+// createData leaves out (PocketBase v0.40's safeFileFromURL): through
+// oauth2AvatarClient, any 2xx or 3xx answer within oauth2AvatarTimeout, its content cut
+// at oauth2AvatarMaxSize, named after the URL's last path segment. A failure is
+// logged and leaves the field empty.
+func (a *api) oauth2Avatar(ctx context.Context, collection *core.Collection, createData map[string]any, user *oauth2.User) *filesystem.File {
+	field := collection.Auth.OAuth2.MappedFields.AvatarURL
+	if _, given := createData[field]; given || field == "" || user.AvatarURL == "" || !oauth2AvatarIsFile(collection) {
+		return nil
+	}
+
+	file, err := downloadOAuth2Avatar(ctx, user.AvatarURL)
+	if err != nil {
+		a.app.Logger().LogAttrs(ctx, slog.LevelWarn, "Failed to retrieve OAuth2 avatar", slog.String("error", err.Error()))
+		return nil
+	}
+
+	return file
+}
+
+func downloadOAuth2Avatar(ctx context.Context, rawURL string) (*filesystem.File, error) {
+	ctx, cancel := context.WithTimeout(ctx, oauth2AvatarTimeout)
+	defer cancel()
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := oauth2AvatarClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode < 200 || res.StatusCode > 399 {
+		return nil, fmt.Errorf("failed to download url %s (%d)", rawURL, res.StatusCode)
+	}
+	// note: like PocketBase, a larger avatar is cut rather than refused.
+	b, err := io.ReadAll(io.LimitReader(res.Body, oauth2AvatarMaxSize))
+	if err != nil {
+		return nil, err
+	}
+
+	return filesystem.NewFileFromBytes(b, path.Base(rawURL))
 }

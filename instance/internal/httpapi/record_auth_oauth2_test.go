@@ -645,3 +645,106 @@ func TestRecordAuthWithOAuth2RequestContext(t *testing.T) {
 		t.Errorf("password login under an oauth2-only authRule = %d, want 403", got)
 	}
 }
+
+// A link that cannot be stored rolls the whole signup back: no user is left behind
+// (PocketBase's oauth2Submit is one transaction).
+func TestRecordAuthWithOAuth2SignupRollsBack(t *testing.T) {
+	e := newOAuth2Env(t)
+	e.op.AddUser(oauth2test.User{ID: "op-carol", Username: "carol", Email: "carol@example.com", EmailVerified: true})
+	if _, err := e.app.DB().Write().ExecContext(t.Context(),
+		`CREATE TRIGGER no_links BEFORE INSERT ON _externalAuths BEGIN SELECT RAISE(ABORT, 'links refused'); END`); err != nil {
+		t.Fatal(err)
+	}
+	countCarol := func() int {
+		var n int
+		if err := e.app.DB().Read().QueryRowContext(t.Context(),
+			"SELECT COUNT(*) FROM users WHERE email = 'carol@example.com'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	status, body := e.exchangeAs(t, "op-carol", "", nil)
+	if status != http.StatusBadRequest || !strings.Contains(string(body), `"message":"Failed to authenticate."`) {
+		t.Errorf("signup with a failing link = %d %s", status, body)
+	}
+	if n := countCarol(); n != 0 {
+		t.Errorf("users left by the failed signup = %d, want 0", n)
+	}
+
+	if _, err := e.app.DB().Write().ExecContext(t.Context(), `DROP TRIGGER no_links`); err != nil {
+		t.Fatal(err)
+	}
+	if res := e.login(t, "op-carol"); !res.Meta.IsNew {
+		t.Errorf("signup after the rollback is not new: %+v", res.Meta)
+	}
+	if n := countCarol(); n != 1 {
+		t.Errorf("users after the signup = %d, want 1", n)
+	}
+}
+
+// A provider avatar mapped to a file field is downloaded and stored as a file of the
+// new record; one mapped to a text field keeps its URL.
+func TestRecordAuthWithOAuth2AvatarFile(t *testing.T) {
+	e := newOAuth2Env(t)
+	users, err := e.app.FindCollectionByNameOrID(t.Context(), "users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users.Auth.OAuth2.MappedFields = core.OAuth2MappedFields{AvatarURL: "avatar", Name: "name"}
+	if err := e.app.SaveCollection(t.Context(), users); err != nil {
+		t.Fatal(err)
+	}
+	e.op.AddUser(oauth2test.User{ID: "op-carol", Username: "carol", FirstName: "Carol", Email: "carol@example.com", EmailVerified: true, Picture: e.op.AvatarURL()})
+	e.op.AddUser(oauth2test.User{ID: "op-dave", Username: "dave", Email: "dave@example.com", EmailVerified: true, Picture: e.op.URL + "/missing.png"})
+	e.op.AddUser(oauth2test.User{ID: "op-erin", Username: "erin", Email: "erin@example.com", EmailVerified: true, Picture: e.op.AvatarURL()})
+
+	// production refuses avatar URLs on loopback (PocketBase's safeHTTPClient): the
+	// signup succeeds without the file
+	if res := e.login(t, "op-erin"); !res.Meta.IsNew || res.Record["avatar"] != "" || res.Meta.AvatarURL != e.op.AvatarURL() {
+		t.Errorf("loopback avatar with the production client: %+v %v", res.Meta, res.Record["avatar"])
+	}
+	t.Cleanup(httpapi.AllowLoopbackAvatars())
+
+	res := e.login(t, "op-carol")
+	if res.Meta.AvatarURL != e.op.AvatarURL() {
+		t.Errorf("meta.avatarURL = %q", res.Meta.AvatarURL)
+	}
+	record := res.Record
+	name, _ := record["avatar"].(string)
+	if !strings.HasPrefix(name, "avatar_") || !strings.HasSuffix(name, ".png") {
+		t.Fatalf("avatar = %q, want a stored avatar_*.png", record["avatar"])
+	}
+	got, err := http.Get(e.srv.URL + "/api/files/users/" + record["id"].(string) + "/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(got.Body)
+	got.Body.Close()
+	if got.StatusCode != http.StatusOK || string(b) != string(oauth2test.AvatarPNG) || got.Header.Get("Content-Type") != "image/png" {
+		t.Errorf("stored avatar = %d %s, %d bytes", got.StatusCode, got.Header.Get("Content-Type"), len(b))
+	}
+
+	// a 404 avatar is logged and skipped: the signup still succeeds
+	res = e.login(t, "op-dave")
+	if !res.Meta.IsNew || res.Record["avatar"] != "" {
+		t.Errorf("signup with a missing avatar: %+v %s", res.Meta, res.Record)
+	}
+}
+
+// createData's own email and password win over the provider's email and the random
+// password (PocketBase v0.40).
+func TestRecordAuthWithOAuth2CreateDataEmailPassword(t *testing.T) {
+	e := newOAuth2Env(t)
+	e.op.AddUser(oauth2test.User{ID: "op-carol", Username: "carol", Email: "carol@example.com", EmailVerified: true})
+
+	status, body := e.exchangeAs(t, "op-carol", "", map[string]any{"createData": map[string]any{
+		"email": "chosen@example.com", "password": "chosen-pass-123", "passwordConfirm": "chosen-pass-123",
+	}})
+	if status != http.StatusOK || !strings.Contains(string(body), `"email":"chosen@example.com"`) || !strings.Contains(string(body), `"verified":false`) {
+		t.Fatalf("createData email = %d %s", status, body)
+	}
+	if got := e.passwordLogin(t, "chosen@example.com", "chosen-pass-123"); got != http.StatusOK {
+		t.Errorf("password login with createData's password = %d", got)
+	}
+}

@@ -5,10 +5,17 @@
 package oauth2test
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 
 	"github.com/zitadel/oidc/v3/example/server/storage"
@@ -30,6 +37,8 @@ type User struct {
 	LastName      string
 	Email         string
 	EmailVerified bool
+	// Picture is the user's `picture` claim of the userinfo answer, if set.
+	Picture string
 }
 
 // OP is a running OpenID Provider.
@@ -37,11 +46,13 @@ type OP struct {
 	// URL is the issuer, e.g. http://127.0.0.1:41234.
 	URL string
 
-	mu      sync.Mutex
-	users   map[string]*storage.User
-	loginAs string
-	server  *http.Server
-	ln      net.Listener
+	mu    sync.Mutex
+	users map[string]*storage.User
+	// pictures are the users' picture claims by user id
+	pictures map[string]string
+	loginAs  string
+	server   *http.Server
+	ln       net.Listener
 }
 
 // AuthURL is the OP's authorization endpoint (zitadel's default path), as a
@@ -63,7 +74,7 @@ func Start(redirectURIs ...string) (*OP, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &OP{URL: "http://" + ln.Addr().String(), users: map[string]*storage.User{}, ln: ln}
+	o := &OP{URL: "http://" + ln.Addr().String(), users: map[string]*storage.User{}, pictures: map[string]string{}, ln: ln}
 
 	clients := map[string]*storage.Client{ClientID: storage.WebClient(ClientID, ClientSecret, redirectURIs...)}
 	store := storage.NewStorageWithClients(userStore{o}, clients)
@@ -96,6 +107,11 @@ func Start(redirectURIs ...string) (*OP, error) {
 		}
 		http.Redirect(w, r, callback(r.Context(), id), http.StatusFound)
 	})
+	mux.Handle("/userinfo", o.withPicture(provider))
+	mux.HandleFunc("/avatar.png", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		_, _ = w.Write(AvatarPNG)
+	})
 	mux.Handle("/", provider)
 
 	o.server = &http.Server{Handler: mux}
@@ -122,6 +138,46 @@ func (o *OP) AddUser(u User) {
 		ID: u.ID, Username: u.Username, Password: "password", FirstName: u.FirstName, LastName: u.LastName,
 		Email: u.Email, EmailVerified: u.EmailVerified, PreferredLanguage: language.English,
 	}
+	o.pictures[u.ID] = u.Picture
+}
+
+// AvatarURL is a real PNG image the OP serves, for a user's Picture.
+func (o *OP) AvatarURL() string { return o.URL + "/avatar.png" }
+
+// AvatarPNG is the image AvatarURL serves: a 2x2 PNG.
+var AvatarPNG = func() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 2, 2))
+	img.Set(0, 0, color.RGBA{R: 255, A: 255})
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}()
+
+// withPicture adds the user's picture claim to the OP's userinfo answers (zitadel's
+// example storage has no picture).
+func (o *OP) withPicture(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		var claims map[string]any
+		if rec.Code == http.StatusOK && json.Unmarshal(body, &claims) == nil {
+			sub, _ := claims["sub"].(string)
+			o.mu.Lock()
+			picture := o.pictures[sub]
+			o.mu.Unlock()
+			if picture != "" {
+				claims["picture"] = picture
+				body, _ = json.Marshal(claims)
+			}
+		}
+		maps.Copy(w.Header(), rec.Header())
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(body)
+	})
 }
 
 // LoginAs makes the login page approve every request as the user with this id.
