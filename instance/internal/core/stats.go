@@ -1,10 +1,8 @@
 package core
 
 import (
+	"context"
 	"database/sql"
-	"errors"
-	"io/fs"
-	"os"
 	"time"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/sqlitedb"
@@ -67,24 +65,25 @@ func (a *App) DBPoolStats() []DBPoolStats {
 	}
 }
 
-// LatestBackupTime returns when the newest local backup was written (a backup is stored
-// only once it has completed), and false when there is none.
+// latestBackupTimeout bounds the listing of a metrics scrape (a bucket may be slow).
+const latestBackupTimeout = 5 * time.Second
+
+// LatestBackupTime returns when the newest backup was written (a backup is stored only
+// once it has completed), in pb_data/backups or in the settings.backups.s3 bucket, and
+// false when there is none or the listing fails.
 func (a *App) LatestBackupTime() (time.Time, bool) {
-	entries, err := os.ReadDir(a.backupsDir())
+	ctx, cancel := context.WithTimeout(context.Background(), latestBackupTimeout)
+	defer cancel()
+	list, err := a.ListBackups(ctx)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			a.logger.Debug("listing backups", "error", err.Error())
-		}
+		a.logger.Debug("listing backups", "error", err.Error())
 		return time.Time{}, false
 	}
 
 	var latest time.Time
-	for _, e := range entries {
-		if !e.Type().IsRegular() || checkBackupKey(e.Name()) != nil {
-			continue
-		}
-		if info, err := e.Info(); err == nil && info.ModTime().After(latest) {
-			latest = info.ModTime()
+	for _, b := range list {
+		if t, err := time.Parse(DateTimeLayout, b.Modified); err == nil && t.After(latest) {
+			latest = t
 		}
 	}
 
