@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -94,7 +95,10 @@ func startServer(tb testing.TB, bin string) (*server, time.Duration) {
 }
 
 // rssKiB reads the server process's resident set size.
-func (s *server) rssKiB(tb testing.TB) float64 {
+func (s *server) rssKiB(tb testing.TB) float64 { return s.statusKiB(tb, "VmRSS") }
+
+// statusKiB reads a kB figure of the server process's /proc status, e.g. "RssAnon".
+func (s *server) statusKiB(tb testing.TB, field string) float64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
 		tb.Fatal(err)
@@ -102,12 +106,12 @@ func (s *server) rssKiB(tb testing.TB) float64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
 			v, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
 			return v
 		}
 	}
-	tb.Fatal("VmRSS not found")
+	tb.Fatalf("%s not found", field)
 	return 0
 }
 
@@ -225,6 +229,46 @@ func seed(tb testing.TB, s *server) []string {
 	return ids
 }
 
+// trickleEvery is the pause between the creates of a trickle.
+const trickleEvery = 5 * time.Millisecond
+
+// trickle creates one record every trickleEvery on a connection of its own until the
+// returned func is called, which returns how many were created.
+func (s *server) trickle(tb testing.TB, seq *atomic.Int64) (stop func() int64) {
+	done := make(chan struct{})
+	var created int64
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(trickleEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			raw, _ := json.Marshal(record(2*seedRecords + int(seq.Add(1))))
+			resp, err := http.Post(s.url+"/api/collections/bench/records", "application/json", bytes.NewReader(raw))
+			if err != nil {
+				tb.Errorf("trickle: %v", err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				tb.Errorf("trickle: status %d", resp.StatusCode)
+				return
+			}
+			created++
+		}
+	})
+	return func() int64 {
+		close(done)
+		wg.Wait()
+		return created
+	}
+}
+
 func record(i int) map[string]any {
 	return map[string]any{"title": fmt.Sprintf("record %05d about %s", i, []string{"apples", "pears", "plums"}[i%3]), "n": i, "done": i%2 == 0}
 }
@@ -251,21 +295,51 @@ func BenchmarkInstance(b *testing.B) {
 	ctx := context.Background()
 	get := func(path string) (*http.Request, error) { return http.NewRequest(http.MethodGet, s.url+path, nil) }
 
+	// unique numbers the never-repeating scenarios (and the trickle) draw from
+	var seq atomic.Int64
+	sorted := func(page int, filter string) (*http.Request, error) {
+		return get(fmt.Sprintf("/api/collections/bench/records?page=%d&perPage=20&sort=-created,id%s", page, filter))
+	}
+	filtered := func(from, not int) (*http.Request, error) {
+		f := url.QueryEscape(fmt.Sprintf("title ~ 'pears' && n >= %d && n != %d", from, not))
+		return get("/api/collections/bench/records?perPage=20&filter=" + f)
+	}
+	// note: the "-fresh" scenarios never send the same query twice, so no answer can
+	// come from the result cache: each excludes a different (absent) n.
+	freshSorted := func(int, int) (*http.Request, error) {
+		k := int(seq.Add(1))
+		return sorted(1+k%50, "&filter="+url.QueryEscape(fmt.Sprintf("n != %d", -k)))
+	}
+	freshFiltered := func(int, int) (*http.Request, error) {
+		k := int(seq.Add(1))
+		return filtered(k%seedRecords, -k)
+	}
+
 	scenarios := []struct {
 		name string
 		want int
 		next RequestFunc
+		// trickle runs one create every trickleEvery next to the load, so every
+		// cached answer is dropped within a few milliseconds
+		trickle bool
 	}{
 		{"view", http.StatusOK, func(w, n int) (*http.Request, error) {
 			return get("/api/collections/bench/records/" + ids[(w*7919+n*104729)%len(ids)])
-		}},
+		}, false},
 		{"list-sorted", http.StatusOK, func(w, n int) (*http.Request, error) {
-			return get(fmt.Sprintf("/api/collections/bench/records?page=%d&perPage=20&sort=-created,id", 1+(w+n)%50))
-		}},
+			return sorted(1+(w+n)%50, "")
+		}, false},
+		{"list-sorted-trickle", http.StatusOK, func(w, n int) (*http.Request, error) {
+			return sorted(1+(w+n)%50, "")
+		}, true},
+		{"list-sorted-fresh", http.StatusOK, freshSorted, false},
 		{"list-filtered", http.StatusOK, func(w, n int) (*http.Request, error) {
-			f := url.QueryEscape(fmt.Sprintf("title ~ 'pears' && n >= %d", (w*31+n)%seedRecords))
-			return get("/api/collections/bench/records?perPage=20&filter=" + f)
-		}},
+			return filtered((w*31+n)%seedRecords, -1)
+		}, false},
+		{"list-filtered-trickle", http.StatusOK, func(w, n int) (*http.Request, error) {
+			return filtered((w*31+n)%seedRecords, -1)
+		}, true},
+		{"list-filtered-fresh", http.StatusOK, freshFiltered, false},
 		{"create", http.StatusOK, func(w, n int) (*http.Request, error) {
 			raw, _ := json.Marshal(record(seedRecords + w*1_000_000 + n))
 			req, err := http.NewRequest(http.MethodPost, s.url+"/api/collections/bench/records", bytes.NewReader(raw))
@@ -273,14 +347,19 @@ func BenchmarkInstance(b *testing.B) {
 				req.Header.Set("Content-Type", "application/json")
 			}
 			return req, err
-		}},
+		}, false},
 	}
 	b.ResetTimer()
 	for _, sc := range scenarios {
 		b.Run(sc.name, func(b *testing.B) {
 			stop := profile(b, sc.name, d)
 			cpu0 := s.cpuTime(b)
+			stopTrickle := func() int64 { return 0 }
+			if sc.trickle {
+				stopTrickle = s.trickle(b, &seq)
+			}
 			res := Run(ctx, connections, d, sc.want, sc.next)
+			trickled := stopTrickle()
 			cpu := s.cpuTime(b) - cpu0
 			stop()
 			if res.Errors > 0 {
@@ -292,7 +371,11 @@ func BenchmarkInstance(b *testing.B) {
 			if res.Requests > 0 {
 				// note: the server's CPU time per answer hardly depends on what else
 				// the machine runs, unlike req/s: compare this one between runs
+				// note: with a trickle, its creates' CPU is counted in too
 				b.ReportMetric(float64(cpu.Microseconds())/float64(res.Requests), "server-cpu-µs/req")
+			}
+			if sc.trickle {
+				b.ReportMetric(float64(trickled)/res.Elapsed.Seconds(), "trickle-creates/s")
 			}
 		})
 	}
@@ -304,9 +387,16 @@ func BenchmarkInstance(b *testing.B) {
 	})
 	b.Run("memory-after-load", func(b *testing.B) {
 		b.ReportMetric(s.rssKiB(b)/1024, "rss-MiB")
+		// note: RSS counts a file page once per mapping: the readers' mmaps of data.db
+		// and the WAL index show up in rss-file and rss-shmem, the heap in rss-anon.
+		b.ReportMetric(s.statusKiB(b, "RssAnon")/1024, "rss-anon-MiB")
+		b.ReportMetric(s.statusKiB(b, "RssFile")/1024, "rss-file-MiB")
+		b.ReportMetric(s.statusKiB(b, "RssShmem")/1024, "rss-shmem-MiB")
 		if dir := os.Getenv("BENCH_PROFILE_DIR"); dir != "" {
 			status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 			_ = os.WriteFile(filepath.Join(dir, "status.txt"), status, 0o600)
+			smaps, _ := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", s.cmd.Process.Pid))
+			_ = os.WriteFile(filepath.Join(dir, "smaps.txt"), smaps, 0o600)
 			if addr := os.Getenv("INSTANCE_PPROF_ADDR"); addr != "" {
 				if resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/heap?debug=1", addr)); err == nil {
 					raw, _ := io.ReadAll(resp.Body)

@@ -8,13 +8,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // domainPattern is ozzo-validation's is.Domain.
-var domainPattern = regexp.MustCompile(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+(?:[a-zA-Z]{1,63}|xn--[a-zA-Z0-9]{1,59})$`)
+// It is compiled on first use, off the startup path.
+var domainPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+(?:[a-zA-Z]{1,63}|xn--[a-zA-Z0-9]{1,59})$`)
+})
 
 func isDomain(s string) bool {
-	return len(s) <= 255 && domainPattern.MatchString(s)
+	return len(s) <= 255 && domainPattern().MatchString(s)
 }
 
 // validateDomains is the exceptDomains/onlyDomains rule pair: when other is set the

@@ -161,23 +161,40 @@ func TestLogsHonourSettings(t *testing.T) {
 func TestLogsBatchedWrite(t *testing.T) {
 	c := &clock{t: time.Now()}
 	app := newLogsTestApp(t, c)
-	for i := range 250 {
+	const total = 1250
+	for i := range total {
 		app.AddLog(core.LogEntry{Message: "m", Data: map[string]any{"i": i}})
 	}
-	// a full batch (200) is written by the background writer without an explicit flush
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	// a full batch (1000, several INSERT statements) is written by the background writer
+	// without an explicit flush, before the periodic flush (3s) is due
+	count := func() int {
 		var n int
 		if err := app.AuxDB().Read().QueryRowContext(t.Context(), "SELECT count(*) FROM _logs").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if n >= 200 {
-			break
-		}
+		return n
+	}
+	deadline := time.Now().Add(2500 * time.Millisecond)
+	for count() < 1000 {
 		if time.Now().After(deadline) {
-			t.Fatalf("background writer stored %d logs, want >= 200", n)
+			t.Fatalf("background writer stored %d logs, want >= 1000", count())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+
+	// every log is stored once, with its own data and id
+	if err := app.FlushLogs(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var n, ids, values, sum int
+	err := app.AuxDB().Read().QueryRowContext(t.Context(),
+		"SELECT count(*), count(DISTINCT id), count(DISTINCT json_extract(data, '$.i')), sum(json_extract(data, '$.i')) FROM _logs").
+		Scan(&n, &ids, &values, &sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != total || ids != total || values != total || sum != total*(total-1)/2 {
+		t.Fatalf("stored %d logs, %d ids, %d values summing to %d; want %d of each summing to %d", n, ids, values, sum, total, total*(total-1)/2)
 	}
 }
 

@@ -53,6 +53,8 @@ type Options struct {
 	MaxIdleConns int
 	// ConnMaxIdleTime closes connections idle for longer than this.
 	ConnMaxIdleTime time.Duration
+	// WriterCacheKiB is the writer's page cache size; 0 means PocketBase's 32,000 KiB.
+	WriterCacheKiB int
 	// OnTx, when set, is told how long each write transaction attempt of Tx took, from
 	// BEGIN to its commit (committed true) or rollback.
 	OnTx func(d time.Duration, committed bool)
@@ -68,8 +70,10 @@ type Options struct {
 var (
 	// DataOptions are the pool sizes for data.db: [DefaultReaders], all kept idle.
 	DataOptions = Options{ConnMaxIdleTime: 3 * time.Minute}
-	// AuxOptions are the pool sizes for auxiliary.db (logs), read far less.
-	AuxOptions = Options{MaxOpenConns: 4, ConnMaxIdleTime: 3 * time.Minute}
+	// AuxOptions are the pool sizes for auxiliary.db (logs), read far less. Its writer
+	// mostly appends logs, which need no more than a small page cache: with PocketBase's
+	// 32 MB the writer of a busy server's logs held up to 32 MB of log pages for nothing.
+	AuxOptions = Options{MaxOpenConns: 4, ConnMaxIdleTime: 3 * time.Minute, WriterCacheKiB: 2000}
 )
 
 // DefaultReaders is the reader pool size when Options.MaxOpenConns is 0: four per CPU
@@ -114,7 +118,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		opts.ConnMaxIdleTime = DataOptions.ConnMaxIdleTime
 	}
 
-	write, err := sql.Open(DriverName, path+"?"+Pragmas+writerTxLock)
+	writerPragmas := Pragmas
+	if opts.WriterCacheKiB > 0 {
+		writerPragmas = strings.Replace(Pragmas, "cache_size(-32000)", fmt.Sprintf("cache_size(-%d)", opts.WriterCacheKiB), 1)
+	}
+	write, err := sql.Open(DriverName, path+"?"+writerPragmas+writerTxLock)
 	if err != nil {
 		return nil, fmt.Errorf("opening writer for %s: %w", path, err)
 	}

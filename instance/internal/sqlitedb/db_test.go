@@ -343,3 +343,29 @@ func TestHasTable(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenWriterCacheSize(t *testing.T) {
+	for name, tc := range map[string]struct {
+		opts sqlitedb.Options
+		want string
+	}{
+		"data keeps PocketBase's": {sqlitedb.DataOptions, "-32000"},
+		"aux is small":            {sqlitedb.AuxOptions, "-2000"},
+		"explicit":                {sqlitedb.Options{WriterCacheKiB: 500}, "-500"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			db, err := sqlitedb.Open(t.Context(), filepath.Join(t.TempDir(), "x.db"), tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var got string
+			if err := db.Write().QueryRowContext(t.Context(), "PRAGMA cache_size").Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Fatalf("writer cache_size = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}

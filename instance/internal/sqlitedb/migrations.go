@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -50,7 +51,7 @@ type Migration struct {
 //
 // When nothing is pending it writes nothing at all, so an up-to-date data directory is
 // left byte for byte unchanged. now stamps the `applied` column (Unix microseconds).
-func RunMigrations(ctx context.Context, data, aux *DB, list []Migration, now func() time.Time) ([]string, error) {
+func RunMigrations(ctx context.Context, data, aux *DB, list []Migration, now func() time.Time) (_ []string, err error) {
 	sorted := slices.Clone(list)
 	slices.SortStableFunc(sorted, func(a, b Migration) int { return cmp.Compare(a.File, b.File) })
 
@@ -62,6 +63,24 @@ func RunMigrations(ctx context.Context, data, aux *DB, list []Migration, now fun
 	}
 	if len(pending) == 0 {
 		return nil, nil
+	}
+
+	// note: a data directory being created commits its bootstrap without waiting for
+	// the disk; see relaxSyncForBootstrap.
+	fresh, err := HasTable(ctx, data.Read(), MigrationsTable)
+	if err != nil {
+		return nil, err
+	}
+	if fresh = !fresh; fresh {
+		restore, err := relaxSyncForBootstrap(ctx, data, aux)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if rerr := restore(); rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
 	}
 
 	var applied []string
@@ -109,6 +128,64 @@ func RunMigrations(ctx context.Context, data, aux *DB, list []Migration, now fun
 	}
 
 	return applied, nil
+}
+
+// relaxSyncForBootstrap sets the writers of data and aux to synchronous=OFF with no
+// automatic checkpoint, for the first migrations of a new data directory, and returns
+// the func that restores both settings. It saves the two fsyncs per database SQLite
+// makes when it writes the header of a new WAL file (and syncs its directory): most of
+// a fresh start's time.
+//
+// It stays crash-safe because both databases are in WAL mode already (the switch to WAL
+// ran with the usual syncs when the writer connected) and only the bootstrap commits run
+// relaxed:
+//   - a WAL commit only appends checksummed frames to the WAL; the database file is not
+//     written until a checkpoint, and none runs while relaxed. After a crash, recovery
+//     keeps the frames up to the last commit whose salt and checksum chain from a valid
+//     header is intact, so a WAL whose header or frames did not reach the disk is
+//     dropped: the database is the empty one it was, and the next start migrates it
+//     again (the migrations are one transaction).
+//   - the settings are restored before anything else writes, so from then on every
+//     commit and checkpoint is synchronous=NORMAL as usual: the first checkpoint syncs
+//     the WAL (this header and its directory entry included) before it copies a page
+//     into the database file, and the WAL is only restarted after a checkpoint that did.
+//
+// So a power loss can cost the bootstrap itself, as synchronous=NORMAL may cost any last
+// commits, but never corrupt the database.
+func relaxSyncForBootstrap(ctx context.Context, dbs ...*DB) (restore func() error, err error) {
+	type saved struct {
+		db                  *DB
+		sync, autocheckpint int
+	}
+	var done []saved
+	restore = func() error {
+		var errs []error
+		for _, s := range done {
+			_, err := s.db.write.ExecContext(context.WithoutCancel(ctx),
+				fmt.Sprintf("PRAGMA synchronous = %d; PRAGMA wal_autocheckpoint = %d", s.sync, s.autocheckpint))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("restoring the sync settings of %s: %w", s.db.path, err))
+			}
+		}
+		return errors.Join(errs...)
+	}
+	for _, db := range dbs {
+		s := saved{db: db}
+		err := db.write.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&s.sync)
+		if err == nil {
+			err = db.write.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&s.autocheckpint)
+		}
+		if err == nil {
+			// note: saved before the change, so that a half-applied change is undone too
+			done = append(done, s)
+			_, err = db.write.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0; PRAGMA synchronous = OFF")
+		}
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("relaxing the sync settings of %s: %w", db.path, err), restore())
+		}
+	}
+
+	return restore, nil
 }
 
 type pendingMigration struct {

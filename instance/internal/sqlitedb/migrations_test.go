@@ -302,3 +302,59 @@ func fileSums(t *testing.T, dir string) map[string][32]byte {
 	}
 	return sums
 }
+
+// syncSettings reads synchronous and wal_autocheckpoint through q.
+func syncSettings(ctx context.Context, q sqlitedb.Querier) (sync, autocheckpoint int, err error) {
+	if err := q.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+		return 0, 0, err
+	}
+	err = q.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&autocheckpoint)
+	return sync, autocheckpoint, err
+}
+
+func TestRunMigrationsRelaxesSyncOnlyForBootstrap(t *testing.T) {
+	ctx := t.Context()
+	d := openDir(t, t.TempDir())
+	defer d.close(t)
+
+	type seen struct{ dataSync, dataCkpt, auxSync, auxCkpt int }
+	record := func(into *seen) func(context.Context, sqlitedb.MigrationTx) error {
+		return func(ctx context.Context, tx sqlitedb.MigrationTx) error {
+			var err1, err2 error
+			into.dataSync, into.dataCkpt, err1 = syncSettings(ctx, tx.Data)
+			into.auxSync, into.auxCkpt, err2 = syncSettings(ctx, tx.Aux)
+			if err := errors.Join(err1, err2); err != nil {
+				return err
+			}
+			_, err := tx.Data.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS t (x)")
+			return err
+		}
+	}
+
+	// the bootstrap of a new directory: relaxed inside, restored afterwards
+	var first, second seen
+	if _, err := sqlitedb.RunMigrations(ctx, d.data, d.aux, []sqlitedb.Migration{{File: "1_a.go", Up: record(&first)}}, fixedNow); err != nil {
+		t.Fatal(err)
+	}
+	if first != (seen{0, 0, 0, 0}) {
+		t.Fatalf("bootstrap ran with %+v, want synchronous=OFF and no autocheckpoint on both", first)
+	}
+	for _, db := range []*sqlitedb.DB{d.data, d.aux} {
+		s, c, err := syncSettings(ctx, db.Write())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s != 1 || c != 1000 {
+			t.Fatalf("%s after bootstrap: synchronous=%d wal_autocheckpoint=%d, want 1 (NORMAL) and 1000", db.Path(), s, c)
+		}
+	}
+
+	// a later migration of an existing directory runs with the usual settings
+	list := []sqlitedb.Migration{{File: "1_a.go", Up: record(&first)}, {File: "2_b.go", Up: record(&second)}}
+	if _, err := sqlitedb.RunMigrations(ctx, d.data, d.aux, list, fixedNow); err != nil {
+		t.Fatal(err)
+	}
+	if second != (seen{1, 1000, 1, 1000}) {
+		t.Fatalf("upgrade ran with %+v, want synchronous=NORMAL and autocheckpoint 1000 on both", second)
+	}
+}
