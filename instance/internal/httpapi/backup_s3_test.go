@@ -89,6 +89,10 @@ func TestBackupsOnS3(t *testing.T) {
 	if entries, _ := os.ReadDir(localBackups); len(entries) != 0 {
 		t.Errorf("local backups dir holds %d entries", len(entries))
 	}
+	// the backup-age metric reads the bucket
+	if latest, ok := app.LatestBackupTime(); !ok || time.Since(latest) > time.Minute {
+		t.Errorf("LatestBackupTime = %v, %v; want the bucket's new backup", latest, ok)
+	}
 	res, body := do(http.MethodPost, "/api/backups", "application/json", strings.NewReader(`{"name":"s3_snap.zip"}`), nil)
 	if res.StatusCode != 400 || !strings.Contains(string(body), `"code":"validation_backup_name_exists"`) {
 		t.Errorf("create with a used name: %d %s", res.StatusCode, body)
