@@ -60,7 +60,10 @@ func reconcileTotal(metrics string) int {
 }
 
 var _ = Describe("pocketfleet on a real cluster", Ordered, func() {
-	AfterEach(func() {
+	// JustAfterEach: it runs before the AfterEach and AfterAll nodes of the inner contexts,
+	// whose cleanup (helm uninstall, namespaces deleted) would otherwise leave nothing to dump
+	// when the last spec of a context fails.
+	JustAfterEach(func() {
 		if CurrentSpecReport().Failed() {
 			dumpCluster(operatorNS, "e2e-a", "e2e-b", "e2e-c", "e2e-metrics")
 		}
