@@ -60,7 +60,10 @@ func reconcileTotal(metrics string) int {
 }
 
 var _ = Describe("pocketfleet on a real cluster", Ordered, func() {
-	AfterEach(func() {
+	// JustAfterEach: it runs before the AfterEach and AfterAll nodes of the inner contexts,
+	// whose cleanup (helm uninstall, namespaces deleted) would otherwise leave nothing to dump
+	// when the last spec of a context fails.
+	JustAfterEach(func() {
 		if CurrentSpecReport().Failed() {
 			dumpCluster(operatorNS, "e2e-a", "e2e-b", "e2e-c", "e2e-metrics")
 		}
@@ -73,7 +76,7 @@ var _ = Describe("pocketfleet on a real cluster", Ordered, func() {
 			{ns: "e2e-a", name: "bravo", reclaimPolicy: "Retain"},
 			{ns: "e2e-b", name: "charlie", reclaimPolicy: "Retain"},
 		}
-		alpha, bravo := tenants[0], tenants[1]
+		alpha, bravo, charlie := tenants[0], tenants[1], tenants[2]
 
 		BeforeAll(func() {
 			opRepo, opTag := splitImage(cfg.operatorImage)
@@ -203,6 +206,91 @@ subjects: [{kind: ServiceAccount, name: prometheus, namespace: e2e-metrics}]
 				Expect(err).NotTo(HaveOccurred())
 				Expect(ready).To(BeTrue())
 			}
+		})
+
+		// Day 2. bravo's rollout to a missing image starts first so that its deadline runs
+		// while charlie hibernates, resumes and is refused a bigger volume.
+		var missingImage string
+		It("starts a rollout to an image tag that no node has", func() {
+			repo, _ := splitImage(cfg.instanceImage)
+			missingImage = repo + ":e2e-missing"
+			bravo.patchSpec(fmt.Sprintf(`{"spec":{"image":%q,"imagePullPolicy":"IfNotPresent","progressDeadlineSeconds":30}}`, missingImage))
+			eventually(func() string {
+				p, err := kube.CoreV1().Pods(bravo.ns).Get(ctx(), bravo.name+"-0", metav1.GetOptions{})
+				if err != nil {
+					return ""
+				}
+				return p.Spec.Containers[0].Image
+			}, 2*time.Minute).Should(Equal(missingImage), "the StatefulSet replaces the pod")
+		})
+
+		It("hibernates a tenant, keeps its volume, and resumes it with the same data", func() {
+			charlie.patchSpec(`{"spec":{"hibernation":{"hibernated":true}}}`)
+			start := time.Now()
+			eventually(func() (string, error) { return charlie.condition("Ready") }, 2*time.Minute).
+				Should(Equal("False/Hibernated"))
+			AddReportEntry("hibernate → Hibernated", time.Since(start).Round(time.Millisecond).String())
+			sts, err := kube.AppsV1().StatefulSets(charlie.ns).Get(ctx(), charlie.name, metav1.GetOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(sts.Spec.Replicas).To(HaveValue(BeEquivalentTo(0)))
+			_, err = kube.CoreV1().Pods(charlie.ns).Get(ctx(), charlie.name+"-0", metav1.GetOptions{})
+			Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the pod is gone: %v", err)
+			pvc, err := kube.CoreV1().PersistentVolumeClaims(charlie.ns).Get(ctx(), charlie.name+"-data", metav1.GetOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(pvc.DeletionTimestamp).To(BeNil())
+			Expect(pvc.Status.Phase).To(Equal(corev1.ClaimBound))
+			Expect(charlie.condition("Degraded")).To(HavePrefix("False/"), "hibernation is not a problem")
+			// the Ingress stays and answers an error while nothing serves the host
+			_, err = kube.NetworkingV1().Ingresses(charlie.ns).Get(ctx(), charlie.name, metav1.GetOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			eventually(charlie.ingressStatus, 30*time.Second).Should(BeNumerically(">=", 500))
+
+			charlie.patchSpec(`{"spec":{"hibernation":{"hibernated":false}}}`)
+			start = time.Now()
+			charlie.waitReady(3 * time.Minute)
+			AddReportEntry("resume → Ready", time.Since(start).Round(time.Millisecond).String())
+			after, err := kube.CoreV1().PersistentVolumeClaims(charlie.ns).Get(ctx(), charlie.name+"-data", metav1.GetOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(after.UID).To(Equal(pvc.UID), "the same claim")
+			Expect(after.Spec.VolumeName).To(Equal(pvc.Spec.VolumeName), "the same volume")
+			charlie.sdkCheck()
+		})
+
+		// The cluster's hostPath class does not allow expansion, and it could not honour it:
+		// hostPath is not an expandable in-tree plugin and no external resizer runs here, so
+		// a grown claim would wait forever. The refusal path is what this cluster can prove.
+		It("refuses to grow a volume whose StorageClass does not allow expansion, and keeps serving", func() {
+			pvc, err := kube.CoreV1().PersistentVolumeClaims(charlie.ns).Get(ctx(), charlie.name+"-data", metav1.GetOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(pvc.Spec.StorageClassName).NotTo(BeNil())
+			sc, err := kube.StorageV1().StorageClasses().Get(ctx(), *pvc.Spec.StorageClassName, metav1.GetOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(sc.AllowVolumeExpansion == nil || !*sc.AllowVolumeExpansion).To(BeTrue(), "class %s does not allow expansion", sc.Name)
+			size := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
+
+			charlie.patchSpec(`{"spec":{"storage":{"size":"2Gi"}}}`)
+			eventually(func() (string, error) { return charlie.condition("Degraded") }, time.Minute).
+				Should(Equal("True/StorageExpansionNotSupported"))
+			Expect(charlie.condition("Ready")).To(HavePrefix("True/"), "still serving")
+			after, err := kube.CoreV1().PersistentVolumeClaims(charlie.ns).Get(ctx(), charlie.name+"-data", metav1.GetOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			got := after.Spec.Resources.Requests[corev1.ResourceStorage]
+			Expect(got.Equal(size)).To(BeTrue(), "the claim keeps %s, has %s", size.String(), got.String())
+			Expect(after.UID).To(Equal(pvc.UID))
+			charlie.sdkCheck()
+		})
+
+		It("reports a rollout that misses its deadline as RolloutStuck, and recovers when reverted", func() {
+			eventually(func() (string, error) { return bravo.condition("Degraded") }, 2*time.Minute).
+				Should(Equal("True/RolloutStuck"))
+			Expect(bravo.condition("Ready")).To(HavePrefix("False/"))
+			bravo.patchSpec(`{"spec":{"image":null,"imagePullPolicy":null,"progressDeadlineSeconds":null}}`)
+			start := time.Now()
+			bravo.waitReady(3 * time.Minute)
+			AddReportEntry("revert stuck rollout → Ready", time.Since(start).Round(time.Millisecond).String())
+			Expect(bravo.condition("Degraded")).To(HavePrefix("False/"))
+			Expect(bravo.pod().Spec.Containers[0].Image).To(Equal(cfg.instanceImage))
+			bravo.sdkCheck()
 		})
 
 		It("deletes a tenant's children and keeps or deletes its volume as spec.storage.reclaimPolicy says", func() {

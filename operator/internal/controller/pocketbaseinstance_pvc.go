@@ -148,6 +148,14 @@ func (p *pass) observeResize(pvc *corev1.PersistentVolumeClaim) {
 		p.pending = &status.Problem{Reason: pbv1alpha1.ReasonVolumeResizing,
 			Message: fmt.Sprintf("Data volume claim %s is growing to %s (%s); capacity is %s.", pvc.Name, st.Requested, st.Resize, st.Capacity)}
 	}
+	// A claim whose request exceeds its capacity with no resize under way waits for a
+	// resizer: the external one of a CSI driver may not have picked it up yet, or none runs
+	// (Kubernetes then only records an ExternalExpanding event). It has not grown.
+	requested, capacity := pvc.Spec.Resources.Requests[corev1.ResourceStorage], pvc.Status.Capacity[corev1.ResourceStorage]
+	if st.Resize == "" && st.Capacity != "" && requested.Cmp(capacity) > 0 && p.pending == nil {
+		p.pending = &status.Problem{Reason: pbv1alpha1.ReasonVolumeResizing,
+			Message: fmt.Sprintf("Data volume claim %s asks for %s and has %s; no resize has started yet, waiting for the storage system's resizer.", pvc.Name, st.Requested, st.Capacity)}
+	}
 	p.storage = st
 }
 

@@ -209,6 +209,13 @@ var _ = Describe("PocketBaseInstance day 2", func() {
 		}, timeout, interval).Should(Equal("5Gi"))
 		Eventually(func() []string { return eventReasons(ctx, ns, "big") }, timeout, interval).Should(ContainElement("VolumeExpansionRequested"))
 
+		By("waiting for a resizer while none has started (the claim keeps its capacity)")
+		eventuallyCondition(ctx, ns, "big", pbv1alpha1.ConditionProgressing, metav1.ConditionTrue, pbv1alpha1.ReasonVolumeResizing)
+		Eventually(func() *pbv1alpha1.StorageStatus { return getInstance(ctx, ns, "big").Status.Storage }, timeout, interval).
+			Should(Equal(&pbv1alpha1.StorageStatus{Requested: "5Gi", Capacity: "1Gi"}))
+		Expect(condition(ctx, ns, "big", pbv1alpha1.ConditionProgressing).Message).To(ContainSubstring("no resize has started yet"))
+		Expect(condition(ctx, ns, "big", pbv1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
+
 		By("reporting a file system resize that waits for the node")
 		setClaimStatus(ctx, ns, "big-data", "1Gi", corev1.PersistentVolumeClaimFileSystemResizePending)
 		eventuallyCondition(ctx, ns, "big", pbv1alpha1.ConditionProgressing, metav1.ConditionTrue, pbv1alpha1.ReasonVolumeResizing)
