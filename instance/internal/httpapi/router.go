@@ -127,6 +127,7 @@ func newEngine(app *core.App, opts ...Option) *gin.Engine {
 	a.registerCronRoutes(apiGroup)
 	a.registerBackupRoutes(apiGroup)
 	a.registerFileRoutes(apiGroup)
+	a.registerSQLRoutes(apiGroup)
 
 	// Catch-all: any unknown path, or a known path with another method, is a JSON 404.
 	e.NoRoute(handle(func(c *gin.Context) error {
