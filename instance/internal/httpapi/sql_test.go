@@ -144,6 +144,24 @@ func TestSQLRun(t *testing.T) {
 				}
 			},
 			ExpectedContent: []string{`"affectedRows":0,"columns":[],"rows":[]}`}},
+		{Name: "a write that does not look like one runs as a read, as in PocketBase", Method: http.MethodPost, URL: "/api/sql",
+			Body:    sqlBody("WITH v AS (SELECT 'cte@example.com' AS e) UPDATE users SET email = (SELECT e FROM v)"),
+			Headers: su, TestAppFactory: factory, ExpectedStatus: 200,
+			BeforeTestFunc: func(t testing.TB, app *core.App) {
+				if _, err := app.FindRecordByID(t.Context(), core.CollectionNameUsers, "user00000000001"); err != nil {
+					t.Fatal(err)
+				}
+			},
+			ExpectedContent: []string{`"affectedRows":0,"columns":[],"rows":[]}`},
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				r, err := app.FindRecordByID(t.Context(), core.CollectionNameUsers, "user00000000001")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := r.GetString("email"); got != "cte@example.com" {
+					t.Fatalf("email = %q after the update, want it seen past the result cache", got)
+				}
+			}},
 		{Name: "multiple read queries return the last", Method: http.MethodPost, URL: "/api/sql", Body: sqlBody("select 1;select 2"),
 			Headers: su, TestAppFactory: factory, ExpectedStatus: 200,
 			ExpectedContent: []string{`"affectedRows":0,"columns":[{"name":"2","type":"","nullable":true}],"rows":[["2"]]}`}},
