@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
@@ -66,7 +67,7 @@ func (a *api) hijackRealtime(c *gin.Context, client *realtime.Client, broker *re
 	}
 	head.WriteString("\r\n")
 
-	conn, _, err := rc.Hijack()
+	conn, err := hijack(rc)
 	if err != nil {
 		return false
 	}
@@ -91,6 +92,19 @@ func (a *api) hijackRealtime(c *gin.Context, client *realtime.Client, broker *re
 	s.ready()
 
 	return true
+}
+
+// hijack takes the connection over. gin's writer asserts that the one it wraps is an
+// http.Hijacker, which panics for a writer that is not; that is a failure here.
+func hijack(rc *http.ResponseController) (conn net.Conn, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("hijacking the connection: %v", p)
+		}
+	}()
+	conn, _, err = rc.Hijack()
+
+	return conn, err
 }
 
 // watch parks in a Read until the client closes the connection (or it is closed here).

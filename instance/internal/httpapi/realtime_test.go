@@ -585,3 +585,39 @@ func TestRealtimeHead(t *testing.T) {
 	}
 	s.Test(t)
 }
+
+// TestRealtimeWithoutHijack streams from the handler when the connection cannot be
+// hijacked (HTTP/2, or here a recorder): PB_CONNECT is written, and the stream ends
+// with the request.
+func TestRealtimeWithoutHijack(t *testing.T) {
+	app := apitest.NewTestApp(t, "")
+	h := httpapi.NewRouter(app)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/api/realtime", nil)
+	rec := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(rec, req)
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for httpapi.RealtimeBroker(app).TotalClients() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("no client registered")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "text/event-stream" {
+		t.Errorf("status %d, Content-Type %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	if body := rec.Body.String(); !strings.HasPrefix(body, "id:") || !strings.Contains(body, "\nevent:PB_CONNECT\n") {
+		t.Errorf("body = %q, want PB_CONNECT", body)
+	}
+	if n := httpapi.RealtimeBroker(app).TotalClients(); n != 0 {
+		t.Errorf("TotalClients = %d after the request ended", n)
+	}
+}
