@@ -49,12 +49,9 @@ func (a *App) TestS3(ctx context.Context, cfg S3Config) error {
 // deleteStoredDir deletes everything stored under a "directory" key of the file
 // store (a record's or a collection's files), logging failures.
 func (a *App) deleteStoredDir(key string) {
-	store, err := a.OpenFileStore()
-	if err == nil {
-		err = store.DeleteDir(context.Background(), key)
-		_ = store.Close()
-	}
-	if err != nil {
-		a.logger.Warn("deleting stored files", "key", key, "error", err)
-	}
+	a.withCleanupStore("deleting stored files", func(ctx context.Context, store filesystem.Store) {
+		if err := store.DeleteDir(ctx, key); err != nil {
+			a.logger.Warn("deleting stored files", "key", key, "error", err)
+		}
+	})
 }

@@ -134,29 +134,21 @@ func (a *App) discardStagedFiles(u *RecordUpsert) {
 	if len(u.files.staged) == 0 {
 		return
 	}
-	// note: the request context may be gone; the cleanup must still run.
-	ctx := context.Background()
-
-	store, err := a.OpenFileStore()
-	if err != nil {
-		a.logger.Warn("deleting new files after a failed save", "error", err)
-		return
-	}
-	defer func() { _ = store.Close() }()
-
-	for _, key := range u.files.staged {
-		if err := store.Delete(ctx, key); err != nil && !errors.Is(err, filesystem.ErrNotFound) {
-			a.logger.Warn("deleting new file after a failed save", "key", key, "error", err)
+	a.withCleanupStore("deleting new files after a failed save", func(ctx context.Context, store filesystem.Store) {
+		for _, key := range u.files.staged {
+			if err := store.Delete(ctx, key); err != nil && !errors.Is(err, filesystem.ErrNotFound) {
+				a.logger.Warn("deleting new file after a failed save", "key", key, "error", err)
+			}
 		}
-	}
-	u.files.staged = nil
+		u.files.staged = nil
 
-	if u.IsNew() {
-		dir := path.Join(u.collection.ID, u.ID())
-		if empty, err := store.IsEmptyDir(ctx, dir); err == nil && empty {
-			_ = store.DeleteDir(ctx, dir)
+		if u.IsNew() {
+			dir := path.Join(u.collection.ID, u.ID())
+			if empty, err := store.IsEmptyDir(ctx, dir); err == nil && empty {
+				_ = store.DeleteDir(ctx, dir)
+			}
 		}
-	}
+	})
 }
 
 // ToStringList returns v as a list of unique non-empty strings, as file, select and
@@ -170,25 +162,32 @@ func (a *App) deleteRecordFiles(c *Collection, recordID string, names []string) 
 	if len(names) == 0 {
 		return
 	}
-	ctx := context.Background()
+	a.withCleanupStore("deleting removed files", func(ctx context.Context, store filesystem.Store) {
+		for _, name := range names {
+			if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+				continue
+			}
+			key := RecordFilesKey(c, recordID, name)
+			if err := store.Delete(ctx, key); err != nil && !errors.Is(err, filesystem.ErrNotFound) {
+				a.logger.Warn("deleting a removed file", "key", key, "error", err)
+			}
+			if err := store.DeleteDir(ctx, RecordFilesKey(c, recordID, "thumbs_"+name)); err != nil {
+				a.logger.Warn("deleting the thumbs of a removed file", "key", key, "error", err)
+			}
+		}
+	})
+}
 
+// withCleanupStore runs fn with the file store for cleanup work that must run even
+// when the request that caused it has gone (fn gets a background context); a store
+// that cannot be opened is logged under what.
+func (a *App) withCleanupStore(what string, fn func(ctx context.Context, store filesystem.Store)) {
 	store, err := a.OpenFileStore()
 	if err != nil {
-		a.logger.Warn("deleting removed files", "error", err)
+		a.logger.Warn(what, "error", err)
 		return
 	}
 	defer func() { _ = store.Close() }()
 
-	for _, name := range names {
-		if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
-			continue
-		}
-		key := RecordFilesKey(c, recordID, name)
-		if err := store.Delete(ctx, key); err != nil && !errors.Is(err, filesystem.ErrNotFound) {
-			a.logger.Warn("deleting a removed file", "key", key, "error", err)
-		}
-		if err := store.DeleteDir(ctx, RecordFilesKey(c, recordID, "thumbs_"+name)); err != nil {
-			a.logger.Warn("deleting the thumbs of a removed file", "key", key, "error", err)
-		}
-	}
+	fn(context.Background(), store)
 }
