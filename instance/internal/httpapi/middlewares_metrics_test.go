@@ -154,7 +154,12 @@ func TestMetrics(t *testing.T) {
 	if line, err := bufio.NewReader(res.Body).ReadString('\n'); err != nil || !strings.HasPrefix(line, "id:") {
 		t.Fatalf("first SSE line %q, %v", line, err)
 	}
+	// note: the message is counted once its write returned, which may be just after the
+	// client has read it
 	open := scrape(t, ms.URL)
+	for wait := time.Now().Add(5 * time.Second); open[sent] == 0 && time.Now().Before(wait); open = scrape(t, ms.URL) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if open[conns] != 1 || open[sent] != 1 {
 		t.Errorf("while connected: %s = %v, %s = %v; want 1 and 1", conns, open[conns], sent, open[sent])
 	}
