@@ -181,12 +181,15 @@ CLUSTER_DIR := hack/local-cluster
 # Traefik module the proxy does not serve; Traefik itself does not build here) hold no
 # logic of ours to check and are left out.
 CLUSTER_MODULES = $(CLUSTER_DIR)/addons $(CLUSTER_DIR)/tools
-CLUSTER_KUBECONFIG ?= /var/lib/pocketfleet-cluster/config/admin.kubeconfig
+# POCKETFLEET_CLUSTER_BASE moves the whole cluster (state, cached binaries, images), as for
+# hack/local-cluster/*.sh; a second base gives a cold cluster next to a warm one.
+CLUSTER_BASE ?= $(or $(POCKETFLEET_CLUSTER_BASE),/var/lib/pocketfleet-cluster)
+CLUSTER_KUBECONFIG ?= $(CLUSTER_BASE)/config/admin.kubeconfig
 # Images for the local cluster: a non-"latest" tag, so that IfNotPresent never pulls.
 LOCAL_TAG ?= dev
 LOCAL_OPERATOR_IMG ?= pocketfleet.local/operator:$(LOCAL_TAG)
 LOCAL_INSTANCE_IMG ?= pocketfleet.local/instance:$(LOCAL_TAG)
-IMAGE_BIN ?= /var/lib/pocketfleet-cluster/images/bin
+IMAGE_BIN ?= $(CLUSTER_BASE)/images/bin
 
 .PHONY: cluster-up
 cluster-up: ## Start the local cluster (builds and caches its binaries on first use).
