@@ -26,7 +26,10 @@ var (
 )
 
 func addKnownTypes(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &PocketBaseInstance{}, &PocketBaseInstanceList{})
+	s.AddKnownTypes(GroupVersion,
+		&PocketBaseInstance{}, &PocketBaseInstanceList{},
+		&PocketBaseBackup{}, &PocketBaseBackupList{},
+		&PocketBaseRestore{}, &PocketBaseRestoreList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

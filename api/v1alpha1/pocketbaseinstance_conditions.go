@@ -14,6 +14,9 @@ const (
 	// ConditionDegraded is True when something prevents the instance from reaching or
 	// keeping its desired state, with a reason saying what.
 	ConditionDegraded ConditionType = "Degraded"
+	// ConditionBackupHealthy is present when spec.backup is set: True while the newest
+	// backup succeeded and, with a schedule, is not overdue; False with a reason otherwise.
+	ConditionBackupHealthy ConditionType = "BackupHealthy"
 )
 
 // Condition reasons, CamelCase as Kubernetes conventions ask.
@@ -62,4 +65,25 @@ const (
 	ReasonVolumeResizeFailed = "VolumeResizeFailed"
 	// ReasonVolumeResizing: the data volume is growing.
 	ReasonVolumeResizing = "VolumeResizing"
+
+	// ReasonRestoring: the pod is stopped while a backup is restored into the data volume
+	// (a PocketBaseRestore in place, or spec.bootstrap before the first start).
+	ReasonRestoring = "Restoring"
+	// ReasonRestoreFailed: the restore failed; the data is as it was before.
+	ReasonRestoreFailed = "RestoreFailed"
+	// ReasonBootstrapSourceInvalid: spec.bootstrap names a backup that does not exist, has
+	// not completed, or whose credentials Secret is missing.
+	ReasonBootstrapSourceInvalid = "BootstrapSourceInvalid"
+	// ReasonBackupSucceeded: the newest backup completed.
+	ReasonBackupSucceeded = "BackupSucceeded"
+	// ReasonBackupFailed: the newest backup failed.
+	ReasonBackupFailed = "BackupFailed"
+	// ReasonBackupOverdue: the schedule's newest successful backup is older than two of
+	// its periods.
+	ReasonBackupOverdue = "BackupOverdue"
+	// ReasonNoBackupYet: backups are configured but none has completed yet.
+	ReasonNoBackupYet = "NoBackupYet"
+	// ReasonBackupConfigInvalid: the schedule does not parse, or the credentials Secret is
+	// missing or lacks a key.
+	ReasonBackupConfigInvalid = "BackupConfigInvalid"
 )

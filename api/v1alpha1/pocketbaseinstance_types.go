@@ -8,6 +8,7 @@ import (
 // PocketBaseInstanceSpec is the desired state of one tenant backend.
 //
 // +kubebuilder:validation:XValidation:rule="!(has(self.image) && has(self.version))",message="image and version are mutually exclusive: set image to a full reference, or version to a tag of the operator's default image"
+// +kubebuilder:validation:XValidation:rule="has(self.bootstrap) == has(oldSelf.bootstrap) && (!has(self.bootstrap) || self.bootstrap == oldSelf.bootstrap)",message="bootstrap is immutable: it only seeds the volume of a new instance; use a PocketBaseRestore to restore in place"
 type PocketBaseInstanceSpec struct {
 	// image is the full container image reference of the instance, for example
 	// "registry.example.com/pocketfleet/instance:v0.2.0". When neither image nor version is
@@ -108,6 +109,16 @@ type PocketBaseInstanceSpec struct {
 	// +kubebuilder:validation:Minimum=30
 	// +kubebuilder:validation:Maximum=86400
 	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
+
+	// backup configures backups of the database and files to S3-compatible storage:
+	// the destination, an optional schedule and the retention.
+	// +optional
+	Backup *BackupSpec `json:"backup,omitempty"`
+
+	// bootstrap seeds the data volume of a new instance from a backup, before its pod
+	// first starts. It cannot be changed after creation.
+	// +optional
+	Bootstrap *BootstrapSpec `json:"bootstrap,omitempty"`
 }
 
 // HibernationSpec turns an instance off and on again.
@@ -257,6 +268,15 @@ type PocketBaseInstanceStatus struct {
 	// storage reports the data volume: its capacity and any resize under way.
 	// +optional
 	Storage *StorageStatus `json:"storage,omitempty"`
+
+	// backup reports the newest backups and the schedule.
+	// +optional
+	Backup *BackupStatus `json:"backup,omitempty"`
+
+	// bootstrapped is true once spec.bootstrap has been restored into the data volume
+	// (or found it already holding a database).
+	// +optional
+	Bootstrapped bool `json:"bootstrapped,omitempty"`
 }
 
 // StorageStatus is the observed state of the data volume.

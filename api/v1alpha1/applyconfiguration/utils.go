@@ -32,16 +32,46 @@ import (
 func ForKind(kind schema.GroupVersionKind) interface{} {
 	switch kind {
 	// Group=pocketfleet.io, Version=v1alpha1
+	case v1alpha1.SchemeGroupVersion.WithKind("BackupDestination"):
+		return &apiv1alpha1.BackupDestinationApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("BackupRetention"):
+		return &apiv1alpha1.BackupRetentionApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("BackupSpec"):
+		return &apiv1alpha1.BackupSpecApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("BackupStatus"):
+		return &apiv1alpha1.BackupStatusApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("BootstrapSpec"):
+		return &apiv1alpha1.BootstrapSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("HibernationSpec"):
 		return &apiv1alpha1.HibernationSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("IngressSpec"):
 		return &apiv1alpha1.IngressSpecApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("LocalBackupReference"):
+		return &apiv1alpha1.LocalBackupReferenceApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("PocketBaseBackup"):
+		return &apiv1alpha1.PocketBaseBackupApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("PocketBaseBackupSpec"):
+		return &apiv1alpha1.PocketBaseBackupSpecApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("PocketBaseBackupStatus"):
+		return &apiv1alpha1.PocketBaseBackupStatusApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("PocketBaseInstance"):
 		return &apiv1alpha1.PocketBaseInstanceApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("PocketBaseInstanceSpec"):
 		return &apiv1alpha1.PocketBaseInstanceSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("PocketBaseInstanceStatus"):
 		return &apiv1alpha1.PocketBaseInstanceStatusApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("PocketBaseRestore"):
+		return &apiv1alpha1.PocketBaseRestoreApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("PocketBaseRestoreSpec"):
+		return &apiv1alpha1.PocketBaseRestoreSpecApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("PocketBaseRestoreStatus"):
+		return &apiv1alpha1.PocketBaseRestoreStatusApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("S3BackupSource"):
+		return &apiv1alpha1.S3BackupSourceApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("S3Destination"):
+		return &apiv1alpha1.S3DestinationApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("SecretReference"):
+		return &apiv1alpha1.SecretReferenceApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("StorageSpec"):
 		return &apiv1alpha1.StorageSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("StorageStatus"):

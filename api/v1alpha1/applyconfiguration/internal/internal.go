@@ -39,6 +39,65 @@ func Parser() *typed.Parser {
 var parserOnce sync.Once
 var parser *typed.Parser
 var schemaYAML = typed.YAMLObject(`types:
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.BackupDestination
+  map:
+    fields:
+    - name: s3
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.S3Destination
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.BackupPhase
+  scalar: string
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.BackupRetention
+  map:
+    fields:
+    - name: keepLast
+      type:
+        scalar: numeric
+    - name: maxAge
+      type:
+        scalar: string
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.BackupSpec
+  map:
+    fields:
+    - name: destination
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.BackupDestination
+    - name: retention
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.BackupRetention
+    - name: schedule
+      type:
+        scalar: string
+    - name: suspend
+      type:
+        scalar: boolean
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.BackupStatus
+  map:
+    fields:
+    - name: lastFailureTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: lastScheduleTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: lastSuccessfulBackup
+      type:
+        scalar: string
+    - name: lastSuccessfulTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: nextScheduleTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.BootstrapSpec
+  map:
+    fields:
+    - name: fromBackup
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.LocalBackupReference
+    - name: fromS3
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.S3BackupSource
 - name: com.github.pocketfleet.pocketfleet.api.v1alpha1.HibernationSpec
   map:
     fields:
@@ -66,8 +125,71 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: tlsSecretName
       type:
         scalar: string
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.LocalBackupReference
+  map:
+    fields:
+    - name: name
+      type:
+        scalar: string
 - name: com.github.pocketfleet.pocketfleet.api.v1alpha1.PersistentVolumeClaimPolicy
   scalar: string
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.PocketBaseBackup
+  map:
+    fields:
+    - name: apiVersion
+      type:
+        scalar: string
+    - name: kind
+      type:
+        scalar: string
+    - name: metadata
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+    - name: spec
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.PocketBaseBackupSpec
+    - name: status
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.PocketBaseBackupStatus
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.PocketBaseBackupSpec
+  map:
+    fields:
+    - name: instanceName
+      type:
+        scalar: string
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.PocketBaseBackupStatus
+  map:
+    fields:
+    - name: completedAt
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: destination
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.S3Destination
+    - name: jobName
+      type:
+        scalar: string
+    - name: key
+      type:
+        scalar: string
+    - name: location
+      type:
+        scalar: string
+    - name: message
+      type:
+        scalar: string
+    - name: phase
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.BackupPhase
+    - name: sha256
+      type:
+        scalar: string
+    - name: sizeBytes
+      type:
+        scalar: numeric
+    - name: startedAt
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
 - name: com.github.pocketfleet.pocketfleet.api.v1alpha1.PocketBaseInstance
   map:
     fields:
@@ -93,6 +215,12 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: affinity
       type:
         namedType: io.k8s.api.core.v1.Affinity
+    - name: backup
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.BackupSpec
+    - name: bootstrap
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.BootstrapSpec
     - name: env
       type:
         list:
@@ -161,6 +289,12 @@ var schemaYAML = typed.YAMLObject(`types:
 - name: com.github.pocketfleet.pocketfleet.api.v1alpha1.PocketBaseInstanceStatus
   map:
     fields:
+    - name: backup
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.BackupStatus
+    - name: bootstrapped
+      type:
+        scalar: boolean
     - name: conditions
       type:
         list:
@@ -188,6 +322,87 @@ var schemaYAML = typed.YAMLObject(`types:
       type:
         scalar: string
     - name: url
+      type:
+        scalar: string
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.PocketBaseRestore
+  map:
+    fields:
+    - name: apiVersion
+      type:
+        scalar: string
+    - name: kind
+      type:
+        scalar: string
+    - name: metadata
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+    - name: spec
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.PocketBaseRestoreSpec
+    - name: status
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.PocketBaseRestoreStatus
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.PocketBaseRestoreSpec
+  map:
+    fields:
+    - name: backupName
+      type:
+        scalar: string
+    - name: instanceName
+      type:
+        scalar: string
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.PocketBaseRestoreStatus
+  map:
+    fields:
+    - name: completedAt
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: jobName
+      type:
+        scalar: string
+    - name: message
+      type:
+        scalar: string
+    - name: phase
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.BackupPhase
+    - name: startedAt
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.S3BackupSource
+  map:
+    fields:
+    - name: key
+      type:
+        scalar: string
+    - name: s3
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.S3Destination
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.S3Destination
+  map:
+    fields:
+    - name: bucket
+      type:
+        scalar: string
+    - name: credentialsSecretRef
+      type:
+        namedType: com.github.pocketfleet.pocketfleet.api.v1alpha1.SecretReference
+    - name: endpoint
+      type:
+        scalar: string
+    - name: forcePathStyle
+      type:
+        scalar: boolean
+    - name: prefix
+      type:
+        scalar: string
+    - name: region
+      type:
+        scalar: string
+- name: com.github.pocketfleet.pocketfleet.api.v1alpha1.SecretReference
+  map:
+    fields:
+    - name: name
       type:
         scalar: string
 - name: com.github.pocketfleet.pocketfleet.api.v1alpha1.StorageSpec

@@ -74,6 +74,12 @@ type PocketBaseInstanceSpecApplyConfiguration struct {
 	// may take before the instance is reported Degraded with reason RolloutStuck. The
 	// deadline counts from the spec change that started the rollout. Defaults to 600.
 	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
+	// backup configures backups of the database and files to S3-compatible storage:
+	// the destination, an optional schedule and the retention.
+	Backup *BackupSpecApplyConfiguration `json:"backup,omitempty"`
+	// bootstrap seeds the data volume of a new instance from a backup, before its pod
+	// first starts. It cannot be changed after creation.
+	Bootstrap *BootstrapSpecApplyConfiguration `json:"bootstrap,omitempty"`
 }
 
 // PocketBaseInstanceSpecApplyConfiguration constructs a declarative configuration of the PocketBaseInstanceSpec type for use with
@@ -237,5 +243,21 @@ func (b *PocketBaseInstanceSpecApplyConfiguration) WithHibernation(value *Hibern
 // If called multiple times, the ProgressDeadlineSeconds field is set to the value of the last call.
 func (b *PocketBaseInstanceSpecApplyConfiguration) WithProgressDeadlineSeconds(value int32) *PocketBaseInstanceSpecApplyConfiguration {
 	b.ProgressDeadlineSeconds = &value
+	return b
+}
+
+// WithBackup sets the Backup field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Backup field is set to the value of the last call.
+func (b *PocketBaseInstanceSpecApplyConfiguration) WithBackup(value *BackupSpecApplyConfiguration) *PocketBaseInstanceSpecApplyConfiguration {
+	b.Backup = value
+	return b
+}
+
+// WithBootstrap sets the Bootstrap field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Bootstrap field is set to the value of the last call.
+func (b *PocketBaseInstanceSpecApplyConfiguration) WithBootstrap(value *BootstrapSpecApplyConfiguration) *PocketBaseInstanceSpecApplyConfiguration {
+	b.Bootstrap = value
 	return b
 }

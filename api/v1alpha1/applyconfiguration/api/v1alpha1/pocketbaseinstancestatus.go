@@ -48,6 +48,11 @@ type PocketBaseInstanceStatusApplyConfiguration struct {
 	RolloutStartTime *metav1.Time `json:"rolloutStartTime,omitempty"`
 	// storage reports the data volume: its capacity and any resize under way.
 	Storage *StorageStatusApplyConfiguration `json:"storage,omitempty"`
+	// backup reports the newest backups and the schedule.
+	Backup *BackupStatusApplyConfiguration `json:"backup,omitempty"`
+	// bootstrapped is true once spec.bootstrap has been restored into the data volume
+	// (or found it already holding a database).
+	Bootstrapped *bool `json:"bootstrapped,omitempty"`
 }
 
 // PocketBaseInstanceStatusApplyConfiguration constructs a declarative configuration of the PocketBaseInstanceStatus type for use with
@@ -122,5 +127,21 @@ func (b *PocketBaseInstanceStatusApplyConfiguration) WithRolloutStartTime(value 
 // If called multiple times, the Storage field is set to the value of the last call.
 func (b *PocketBaseInstanceStatusApplyConfiguration) WithStorage(value *StorageStatusApplyConfiguration) *PocketBaseInstanceStatusApplyConfiguration {
 	b.Storage = value
+	return b
+}
+
+// WithBackup sets the Backup field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Backup field is set to the value of the last call.
+func (b *PocketBaseInstanceStatusApplyConfiguration) WithBackup(value *BackupStatusApplyConfiguration) *PocketBaseInstanceStatusApplyConfiguration {
+	b.Backup = value
+	return b
+}
+
+// WithBootstrapped sets the Bootstrapped field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Bootstrapped field is set to the value of the last call.
+func (b *PocketBaseInstanceStatusApplyConfiguration) WithBootstrapped(value bool) *PocketBaseInstanceStatusApplyConfiguration {
+	b.Bootstrapped = &value
 	return b
 }
