@@ -1,6 +1,8 @@
 package specs
 
 import (
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -14,6 +16,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	pbv1alpha1 "github.com/pocketfleet/pocketfleet/api/v1alpha1"
+	"github.com/pocketfleet/pocketfleet/instance/contract"
 )
 
 func instance(mods ...func(*pbv1alpha1.PocketBaseInstance)) *pbv1alpha1.PocketBaseInstance {
@@ -324,5 +327,86 @@ func TestNetworkPolicy(t *testing.T) {
 	}
 	if deny := NetworkPolicy(instance(), []NetworkPolicyPeer{}); deny.Spec.Ingress != nil {
 		t.Errorf("an empty allow list must deny all ingress, got rules %v", deny.Spec.Ingress)
+	}
+}
+
+func TestBackupJob(t *testing.T) {
+	pbi := instance(func(p *pbv1alpha1.PocketBaseInstance) { p.Spec.NodeSelector = map[string]string{"pool": "tenants"} })
+	dest := pbv1alpha1.S3Destination{
+		Endpoint: "http://s3.local:9000", Bucket: "backups", Region: "eu-1", ForcePathStyle: true,
+		CredentialsSecretRef: pbv1alpha1.SecretReference{Name: "s3-creds"},
+	}
+	if got := BackupPrefix(pbi, dest); got != pbi.Namespace+"/"+pbi.Name+"/" {
+		t.Fatalf("BackupPrefix() = %q, want namespace/name/", got)
+	}
+	dest.Prefix = ptr.To("custom/")
+	if got := BackupPrefix(pbi, dest); got != "custom/" {
+		t.Fatalf("BackupPrefix() = %q, want the spec's", got)
+	}
+
+	job := Job(pbi, JobInputs{
+		Name: "acme-restore", Component: ComponentRestore,
+		Owner: ControllerReference("PocketBaseRestore", "r1", "uid-1"),
+		Image: "reg/instance:v1", Args: contract.BackupRestoreArgs(contract.DataDir, "custom/x.zip", false),
+		S3: dest, Prefix: "custom/", MountData: true, ActiveDeadlineSeconds: 3600,
+	})
+	if *job.Spec.BackoffLimit != 0 || *job.Spec.ActiveDeadlineSeconds != 3600 {
+		t.Fatalf("job spec = %+v, want one attempt bounded by the deadline", job.Spec)
+	}
+	if o := job.OwnerReferences[0]; *o.Kind != "PocketBaseRestore" || *o.UID != "uid-1" || !*o.Controller {
+		t.Fatalf("owner = %+v, want the restore as controller", o)
+	}
+	pod := job.Spec.Template.Spec
+	if *pod.RestartPolicy != corev1.RestartPolicyNever || *pod.AutomountServiceAccountToken || !*pod.SecurityContext.RunAsNonRoot {
+		t.Fatalf("pod = %+v, want a non-root pod that never restarts and has no token", pod)
+	}
+	if pod.NodeSelector["pool"] != "tenants" {
+		t.Fatalf("nodeSelector = %v, want the instance's", pod.NodeSelector)
+	}
+	c := pod.Containers[0]
+	if !*c.SecurityContext.ReadOnlyRootFilesystem || *c.TerminationMessagePath != contract.TerminationMessagePath {
+		t.Fatalf("container = %+v, want a read-only root and the termination message path", c)
+	}
+	env := map[string]string{}
+	for _, e := range c.Env {
+		switch {
+		case e.Value != nil:
+			env[*e.Name] = *e.Value
+		case e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil:
+			env[*e.Name] = "secret:" + *e.ValueFrom.SecretKeyRef.Name + "/" + *e.ValueFrom.SecretKeyRef.Key
+		}
+	}
+	want := map[string]string{
+		contract.EnvS3Endpoint: "http://s3.local:9000", contract.EnvS3Bucket: "backups",
+		contract.EnvS3Region: "eu-1", contract.EnvS3Prefix: "custom/", contract.EnvS3ForcePathStyle: "true",
+		contract.EnvS3AccessKeyID:     "secret:s3-creds/accessKeyId",
+		contract.EnvS3SecretAccessKey: "secret:s3-creds/secretAccessKey",
+	}
+	if !maps.Equal(env, want) {
+		t.Fatalf("env = %v, want %v (no superuser for a restore)", env, want)
+	}
+	var mountsData bool
+	for _, m := range c.VolumeMounts {
+		mountsData = mountsData || *m.MountPath == contract.DataDir
+	}
+	if !mountsData {
+		t.Fatal("a restore Job must mount the data volume")
+	}
+
+	push := Job(pbi, JobInputs{
+		Name: "acme-backup", Component: ComponentBackup, Owner: ControllerReference("PocketBaseBackup", "b1", "uid-2"),
+		Image: "reg/instance:v1", S3: dest, Prefix: "custom/", Superuser: &SuperuserEmail{FromSecret: true},
+	})
+	var names []string
+	for _, e := range push.Spec.Template.Spec.Containers[0].Env {
+		names = append(names, *e.Name)
+	}
+	if !slices.Contains(names, contract.EnvSuperuserPassword) {
+		t.Fatalf("push env = %v, want the superuser's password", names)
+	}
+	for _, m := range push.Spec.Template.Spec.Containers[0].VolumeMounts {
+		if *m.MountPath == contract.DataDir {
+			t.Fatal("a push Job must not mount the data volume, which the running pod holds")
+		}
 	}
 }

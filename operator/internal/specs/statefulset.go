@@ -72,13 +72,7 @@ func StatefulSet(pbi *pbv1alpha1.PocketBaseInstance, in StatefulSetInputs) *apps
 		WithAutomountServiceAccountToken(false).
 		WithEnableServiceLinks(false).
 		WithTerminationGracePeriodSeconds(30).
-		WithSecurityContext(corev1apply.PodSecurityContext().
-			WithRunAsNonRoot(true).
-			WithRunAsUser(contract.RunAsUser).
-			WithRunAsGroup(contract.RunAsGroup).
-			WithFSGroup(contract.RunAsGroup).
-			WithFSGroupChangePolicy(corev1.FSGroupChangeOnRootMismatch).
-			WithSeccompProfile(corev1apply.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))).
+		WithSecurityContext(podSecurityContext()).
 		WithContainers(container(pbi, in)).
 		WithVolumes(
 			corev1apply.Volume().WithName(dataVolumeName).
@@ -86,15 +80,7 @@ func StatefulSet(pbi *pbv1alpha1.PocketBaseInstance, in StatefulSetInputs) *apps
 					WithClaimName(pbi.DataVolumeClaimName())),
 			corev1apply.Volume().WithName(tmpVolumeName).
 				WithEmptyDir(corev1apply.EmptyDirVolumeSource()))
-	if len(pbi.Spec.NodeSelector) > 0 {
-		pod.WithNodeSelector(pbi.Spec.NodeSelector)
-	}
-	for i := range pbi.Spec.Tolerations {
-		pod.WithTolerations(toleration(&pbi.Spec.Tolerations[i]))
-	}
-	if pbi.Spec.Affinity != nil {
-		pod.WithAffinity(affinity(pbi.Spec.Affinity))
-	}
+	placement(pod, pbi)
 	if pbi.Spec.ServiceAccountName != nil {
 		pod.WithServiceAccountName(*pbi.Spec.ServiceAccountName)
 	}
@@ -165,15 +151,47 @@ func container(pbi *pbv1alpha1.PocketBaseInstance, in StatefulSetInputs) *corev1
 		WithVolumeMounts(
 			corev1apply.VolumeMount().WithName(dataVolumeName).WithMountPath(contract.DataDir),
 			corev1apply.VolumeMount().WithName(tmpVolumeName).WithMountPath(tmpMountPath)).
-		WithSecurityContext(corev1apply.SecurityContext().
-			WithAllowPrivilegeEscalation(false).
-			WithReadOnlyRootFilesystem(true).
-			WithRunAsNonRoot(true).
-			WithCapabilities(corev1apply.Capabilities().WithDrop(corev1.Capability("ALL"))))
+		WithSecurityContext(containerSecurityContext())
 	if pbi.Spec.ImagePullPolicy != nil {
 		c.WithImagePullPolicy(*pbi.Spec.ImagePullPolicy)
 	}
 	return c
+}
+
+// podSecurityContext is the Pod Security "restricted" context of every pod the operator
+// runs: non-root with the image's numeric user, the volume group-owned by it, the
+// runtime's default seccomp profile.
+func podSecurityContext() *corev1apply.PodSecurityContextApplyConfiguration {
+	return corev1apply.PodSecurityContext().
+		WithRunAsNonRoot(true).
+		WithRunAsUser(contract.RunAsUser).
+		WithRunAsGroup(contract.RunAsGroup).
+		WithFSGroup(contract.RunAsGroup).
+		WithFSGroupChangePolicy(corev1.FSGroupChangeOnRootMismatch).
+		WithSeccompProfile(corev1apply.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))
+}
+
+// containerSecurityContext is the restricted context of every container: no privilege
+// escalation, no capabilities, a read-only root file system.
+func containerSecurityContext() *corev1apply.SecurityContextApplyConfiguration {
+	return corev1apply.SecurityContext().
+		WithAllowPrivilegeEscalation(false).
+		WithReadOnlyRootFilesystem(true).
+		WithRunAsNonRoot(true).
+		WithCapabilities(corev1apply.Capabilities().WithDrop(corev1.Capability("ALL")))
+}
+
+// placement puts a pod where the instance's spec says its pods go.
+func placement(pod *corev1apply.PodSpecApplyConfiguration, pbi *pbv1alpha1.PocketBaseInstance) {
+	if len(pbi.Spec.NodeSelector) > 0 {
+		pod.WithNodeSelector(pbi.Spec.NodeSelector)
+	}
+	for i := range pbi.Spec.Tolerations {
+		pod.WithTolerations(toleration(&pbi.Spec.Tolerations[i]))
+	}
+	if pbi.Spec.Affinity != nil {
+		pod.WithAffinity(affinity(pbi.Spec.Affinity))
+	}
 }
 
 func superuserEnv(pbi *pbv1alpha1.PocketBaseInstance, email SuperuserEmail) []*corev1apply.EnvVarApplyConfiguration {
