@@ -131,8 +131,11 @@ func (s *S3) createMultipartUpload(ctx context.Context, key string, header http.
 	var out struct {
 		UploadID string `xml:"UploadId"`
 	}
-	if err := xml.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&out); err != nil || out.UploadID == "" {
-		return "", fmt.Errorf("s3 POST %s?uploads: no upload id (%v)", key, err)
+	if err := xml.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&out); err != nil {
+		return "", fmt.Errorf("s3 POST %s?uploads: decoding the answer: %w", key, err)
+	}
+	if out.UploadID == "" {
+		return "", fmt.Errorf("s3 POST %s?uploads: no upload id", key)
 	}
 
 	return out.UploadID, nil
