@@ -60,6 +60,28 @@ func (c *cli) finishBackup(res contract.BackupResult, err error, resultFile stri
 	return err
 }
 
+// resultFileArg finds the --result-file value in args that the flags could not be
+// parsed from, so that even a command line error reaches the result file.
+func resultFileArg(args []string) string {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != flagName(contract.FlagResultFile) {
+			continue
+		}
+		if hasValue {
+			return value
+		}
+		if i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+
+	return ""
+}
+
 // truncateUTF8 cuts s to at most n bytes without splitting a character.
 func truncateUTF8(s string, n int) string {
 	if len(s) <= n {

@@ -52,13 +52,13 @@ func (c *cli) backupPush(ctx context.Context, args []string) error {
 	if errors.Is(err, flag.ErrHelp) {
 		return err
 	}
-	if err == nil && len(positional) > 0 {
-		err = fmt.Errorf("backup push takes no arguments, got %q", positional)
+	if err != nil {
+		return c.finishBackup(contract.BackupResult{}, err, resultFileArg(args))
 	}
-	var opts *pushOptions
-	if err == nil {
-		opts, err = c.pushOptions(*rawURL, *dir, *name, *keepLast, *maxAge)
+	if len(positional) > 0 {
+		return c.finishBackup(contract.BackupResult{}, fmt.Errorf("backup push takes no arguments, got %q", positional), *resultFile)
 	}
+	opts, err := c.pushOptions(*rawURL, *dir, *name, *keepLast, *maxAge)
 	if err != nil {
 		return c.finishBackup(contract.BackupResult{}, err, *resultFile)
 	}

@@ -36,13 +36,13 @@ func (c *cli) backupRestore(ctx context.Context, args []string) error {
 	if errors.Is(err, flag.ErrHelp) {
 		return err
 	}
-	if err == nil && len(positional) > 0 {
-		err = fmt.Errorf("backup restore takes no arguments, got %q", positional)
+	if err != nil {
+		return c.finishBackup(contract.BackupResult{}, err, resultFileArg(args))
 	}
-	var b *bucket
-	if err == nil {
-		b, err = c.restoreOptions(*dir, *key)
+	if len(positional) > 0 {
+		return c.finishBackup(contract.BackupResult{}, fmt.Errorf("backup restore takes no arguments, got %q", positional), *resultFile)
 	}
+	b, err := c.restoreOptions(*dir, *key)
 	if err != nil {
 		return c.finishBackup(contract.BackupResult{}, err, *resultFile)
 	}

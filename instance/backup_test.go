@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -25,6 +27,7 @@ import (
 
 	"github.com/pocketfleet/pocketfleet/instance/contract"
 	"github.com/pocketfleet/pocketfleet/instance/internal/apitest"
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
 	"github.com/pocketfleet/pocketfleet/instance/internal/filesystem"
 )
 
@@ -504,4 +507,164 @@ func openBucket(t *testing.T, srv *apitest.S3Server) *filesystem.S3 {
 		t.Fatal(err)
 	}
 	return s3
+}
+
+func TestBackupPushFromDirWithMaxAge(t *testing.T) {
+	srv := apitest.StartS3Server(t)
+	env := s3Env(srv, testPrefix)
+	delete(env, contract.EnvSuperuserPassword) // not needed offline
+	ctx := t.Context()
+
+	// a stopped instance's data directory
+	dir := filepath.Join(t.TempDir(), "pb_data")
+	app, err := core.New(ctx, core.Config{DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExecSQL(t, app, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)", "INSERT INTO notes (body) VALUES ('a'), ('b'), ('c')")
+	if err := app.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// backups of controlled ages: by manifest, and one without a manifest (LastModified: now)
+	s3 := openBucket(t, srv)
+	for name, age := range map[string]time.Duration{"old.zip": 48 * time.Hour, "recent.zip": time.Hour} {
+		m, _ := json.Marshal(contract.BackupManifest{Name: name, CreatedAt: time.Now().Add(-age).UTC().Format(time.RFC3339),
+			SizeBytes: 1, SHA256: strings.Repeat("0", 64), Format: contract.BackupFormat})
+		if err := s3.Upload(ctx, testPrefix+name, strings.NewReader("z"), "", nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s3.Upload(ctx, testPrefix+name+contract.BackupManifestSuffix, bytes.NewReader(m), "", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s3.Upload(ctx, testPrefix+"nomanifest.zip", strings.NewReader("z"), "", nil); err != nil {
+		t.Fatal(err)
+	}
+
+	code, res, _, stderr := runBackup(t, env, "backup", "push", "--dir", dir, "--name", "offline.zip", "--max-age", "24h")
+	if code != 0 || res.Error != "" || res.Pruned != 1 {
+		t.Fatalf("offline push: exit %d, result %+v; stderr: %s", code, res, stderr)
+	}
+	if zipBytes := objectBytes(t, srv, res.Key); res.SHA256 != sha256Hex(zipBytes) || res.SizeBytes != int64(len(zipBytes)) {
+		t.Errorf("result %+v does not describe the object (%d bytes)", res, len(zipBytes))
+	}
+	want := []string{
+		testPrefix + "nomanifest.zip", testPrefix + "offline.zip", testPrefix + "offline.zip.json",
+		testPrefix + "recent.zip", testPrefix + "recent.zip.json",
+	}
+	if got := bucketKeys(t, srv, testPrefix); !slices.Equal(got, want) {
+		t.Errorf("bucket after --max-age 24h:\n got %q\nwant %q", got, want)
+	}
+	// the data directory keeps no archive nor scratch files
+	for _, sub := range []string{contract.BackupsDir, ".pb_temp_to_delete"} {
+		if entries, _ := os.ReadDir(filepath.Join(dir, sub)); len(entries) != 0 {
+			t.Errorf("%s keeps %d entries after the offline push", sub, len(entries))
+		}
+	}
+
+	// the offline backup restores
+	restored := filepath.Join(t.TempDir(), "restored")
+	code, res, _, stderr = runBackup(t, env, "backup", "restore", "--dir", restored, "--key", res.Key)
+	if code != 0 || res.Error != "" {
+		t.Fatalf("restore: exit %d, result %+v; stderr: %s", code, res, stderr)
+	}
+	app, err = core.New(ctx, core.Config{DataDir: restored, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	var n int
+	if err := app.DB().Read().QueryRowContext(ctx, "SELECT count(*) FROM notes").Scan(&n); err != nil || n != 3 {
+		t.Errorf("restored notes = %d, %v; want 3", n, err)
+	}
+
+	// a key with no backup
+	code, res, _, _ = runBackup(t, env, "backup", "restore", "--dir", filepath.Join(t.TempDir(), "x"), "--key", testPrefix+"missing.zip")
+	if code != 1 || !strings.Contains(res.Error, "no manifest "+testPrefix+"missing.zip.json") {
+		t.Errorf("restore of a missing key: exit %d, result %+v", code, res)
+	}
+}
+
+func mustExecSQL(t *testing.T, app *core.App, queries ...string) {
+	t.Helper()
+	for _, q := range queries {
+		if _, err := app.DB().Write().ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+func TestBackupCommandErrors(t *testing.T) {
+	env := map[string]string{
+		contract.EnvS3Endpoint: "http://127.0.0.1:1", contract.EnvS3Bucket: "b",
+		contract.EnvS3AccessKeyID: "id", contract.EnvS3SecretAccessKey: "secret-key-never-shown",
+		contract.EnvSuperuserEmail: testSuperuser, contract.EnvSuperuserPassword: testPassword,
+	}
+	with := func(k, v string) map[string]string {
+		m := maps.Clone(env)
+		m[k] = v
+		return m
+	}
+	push := []string{"backup", "push", "--url", "http://acme:8090", "--name", "b.zip"}
+	tests := []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		want     string
+		noResult bool
+	}{
+		{name: "no action", env: env, args: []string{"backup"}, want: "missing backup action: push or restore", noResult: true},
+		{name: "unknown action", env: env, args: []string{"backup", "pull"}, want: `unknown backup action "pull"`, noResult: true},
+		{name: "push without source", env: env, args: []string{"backup", "push", "--name", "b.zip"}, want: "missing --url (a running instance) or --dir"},
+		{name: "push with both sources", env: env, args: append(slices.Clone(push), "--dir", "/x"), want: "--url and --dir exclude each other"},
+		{name: "push with a bad URL", env: env, args: []string{"backup", "push", "--url", "ftp://acme", "--name", "b.zip"}, want: `invalid --url "ftp://acme"`},
+		{name: "push without name", env: env, args: []string{"backup", "push", "--url", "http://acme:8090"}, want: "missing --name"},
+		{name: "push with a slash in the name", env: env, args: []string{"backup", "push", "--url", "http://acme:8090", "--name", "a/b.zip"}, want: `invalid --name "a/b.zip"`},
+		{name: "push with a name not ending in .zip", env: env, args: []string{"backup", "push", "--url", "http://acme:8090", "--name", "b.tar"}, want: `invalid --name "b.tar"`},
+		{name: "negative keep-last", env: env, args: append(slices.Clone(push), "--keep-last", "-1"), want: "invalid --keep-last -1"},
+		{name: "bad max-age", env: env, args: append(slices.Clone(push), "--max-age", "a week"), want: `invalid --max-age "a week"`},
+		{name: "push with an argument", env: env, args: append(slices.Clone(push), "extra"), want: `backup push takes no arguments, got ["extra"]`},
+		{name: "unknown flag", env: env, args: append(slices.Clone(push), "--keep", "2"), want: "flag provided but not defined: -keep"},
+		{name: "missing environment", env: map[string]string{}, args: push, want: "missing environment variables: PF_S3_ENDPOINT, PF_S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, PB_SUPERUSER_EMAIL, PB_SUPERUSER_PASSWORD"},
+		{name: "missing password", env: with(contract.EnvSuperuserPassword, ""), args: push, want: "missing environment variables: PB_SUPERUSER_PASSWORD"},
+		{name: "bad path style", env: with(contract.EnvS3ForcePathStyle, "yes please"), args: push, want: `PF_S3_FORCE_PATH_STYLE must be true or false, got "yes please"`},
+		{name: "bad prefix", env: with(contract.EnvS3Prefix, "/abs"), args: push, want: `PF_S3_PREFIX must be a relative key prefix ending in "/", got "/abs"`},
+		{name: "bad endpoint", env: with(contract.EnvS3Endpoint, "s3.example.com"), args: push, want: `invalid S3 endpoint "s3.example.com"`},
+		{name: "restore without dir", env: env, args: []string{"backup", "restore", "--key", "a/b.zip"}, want: "missing --dir"},
+		{name: "restore without key", env: env, args: []string{"backup", "restore", "--dir", "/x"}, want: "missing --key"},
+		{name: "restore of a manifest key", env: env, args: []string{"backup", "restore", "--dir", "/x", "--key", "a/b.zip.json"}, want: `invalid --key "a/b.zip.json"`},
+		{name: "restore without environment", env: map[string]string{}, args: []string{"backup", "restore", "--dir", "/x", "--key", "a/b.zip"}, want: "missing environment variables: PF_S3_ENDPOINT, PF_S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY"},
+		{name: "push to an unreachable instance", env: env, args: []string{"backup", "push", "--url", "http://127.0.0.1:1", "--name", "b.zip"},
+			want: "logging in as superuser root@example.com: POST /api/collections/_superusers/auth-with-password: dial tcp 127.0.0.1:1: connect: connection refused"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resultFile := filepath.Join(t.TempDir(), "result")
+			var stdout, stderr bytes.Buffer
+			args := slices.Clone(tc.args)
+			if !tc.noResult {
+				args = append(args, "--result-file", resultFile)
+			}
+			code := run(t.Context(), args, &stdout, &stderr, envOf(tc.env))
+			if code != 1 || !strings.Contains(stderr.String(), tc.want) {
+				t.Fatalf("exit %d, stderr %q; want 1 and %q", code, stderr.String(), tc.want)
+			}
+			if strings.Contains(stdout.String()+stderr.String(), env[contract.EnvS3SecretAccessKey]) ||
+				strings.Contains(stdout.String()+stderr.String(), testPassword) {
+				t.Fatalf("a secret leaked: %s %s", stdout.String(), stderr.String())
+			}
+			if tc.noResult {
+				return
+			}
+			lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+			var res contract.BackupResult
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil || !strings.Contains(res.Error, tc.want) || res.CompletedAt == "" {
+				t.Fatalf("result %q (%v), want an error with %q", lines[len(lines)-1], err, tc.want)
+			}
+			if raw, err := os.ReadFile(resultFile); err != nil || string(raw) != lines[len(lines)-1] || len(raw) >= 1024 {
+				t.Fatalf("result file %q (%v), want the stdout result under 1 KB", raw, err)
+			}
+		})
+	}
 }
