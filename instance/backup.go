@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,6 +37,23 @@ func (c *cli) backup(ctx context.Context, args []string) error {
 	default:
 		return fmt.Errorf("unknown backup action %q: want %s or %s", args[0], contract.BackupPushCommand, contract.BackupRestoreCommand)
 	}
+}
+
+// parseBackupFlags parses the flags of a backup command, which takes no arguments. A
+// command line error is reported as the command's result, in the --result-file found
+// however far the parsing went; flag.ErrHelp is returned as it is.
+func (c *cli) parseBackupFlags(fs *flag.FlagSet, args []string, resultFile *string) error {
+	positional, err := parseInterspersed(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return err
+	case err != nil:
+		return c.finishBackup(contract.BackupResult{}, err, resultFileArg(args))
+	case len(positional) > 0:
+		return c.finishBackup(contract.BackupResult{}, fmt.Errorf("backup %s takes no arguments, got %q", fs.Name(), positional), *resultFile)
+	}
+
+	return nil
 }
 
 // finishBackup completes res with err and the time, prints it and writes it to

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"hash"
 	"io"
@@ -48,15 +47,8 @@ func (c *cli) backupPush(ctx context.Context, args []string) error {
 	maxAge := fs.String(flagName(contract.FlagMaxAge), "", "delete the backups of the prefix older than this Go duration, e.g. 720h (empty or 0 keeps all)")
 	resultFile := fs.String(flagName(contract.FlagResultFile), "", "file to write the JSON result to, besides stdout")
 
-	positional, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
+	if err := c.parseBackupFlags(fs, args, resultFile); err != nil {
 		return err
-	}
-	if err != nil {
-		return c.finishBackup(contract.BackupResult{}, err, resultFileArg(args))
-	}
-	if len(positional) > 0 {
-		return c.finishBackup(contract.BackupResult{}, fmt.Errorf("backup push takes no arguments, got %q", positional), *resultFile)
 	}
 	opts, err := c.pushOptions(*rawURL, *dir, *name, *keepLast, *maxAge)
 	if err != nil {
@@ -127,24 +119,34 @@ func (c *cli) pushOptions(rawURL, dir, name string, keepLast int, maxAge string)
 }
 
 // push takes the backup, uploads it with its manifest and applies the retention. The
-// result describes the stored backup even when the retention then fails.
-func (c *cli) push(ctx context.Context, opts *pushOptions) (contract.BackupResult, error) {
+// result describes the stored backup even when the retention, or the deletion of the
+// instance's local copy, then fails.
+func (c *cli) push(ctx context.Context, opts *pushOptions) (res contract.BackupResult, err error) {
 	logger := c.backupLogger()
 	key := opts.bucket.prefix + opts.name
 	createdAt := time.Now().UTC()
 
 	sum := &hashCounter{h: sha256.New()}
-	var err error
 	if opts.instance != nil {
-		err = pushFromInstance(ctx, opts, key, sum, logger)
-	} else {
-		err = pushFromDir(ctx, opts, key, sum, logger)
-	}
-	if err != nil {
-		return contract.BackupResult{}, err
+		ic, createErr := createOnInstance(ctx, opts, logger)
+		if createErr != nil {
+			return res, createErr
+		}
+		// the instance's copy goes whatever happens, once the manifest is written
+		// (note: err is the named result here)
+		defer func() {
+			if delErr := ic.deleteBackup(context.WithoutCancel(ctx), opts.name); delErr != nil {
+				err = errors.Join(err, delErr)
+			}
+		}()
+		if err := uploadFromInstance(ctx, ic, opts, key, sum); err != nil {
+			return res, err
+		}
+	} else if err := pushFromDir(ctx, opts, key, sum, logger); err != nil {
+		return res, err
 	}
 
-	res := contract.BackupResult{
+	res = contract.BackupResult{
 		Location: opts.bucket.location(key), Key: key,
 		SizeBytes: sum.n, SHA256: hex.EncodeToString(sum.h.Sum(nil)),
 	}
@@ -184,23 +186,23 @@ func (hc *hashCounter) Write(p []byte) (int, error) {
 	return hc.h.Write(p)
 }
 
-// pushFromInstance has the instance write backups/<name>, streams it to key through sum,
-// and deletes it from the instance whatever happens after it was created.
-func pushFromInstance(ctx context.Context, opts *pushOptions, key string, sum *hashCounter, logger *slog.Logger) (err error) {
+// createOnInstance logs in to the instance and has it write backups/<name>, a
+// consistent snapshot taken while writes go on.
+func createOnInstance(ctx context.Context, opts *pushOptions, logger *slog.Logger) (*instanceClient, error) {
 	ic := newInstanceClient(opts.instance)
 	if err := ic.login(ctx, opts.email, opts.password); err != nil {
-		return err
+		return nil, err
 	}
 	if err := ic.createBackup(ctx, opts.name); err != nil {
-		return err
+		return nil, err
 	}
 	logger.Info("created backup on the instance", slog.String("name", opts.name))
-	defer func() {
-		if delErr := ic.deleteBackup(context.WithoutCancel(ctx), opts.name); delErr != nil {
-			err = errors.Join(err, delErr)
-		}
-	}()
 
+	return ic, nil
+}
+
+// uploadFromInstance streams the instance's backups/<name> to key through sum.
+func uploadFromInstance(ctx context.Context, ic *instanceClient, opts *pushOptions, key string, sum *hashCounter) error {
 	body, err := ic.openBackup(ctx, opts.name)
 	if err != nil {
 		return err

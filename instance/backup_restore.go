@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -32,15 +31,8 @@ func (c *cli) backupRestore(ctx context.Context, args []string) error {
 	ifEmpty := fset.Bool(flagName(contract.FlagIfEmpty), false, "do nothing when the data directory already holds "+contract.DataDBFile)
 	resultFile := fset.String(flagName(contract.FlagResultFile), "", "file to write the JSON result to, besides stdout")
 
-	positional, err := parseInterspersed(fset, args)
-	if errors.Is(err, flag.ErrHelp) {
+	if err := c.parseBackupFlags(fset, args, resultFile); err != nil {
 		return err
-	}
-	if err != nil {
-		return c.finishBackup(contract.BackupResult{}, err, resultFileArg(args))
-	}
-	if len(positional) > 0 {
-		return c.finishBackup(contract.BackupResult{}, fmt.Errorf("backup restore takes no arguments, got %q", positional), *resultFile)
 	}
 	b, err := c.restoreOptions(*dir, *key)
 	if err != nil {

@@ -72,12 +72,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// s3Env is the backup Jobs' environment for srv, with prefix.
-func s3Env(srv *apitest.S3Server, prefix string) map[string]string {
+// s3Env is the backup Jobs' environment for srv, with testPrefix.
+func s3Env(srv *apitest.S3Server) map[string]string {
 	return map[string]string{
 		contract.EnvS3Endpoint:        srv.Endpoint,
 		contract.EnvS3Bucket:          srv.Bucket,
-		contract.EnvS3Prefix:          prefix,
+		contract.EnvS3Prefix:          testPrefix,
 		contract.EnvS3ForcePathStyle:  "true",
 		contract.EnvS3AccessKeyID:     srv.AccessKey,
 		contract.EnvS3SecretAccessKey: srv.Secret,
@@ -326,7 +326,7 @@ func dataDigest(t *testing.T, dir string) map[string]string {
 
 func TestBackupPushAndRestore(t *testing.T) {
 	srv := apitest.StartS3Server(t)
-	env := s3Env(srv, testPrefix)
+	env := s3Env(srv)
 	dirA := filepath.Join(t.TempDir(), "pb_data")
 	a := startInstance(t, dirA)
 	token := login(t, a.url)
@@ -484,8 +484,19 @@ func TestBackupPushAndRestore(t *testing.T) {
 		t.Errorf("notes after the failed restore = %d", n)
 	}
 
+	// a failed upload (no such bucket) still removes the instance's local copy
+	noBucket := s3Env(srv)
+	noBucket[contract.EnvS3Bucket] = "no-such-bucket"
+	code, res, _, _ = runBackup(t, noBucket, "backup", "push", "--url", a.url, "--name", "nobucket.zip")
+	if code != 1 || !strings.Contains(res.Error, "uploading s3://no-such-bucket/"+testPrefix+"nobucket.zip") || res.Key != "" {
+		t.Errorf("push to a missing bucket: exit %d, result %+v", code, res)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dirA, contract.BackupsDir)); len(entries) != 0 {
+		t.Errorf("the failed push left %d entries in the instance's backups dir", len(entries))
+	}
+
 	// a wrong password fails without leaking it
-	badEnv := s3Env(srv, testPrefix)
+	badEnv := s3Env(srv)
 	badEnv[contract.EnvSuperuserPassword] = "wrong-password-42"
 	code, res, stdout, stderr := runBackup(t, badEnv, "backup", "push", "--url", a.url, "--name", "b4.zip")
 	if code != 1 || !strings.Contains(res.Error, "logging in as superuser") {
@@ -511,7 +522,7 @@ func openBucket(t *testing.T, srv *apitest.S3Server) *filesystem.S3 {
 
 func TestBackupPushFromDirWithMaxAge(t *testing.T) {
 	srv := apitest.StartS3Server(t)
-	env := s3Env(srv, testPrefix)
+	env := s3Env(srv)
 	delete(env, contract.EnvSuperuserPassword) // not needed offline
 	ctx := t.Context()
 

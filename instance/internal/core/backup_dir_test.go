@@ -42,15 +42,7 @@ func dirDigest(t *testing.T, dir string) map[string][32]byte {
 func TestWriteBackupThenRestoreDir(t *testing.T) {
 	app := newBackupTestApp(t)
 	ctx := t.Context()
-	mustExec(t, app.DB().Write(), "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
-	mustExec(t, app.DB().Write(), "INSERT INTO notes (body) VALUES ('one'), ('two')")
-	file := filepath.Join(app.DataDir(), core.StorageDir, "c", "r", "f.txt")
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(file, []byte("v1"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	seedNotesAndFile(t, app)
 
 	// the archive streams to any writer; nothing lands in backups/
 	var buf bytes.Buffer
