@@ -30,6 +30,13 @@ const (
 	backupUploadMimeType    = "application/zip"
 )
 
+// The write deadline of a backup download: backupDownloadGrace plus the time to send it
+// at backupDownloadMinRate bytes per second.
+const (
+	backupDownloadGrace   = 5 * time.Minute
+	backupDownloadMinRate = 256 << 10
+)
+
 // restoreDelay gives the restore response time to be written before the restore
 // holds the data directory, as PocketBase sleeps 1s before restoring.
 var restoreDelay = time.Second
@@ -148,6 +155,14 @@ func (a *api) backupDownload(c *gin.Context) error {
 		return NewNotFoundError("", err)
 	}
 	defer r.Close()
+
+	// note: the backup push Job streams the download to S3 as it reads, which may take
+	// longer than the server's WriteTimeout; the deadline grows with the size instead, so
+	// that a stalled client is still cut off.
+	deadline := backupDownloadGrace + time.Duration(r.Attributes.Size/backupDownloadMinRate)*time.Second
+	if err := http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(deadline)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return NewInternalServerError("", err)
+	}
 
 	h := c.Writer.Header()
 	h.Set("Content-Disposition", `attachment; filename="`+key+`"`)
