@@ -83,6 +83,12 @@ func (a *api) backupCreate(c *gin.Context) error {
 		return newValidationApiError(msgBackupValidateFailed, err)
 	}
 
+	// note: a large data directory takes longer to archive than the server's
+	// WriteTimeout; the answer must still reach the caller (the backup push Job), and
+	// only one backup runs at a time, so this request has no write deadline.
+	if err := http.NewResponseController(c.Writer).SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return NewInternalServerError("", err)
+	}
 	if _, err := a.app.CreateBackup(context.WithoutCancel(c.Request.Context()), form.Name); err != nil {
 		if errors.Is(err, core.ErrBackupInProgress) {
 			return NewBadRequestError(msgBackupTryLater, err)
