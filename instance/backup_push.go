@@ -24,6 +24,10 @@ import (
 
 const backupPushUsage = "instance backup push (--url URL | --dir PATH) --name NAME.zip [--keep-last N] [--max-age DURATION] [--result-file PATH]"
 
+// manifestTimeFormat is RFC 3339 with milliseconds, so that backups pushed within the
+// same second still sort by age.
+const manifestTimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
 // pushOptions is a validated `instance backup push` command line and environment.
 type pushOptions struct {
 	instance        *url.URL // or dir
@@ -151,7 +155,7 @@ func (c *cli) push(ctx context.Context, opts *pushOptions) (res contract.BackupR
 		SizeBytes: sum.n, SHA256: hex.EncodeToString(sum.h.Sum(nil)),
 	}
 	manifest := &contract.BackupManifest{
-		Name: opts.name, CreatedAt: createdAt.Format(time.RFC3339),
+		Name: opts.name, CreatedAt: createdAt.Format(manifestTimeFormat),
 		SizeBytes: res.SizeBytes, SHA256: res.SHA256, Format: contract.BackupFormat,
 	}
 	if err := opts.bucket.writeManifest(ctx, key, manifest); err != nil {
