@@ -484,6 +484,12 @@ func TestBackupPushAndRestore(t *testing.T) {
 		t.Errorf("notes after the failed restore = %d", n)
 	}
 
+	// an offline push of a served directory is refused
+	code, res, _, _ = runBackup(t, env, "backup", "push", "--dir", dirA, "--name", "offline.zip")
+	if code != 1 || !strings.Contains(res.Error, "is in use by another process") {
+		t.Errorf("offline push of a served dir: exit %d, result %+v", code, res)
+	}
+
 	// a failed upload (no such bucket) still removes the instance's local copy
 	noBucket := s3Env(srv)
 	noBucket[contract.EnvS3Bucket] = "no-such-bucket"
