@@ -180,9 +180,8 @@ docker-build: ## Build both container images with Docker (for users who have it;
 CLUSTER_DIR := hack/local-cluster
 # The local cluster's own code lives in separate Go modules (their Kubernetes libraries
 # differ from the operator's): make test runs their tests, make vet and make lint check
-# them. coredns/ (a main that only imports CoreDNS plugins) and traefik/ (the stand-in for a
-# Traefik module the proxy does not serve; Traefik itself does not build here) hold no
-# logic of ours to check and are left out.
+# them. coredns/ (a main that only imports CoreDNS plugins) and traefik/ (pins Traefik v3
+# for traefik/build.sh) hold no logic of ours to check and are left out.
 CLUSTER_MODULES = $(CLUSTER_DIR)/addons $(CLUSTER_DIR)/tools
 # POCKETFLEET_CLUSTER_BASE moves the whole cluster (state, cached binaries, images), as for
 # hack/local-cluster/*.sh; a second base gives a cold cluster next to a warm one.
@@ -197,6 +196,10 @@ IMAGE_BIN ?= $(CLUSTER_BASE)/images/bin
 .PHONY: cluster-up
 cluster-up: ## Start the local cluster (builds and caches its binaries on first use).
 	$(CLUSTER_DIR)/up.sh
+
+.PHONY: cluster-traefik
+cluster-traefik: ## Build Traefik v3 into the local cluster's binaries (REBUILD=1 rebuilds; not started by cluster-up yet).
+	$(CLUSTER_DIR)/traefik/build.sh
 
 .PHONY: cluster-down
 cluster-down: ## Stop the local cluster and keep its state (hack/local-cluster/down.sh --purge wipes it).
