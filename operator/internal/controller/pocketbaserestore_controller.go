@@ -239,10 +239,12 @@ func (r *PocketBaseRestoreReconciler) writeStatus(ctx context.Context, rs *pbv1a
 	if ev.reason == "" {
 		return nil
 	}
-	r.Recorder.Eventf(rs, ev.instance, ev.eventType, ev.reason, "Restore", "%s", ev.note)
-	if ev.instance != nil {
-		r.Recorder.Eventf(ev.instance, rs, ev.eventType, ev.reason, "Restore", "%s", ev.note)
+	if ev.instance == nil {
+		r.Recorder.Eventf(rs, nil, ev.eventType, ev.reason, "Restore", "%s", ev.note)
+		return nil
 	}
+	r.Recorder.Eventf(rs, ev.instance, ev.eventType, ev.reason, "Restore", "%s", ev.note)
+	r.Recorder.Eventf(ev.instance, rs, ev.eventType, ev.reason, "Restore", "%s", ev.note)
 	return nil
 }
 
