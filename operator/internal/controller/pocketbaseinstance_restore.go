@@ -143,8 +143,8 @@ func (r *PocketBaseInstanceReconciler) reconcileBootstrap(ctx context.Context, p
 		p.record(corev1.EventTypeNormal, "Bootstrapped", "Restore",
 			"Data volume claim %s already holds a database, so %s was not restored.", pbi.DataVolumeClaimName(), src.what)
 	} else {
-		p.record(corev1.EventTypeNormal, "Bootstrapped", "Restore", "Restored %s (%d bytes, sha256 %s) into data volume claim %s.",
-			src.what, out.result.SizeBytes, out.result.SHA256, pbi.DataVolumeClaimName())
+		p.record(corev1.EventTypeNormal, "Bootstrapped", "Restore", "Restored %s into data volume claim %s%s.",
+			src.what, pbi.DataVolumeClaimName(), out.describe())
 	}
 	return nil
 }

@@ -178,7 +178,7 @@ func (r *PocketBaseRestoreReconciler) run(ctx context.Context, rs *pbv1alpha1.Po
 		return ctrl.Result{}, r.writeStatus(ctx, rs, next, restoreEvent{corev1.EventTypeWarning, pbv1alpha1.ReasonRestoreFailed, next.Message, pbi})
 	}
 	next.Phase = pbv1alpha1.BackupCompleted
-	next.Message = fmt.Sprintf("Restored backup %s (%d bytes, sha256 %s) into instance %s.", rs.Spec.BackupName, out.result.SizeBytes, out.result.SHA256, pbi.Name)
+	next.Message = fmt.Sprintf("Restored backup %s into instance %s%s.", rs.Spec.BackupName, pbi.Name, out.describe())
 	return ctrl.Result{}, r.writeStatus(ctx, rs, next, restoreEvent{corev1.EventTypeNormal, "RestoreCompleted", next.Message, pbi})
 }
 

@@ -154,6 +154,14 @@ type jobOutcome struct {
 	message string
 }
 
+// describe is " (<size> bytes, sha256 <hex>)" when the result says so, else "".
+func (o jobOutcome) describe() string {
+	if o.result.SHA256 == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (%d bytes, sha256 %s)", o.result.SizeBytes, o.result.SHA256)
+}
+
 // maxLogTail bounds the log tail quoted from a container that died without a result.
 const maxLogTail = 1024
 
@@ -194,7 +202,9 @@ func readJobOutcome(ctx context.Context, reader client.Reader, job *batchv1.Job)
 		msg = strings.TrimSpace(last.Message)
 	}
 	parsed := msg != "" && json.Unmarshal([]byte(msg), &out.result) == nil
-	if cond.Type == batchv1.JobComplete && parsed && out.result.Error == "" {
+	// note: the command exits 0 only when it succeeded, so a completed Job succeeded
+	// even when its result is gone (the pod was deleted); the result adds the details.
+	if cond.Type == batchv1.JobComplete && (!parsed || out.result.Error == "") {
 		out.succeeded = true
 		return out, nil
 	}
@@ -208,8 +218,6 @@ func readJobOutcome(ctx context.Context, reader client.Reader, job *batchv1.Job)
 		out.message = "the container wrote no result; its log ends with: " + msg
 	case last != nil:
 		out.message = fmt.Sprintf("the container exited with code %d (%s) without a result", last.ExitCode, last.Reason)
-	case cond.Type == batchv1.JobComplete:
-		out.message = "the Job completed but its pod, and so its result, is gone"
 	default:
 		out.message = fmt.Sprintf("the Job failed (%s): %s", cond.Reason, cond.Message)
 	}
