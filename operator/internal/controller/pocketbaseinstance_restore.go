@@ -92,6 +92,9 @@ func (r *PocketBaseInstanceReconciler) reconcileBootstrap(ctx context.Context, p
 	if pbi.Spec.Bootstrap == nil || pbi.Status.Bootstrapped {
 		return nil
 	}
+	// note: a hold found by observeRestores (a restore pod still running) outlives a
+	// bootstrap that succeeds in this pass.
+	prior := p.held
 	p.hold("Restoring the bootstrap backup into data volume claim %s before the first start.", pbi.DataVolumeClaimName())
 	src, invalid, err := r.bootstrapSource(ctx, pbi)
 	if err != nil {
@@ -111,7 +114,9 @@ func (r *PocketBaseInstanceReconciler) reconcileBootstrap(ctx context.Context, p
 			return err
 		}
 		if !stopped {
-			p.held.Message = wait
+			if prior == nil {
+				p.held.Message = wait
+			}
 			p.requeue(recheckAfter)
 			return nil
 		}
@@ -137,7 +142,7 @@ func (r *PocketBaseInstanceReconciler) reconcileBootstrap(ctx context.Context, p
 			"Bootstrap Job %s failed: %s The instance stays stopped; delete the Job to try again.", name, out.message)
 		return nil
 	}
-	p.held = nil
+	p.held = prior
 	p.bootstrapped = true
 	if out.result.Skipped {
 		p.record(corev1.EventTypeNormal, "Bootstrapped", "Restore",

@@ -120,6 +120,9 @@ func (r *PocketBaseRestoreReconciler) validate(ctx context.Context, rs *pbv1alph
 	if pbi == nil {
 		return fmt.Sprintf("PocketBaseInstance %q does not exist in namespace %s.", rs.Spec.InstanceName, rs.Namespace), nil
 	}
+	if pbi.Spec.Bootstrap != nil && !pbi.Status.Bootstrapped {
+		return fmt.Sprintf("PocketBaseInstance %s is still being bootstrapped from spec.bootstrap; restore it once it has started.", pbi.Name), nil
+	}
 	src, invalid, err := backupSource(ctx, r.APIReader, rs.Namespace, rs.Spec.BackupName)
 	if err != nil || invalid != "" {
 		return invalid, err

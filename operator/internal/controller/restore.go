@@ -99,11 +99,12 @@ func checkCredentials(ctx context.Context, reader client.Reader, ns string, dest
 	return "", nil
 }
 
-// instanceStopped reports whether no instance pod runs or can start, so a restore Job
-// may write to the data volume: the StatefulSet asks for zero replicas and its
-// controller has seen that (so it creates no pod), and pod <name>-0 is gone. Both are
-// read from the API server, not the cache: a stale cache must never let two writers
-// share the volume. wait says what is still awaited.
+// instanceStopped reports whether nothing else writes to the data volume, so a restore
+// Job may: the StatefulSet asks for zero replicas and its controller has seen that (so
+// it creates no pod), pod <name>-0 is gone, and no other restore pod of the instance (a
+// bootstrap, or one of a restore deleted mid-flight) still runs. All are read from the
+// API server, not the cache: a stale cache must never let two writers share the volume.
+// wait says what is still awaited.
 func instanceStopped(ctx context.Context, reader client.Reader, pbi *pbv1alpha1.PocketBaseInstance) (stopped bool, wait string, err error) {
 	sts := &appsv1.StatefulSet{}
 	switch err := reader.Get(ctx, client.ObjectKey{Namespace: pbi.Namespace, Name: pbi.ChildName()}, sts); {
@@ -121,6 +122,15 @@ func instanceStopped(ctx context.Context, reader client.Reader, pbi *pbv1alpha1.
 		return false, fmt.Sprintf("Waiting for pod %s to stop.", pod), nil
 	case !apierrors.IsNotFound(err):
 		return false, "", fmt.Errorf("getting pod %s: %w", pod, err)
+	}
+	pods := &corev1.PodList{}
+	if err := reader.List(ctx, pods, client.InNamespace(pbi.Namespace), client.MatchingLabels(specs.Labels(pbi, specs.ComponentRestore))); err != nil {
+		return false, "", fmt.Errorf("listing restore pods: %w", err)
+	}
+	for _, p := range pods.Items {
+		if p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+			return false, fmt.Sprintf("Waiting for restore pod %s to finish.", p.Name), nil
+		}
 	}
 	return true, "", nil
 }

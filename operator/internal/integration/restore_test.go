@@ -391,7 +391,7 @@ var _ = Describe("PocketBaseRestore", func() {
 		Expect(getRestore(ctx, ns, "first").Status.Phase).To(Equal(pbv1alpha1.BackupRunning))
 	})
 
-	It("starts the instance again when a Running restore is deleted, once the restore pod has stopped", func() {
+	It("starts the instance again when a Running restore is deleted, once the restore pod has stopped, and never runs two restore pods", func() {
 		newCredentials(ctx, ns, "s3-creds", contract.SecretKeyS3AccessKeyID, contract.SecretKeyS3SecretAccessKey)
 		b := newBackup(ctx, ns, "acme-20261127", "acme", pbv1alpha1.BackupCompleted, "s3-creds")
 		runningInstance("acme")
@@ -419,8 +419,19 @@ var _ = Describe("PocketBaseRestore", func() {
 		Consistently(replicas(ctx, ns, "acme"), 2*time.Second, interval).Should(BeZero())
 		eventuallyCondition(ctx, ns, "acme", pbv1alpha1.ConditionReady, metav1.ConditionFalse, pbv1alpha1.ReasonRestoring)
 
-		By("starting it once the pod is gone")
+		By("running no second restore Job while that pod runs")
+		newRestore(ctx, ns, "again", "acme", b.Name)
+		eventuallyRestorePhase(ctx, ns, "again", pbv1alpha1.BackupRunning)
+		Eventually(func() string { return getRestore(ctx, ns, "again").Status.Message }, timeout, interval).
+			Should(Equal("Waiting for restore pod undo-restore-q9z to finish."))
+		Consistently(jobExists(ctx, ns, "again-restore"), 2*time.Second, interval).Should(BeFalse())
+
+		By("running it once the pod is gone, and starting the instance after it")
 		deletePodNow(ctx, ns, pod.Name)
+		Eventually(jobExists(ctx, ns, "again-restore"), timeout, interval).Should(BeTrue())
+		Expect(replicas(ctx, ns, "acme")()).To(BeZero())
+		finishJob(ctx, ns, "again-restore", true, resultJSON(contract.BackupResult{Key: b.Status.Key, SizeBytes: 4096, SHA256: "ab12"}))
+		eventuallyRestorePhase(ctx, ns, "again", pbv1alpha1.BackupCompleted)
 		Eventually(replicas(ctx, ns, "acme"), timeout, interval).Should(BeEquivalentTo(1))
 	})
 })
@@ -503,6 +514,12 @@ var _ = Describe("PocketBaseInstance bootstrap", func() {
 			g.Expect(replicas(ctx, ns, "orphan")()).To(BeZero())
 			g.Expect(jobExists(ctx, ns, "orphan-bootstrap")()).To(BeFalse())
 		}, 2*time.Second, interval).Should(Succeed())
+
+		By("refusing an in-place restore of an instance not bootstrapped yet")
+		newBackup(ctx, ns, "some", "other", pbv1alpha1.BackupCompleted, "s3-creds")
+		newRestore(ctx, ns, "early", "orphan", "some")
+		rs := eventuallyRestorePhase(ctx, ns, "early", pbv1alpha1.BackupFailed)
+		Expect(rs.Status.Message).To(ContainSubstring("still being bootstrapped"))
 
 		By("refusing a source whose credentials Secret is missing")
 		dest := s3Dest("nowhere")
