@@ -187,12 +187,13 @@ func (r *PocketBaseInstanceReconciler) Reconcile(ctx context.Context, req ctrl.R
 
 // SetupWithManager registers the controller and its watches.
 func (r *PocketBaseInstanceReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	// The data volume claim has no owner under the Retain policy, so it is mapped back
-	// to its instance by label rather than by owner reference.
+	// A restore's phase decides whether its instance's pod may run.
 	byRestore := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		rs := o.(*pbv1alpha1.PocketBaseRestore)
 		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.InstanceName}}}
 	})
+	// The data volume claim has no owner under the Retain policy, so it is mapped back
+	// to its instance by label rather than by owner reference.
 	byInstanceLabel := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		name, ok := o.GetLabels()[specs.LabelInstance]
 		if !ok || o.GetLabels()[specs.LabelManagedBy] != specs.ManagedBy {

@@ -33,6 +33,8 @@ func (r *PocketBaseInstanceReconciler) writeStatus(ctx context.Context, p *pass)
 		Image:               pbi.Status.Image,
 		RolloutStartTime:    computed.RolloutStartTime,
 		Storage:             p.storage,
+		// note: status.backup belongs to the backup reconciler; it is carried over only
+		// so that the comparison below sees this reconciler's changes alone.
 		Backup:              pbi.Status.Backup,
 		Bootstrapped:        pbi.Status.Bootstrapped || p.bootstrapped,
 	}
