@@ -35,8 +35,8 @@ func (r *PocketBaseInstanceReconciler) writeStatus(ctx context.Context, p *pass)
 		Storage:             p.storage,
 		// note: status.backup belongs to the backup reconciler; it is carried over only
 		// so that the comparison below sees this reconciler's changes alone.
-		Backup:              pbi.Status.Backup,
-		Bootstrapped:        pbi.Status.Bootstrapped || p.bootstrapped,
+		Backup:       pbi.Status.Backup,
+		Bootstrapped: pbi.Status.Bootstrapped || p.bootstrapped,
 	}
 	if next.Storage == nil {
 		next.Storage = pbi.Status.Storage
