@@ -115,8 +115,9 @@ func jobExists(ctx context.Context, ns, name string) func() bool {
 
 // finishJob stands in for the Job controller and the kubelet: it creates the Job's pod
 // with its container terminated with message (a BackupResult, or a log tail), and then
-// marks the Job finished the way the Job controller does since Kubernetes 1.31, with
-// SuccessCriteriaMet or FailureTarget before Complete or Failed.
+// marks the Job finished the way the Job controller does since Kubernetes 1.31: the API
+// server (batch validation, v1.37) refuses Complete without SuccessCriteriaMet and a
+// completionTime, Failed without FailureTarget, and either without a startTime.
 func finishJob(ctx context.Context, ns, name string, succeeded bool, message string) {
 	job := &batchv1.Job{}
 	eventuallyGet(ctx, key(ns, name), job)
