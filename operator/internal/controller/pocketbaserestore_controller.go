@@ -263,11 +263,11 @@ func (r *PocketBaseRestoreReconciler) now() *metav1.Time {
 // SetupWithManager registers the controller and its watches. SetupIndexes must have
 // registered the restore index.
 func (r *PocketBaseRestoreReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	// A restore waiting for the instance's pod to stop is woken by the pod and the
-	// StatefulSet of its instance.
+	// A restore waiting for the instance's pods (its own and other restores') to stop is
+	// woken by those pods and by the StatefulSet of its instance.
 	byInstance := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 		name, ok := o.GetLabels()[specs.LabelInstance]
-		if !ok || o.GetLabels()[specs.LabelComponent] != specs.ComponentInstance {
+		if !ok || o.GetLabels()[specs.LabelManagedBy] != specs.ManagedBy {
 			return nil
 		}
 		list := &pbv1alpha1.PocketBaseRestoreList{}
