@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -219,6 +220,7 @@ func (r *PocketBaseRestoreReconciler) startJob(ctx context.Context, rs *pbv1alph
 
 // writeStatus applies next when it differs from the restore's status, then records ev.
 func (r *PocketBaseRestoreReconciler) writeStatus(ctx context.Context, rs *pbv1alpha1.PocketBaseRestore, next *pbv1alpha1.PocketBaseRestoreStatus, ev restoreEvent) error {
+	next.Message = truncate(next.Message, maxStatusMessage)
 	if equality.Semantic.DeepEqual(&rs.Status, next) {
 		return nil
 	}
@@ -249,6 +251,22 @@ func (r *PocketBaseRestoreReconciler) writeStatus(ctx context.Context, rs *pbv1a
 	r.Recorder.Eventf(rs, ev.instance, ev.eventType, ev.reason, "Restore", "%s", ev.note)
 	r.Recorder.Eventf(ev.instance, rs, ev.eventType, ev.reason, "Restore", "%s", ev.note)
 	return nil
+}
+
+// maxStatusMessage is the schema's bound on status.message.
+const maxStatusMessage = 4096
+
+// truncate shortens s to at most n bytes, on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…"
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
 }
 
 func (r *PocketBaseRestoreReconciler) now() *metav1.Time {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -223,7 +224,11 @@ func readJobOutcome(ctx context.Context, reader client.Reader, job *batchv1.Job)
 		out.message = out.result.Error
 	case msg != "":
 		if len(msg) > maxLogTail {
-			msg = "…" + msg[len(msg)-maxLogTail:]
+			start := len(msg) - maxLogTail
+			for start < len(msg) && !utf8.RuneStart(msg[start]) {
+				start++
+			}
+			msg = "…" + msg[start:]
 		}
 		out.message = "the container wrote no result; its log ends with: " + msg
 	case last != nil:
