@@ -244,6 +244,7 @@ func (r *PocketBaseRestoreReconciler) writeStatus(ctx context.Context, rs *pbv1a
 	if ev.reason == "" {
 		return nil
 	}
+	ev.note = truncate(ev.note, maxEventNote)
 	if ev.instance == nil {
 		r.Recorder.Eventf(rs, nil, ev.eventType, ev.reason, "Restore", "%s", ev.note)
 		return nil
@@ -255,6 +256,9 @@ func (r *PocketBaseRestoreReconciler) writeStatus(ctx context.Context, rs *pbv1a
 
 // maxStatusMessage is the schema's bound on status.message.
 const maxStatusMessage = 4096
+
+// maxEventNote is the API server's bound on an event's note.
+const maxEventNote = 1024
 
 // truncate shortens s to at most n bytes, on a rune boundary, marking the cut.
 func truncate(s string, n int) string {
