@@ -21,7 +21,8 @@ import (
 func (r *PocketBaseInstanceReconciler) writeStatus(ctx context.Context, p *pass) error {
 	pbi := p.pbi
 	computed := status.Compute(pbi, status.Observed{
-		StatefulSet: p.sts, Pod: p.pod, Problem: p.problem, Pending: p.pending, Now: r.now(),
+		StatefulSet: p.sts, Pod: p.pod, Problem: p.problem, Pending: p.pending,
+		Held: p.held, Notice: p.notice, Now: r.now(),
 	})
 	p.requeue(computed.RecheckAfter)
 	next := pbv1alpha1.PocketBaseInstanceStatus{
@@ -32,6 +33,10 @@ func (r *PocketBaseInstanceReconciler) writeStatus(ctx context.Context, p *pass)
 		Image:               pbi.Status.Image,
 		RolloutStartTime:    computed.RolloutStartTime,
 		Storage:             p.storage,
+		// note: status.backup belongs to the backup reconciler; it is carried over only
+		// so that the comparison below sees this reconciler's changes alone.
+		Backup:       pbi.Status.Backup,
+		Bootstrapped: pbi.Status.Bootstrapped || p.bootstrapped,
 	}
 	if next.Storage == nil {
 		next.Storage = pbi.Status.Storage
@@ -65,6 +70,9 @@ func (r *PocketBaseInstanceReconciler) writeStatus(ctx context.Context, p *pass)
 		WithReadyReplicas(next.ReadyReplicas)
 	if next.Image != "" {
 		st.WithImage(next.Image)
+	}
+	if next.Bootstrapped {
+		st.WithBootstrapped(true)
 	}
 	if next.RolloutStartTime != nil {
 		st.WithRolloutStartTime(*next.RolloutStartTime)

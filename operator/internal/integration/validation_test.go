@@ -119,9 +119,15 @@ var _ = Describe("PocketBaseInstance validation by the API server", func() {
 		restore.Namespace, restore.Name = ns, "r1"
 		restore.Spec.InstanceName, restore.Spec.BackupName = "clone", "b1"
 		Expect(k8sClient.Create(ctx, restore)).To(Succeed())
-		restore.Spec.BackupName = "b2"
-		err = k8sClient.Update(ctx, restore)
-		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		// note: the restore reconciler writes the status meanwhile; retry on conflict.
+		Eventually(func() error {
+			if err := k8sClient.Get(ctx, key(ns, "r1"), restore); err != nil {
+				return err
+			}
+			restore.Spec.BackupName = "b2"
+			err = k8sClient.Update(ctx, restore)
+			return err
+		}, timeout, interval).Should(Satisfy(apierrors.IsInvalid))
 		Expect(err.Error()).To(ContainSubstring("a PocketBaseRestore's spec is immutable"))
 	})
 
