@@ -408,7 +408,14 @@ var _ = Describe("PocketBaseInstance day 2", func() {
 			"app.kubernetes.io/name": "pocketbase", "app.kubernetes.io/instance": "fenced",
 		}))
 		Expect(np.Spec.PolicyTypes).To(ConsistOf(networkingv1.PolicyTypeIngress))
-		Expect(np.Spec.Ingress).To(HaveLen(1))
+		Expect(np.Spec.Ingress).To(HaveLen(2))
+		backups := np.Spec.Ingress[1]
+		Expect(backups.Ports).To(HaveLen(1))
+		Expect(backups.Ports[0].Port.IntValue()).To(Equal(8090))
+		Expect(backups.From).To(HaveLen(1))
+		Expect(backups.From[0].NamespaceSelector).To(BeNil(), "the backup Jobs of the instance's own namespace")
+		Expect(backups.From[0].PodSelector.MatchLabels).To(HaveKeyWithValue("app.kubernetes.io/component", "backup"))
+		Expect(backups.From[0].PodSelector.MatchLabels).To(HaveKeyWithValue("app.kubernetes.io/instance", "fenced"))
 		rule := np.Spec.Ingress[0]
 		Expect(rule.Ports).To(HaveLen(2))
 		Expect(rule.Ports[0].Port.IntValue()).To(Equal(8090))

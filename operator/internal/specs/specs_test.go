@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	corev1apply "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1apply "k8s.io/client-go/applyconfigurations/meta/v1"
+	networkingapplyv1 "k8s.io/client-go/applyconfigurations/networking/v1"
 	"k8s.io/utils/ptr"
 
 	pbv1alpha1 "github.com/pocketfleet/pocketfleet/api/v1alpha1"
@@ -328,8 +329,9 @@ func TestNetworkPolicy(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("NetworkPolicy() mismatch (-want +got):\n%s", diff)
 	}
-	if deny := NetworkPolicy(instance(), []NetworkPolicyPeer{}); deny.Spec.Ingress != nil {
-		t.Errorf("an empty allow list must deny all ingress, got rules %v", deny.Spec.Ingress)
+	deny := NetworkPolicy(instance(), []NetworkPolicyPeer{})
+	if diff := cmp.Diff([]networkingapplyv1.NetworkPolicyIngressRuleApplyConfiguration{*backupJobsRule()}, deny.Spec.Ingress); diff != "" {
+		t.Errorf("an empty allow list must deny all ingress but the backup Jobs' (-want +got):\n%s", diff)
 	}
 }
 
