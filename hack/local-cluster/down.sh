@@ -24,7 +24,8 @@ stop() { # name: SIGTERM the recorded pid if it is still the program we started,
 }
 
 # 1. add-ons and node agents first, so that nothing restarts pods during the teardown
-stop local-ingress
+stop traefik
+stop local-ingress   # clusters started before Traefik built here
 stop hostpath-provisioner
 stop coredns
 stop kube-proxy

@@ -13,4 +13,5 @@ CTR_SOCK="$RUN/containerd/containerd.sock"
 NODE_NAME="pocketfleet-node"
 NODE_IP="10.244.0.1"   # the cni0 bridge's own address: the node IP, the apiserver's, CoreDNS', NodePorts'
 KUBECONFIG_FILE="$CFG/admin.kubeconfig"
-INGRESS_ADDR="$NODE_IP:80"   # where the Ingress controller serves tenant hosts
+INGRESS_ADDR="$NODE_IP:80"   # where the Ingress controller (Traefik) serves tenant hosts
+TRAEFIK_PING_ADDR="127.0.0.1:18080"   # Traefik's own entry point: /ping
