@@ -413,11 +413,15 @@ var _ = Describe("PocketBaseInstance day 2", func() {
 		Expect(rule.Ports).To(HaveLen(2))
 		Expect(rule.Ports[0].Port.IntValue()).To(Equal(8090))
 		Expect(rule.Ports[1].Port.IntValue()).To(Equal(9090))
-		Expect(rule.From).To(HaveLen(2))
+		Expect(rule.From).To(HaveLen(3))
 		Expect(rule.From[0].NamespaceSelector.MatchLabels).To(Equal(map[string]string{"kubernetes.io/metadata.name": "ingress-nginx"}))
 		Expect(rule.From[0].PodSelector.MatchLabels).To(Equal(map[string]string{"app.kubernetes.io/name": "ingress-nginx"}))
 		Expect(rule.From[1].NamespaceSelector.MatchExpressions).To(HaveLen(1))
 		Expect(rule.From[1].PodSelector).To(BeNil())
+		Expect(rule.From[2].NamespaceSelector).To(BeNil(), "the backup Jobs run in the instance's namespace")
+		Expect(rule.From[2].PodSelector.MatchLabels).To(Equal(map[string]string{
+			"app.kubernetes.io/instance": "fenced", "app.kubernetes.io/component": "backup", "app.kubernetes.io/managed-by": "pocketfleet",
+		}))
 
 		By("removing it when the operator stops managing network policies")
 		stopManager()

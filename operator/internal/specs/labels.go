@@ -57,3 +57,22 @@ func Labels(pbi *pbv1alpha1.PocketBaseInstance, component string) map[string]str
 	l[LabelManagedBy] = ManagedBy
 	return l
 }
+
+// Labels of PocketBaseBackup objects, so a tenant's backups are listed by selector.
+const (
+	// LabelBackupTrigger says what started a backup: TriggerScheduled for the
+	// instance's schedule; on-demand backups carry no label or any other value.
+	LabelBackupTrigger = "pocketfleet.io/backup-trigger"
+	// TriggerScheduled is the LabelBackupTrigger value of backups the schedule creates.
+	TriggerScheduled = "scheduled"
+)
+
+// BackupPodLabels select the pods of pbi's backup Jobs (Job leaves LabelName out, so they
+// are not taken for the instance pod).
+func BackupPodLabels(pbi *pbv1alpha1.PocketBaseInstance) map[string]string {
+	return map[string]string{
+		LabelInstance:  pbi.Name,
+		LabelComponent: ComponentBackup,
+		LabelManagedBy: ManagedBy,
+	}
+}

@@ -21,7 +21,8 @@ type NetworkPolicyPeer struct {
 }
 
 // NetworkPolicy admits traffic to the instance pod only from the given peers (the
-// ingress controller, the operator, monitoring) and only on the HTTP and metrics ports
+// ingress controller, the operator, monitoring) and the instance's backup Jobs, and only
+// on the HTTP and metrics ports
 // (the instance's metrics listener is in-cluster only: no Service exposes it). Egress is
 // left open: tenants send mail and call S3 and OAuth2 providers.
 func NetworkPolicy(pbi *pbv1alpha1.PocketBaseInstance, peers []NetworkPolicyPeer) *networkingapplyv1.NetworkPolicyApplyConfiguration {
@@ -42,14 +43,15 @@ func NetworkPolicy(pbi *pbv1alpha1.PocketBaseInstance, peers []NetworkPolicyPeer
 		}
 		rule.WithFrom(peer)
 	}
+	// The instance's own backup Jobs call it over its Service.
+	rule.WithFrom(networkingapplyv1.NetworkPolicyPeer().
+		WithPodSelector(metav1LabelSelector(BackupPodLabels(pbi))))
 	spec := networkingapplyv1.NetworkPolicySpec().
 		WithPodSelector(metav1LabelSelector(SelectorLabels(pbi))).
-		WithPolicyTypes(networkingv1.PolicyTypeIngress)
-	// note: with no peers the policy denies all ingress, which is what an empty allow
-	// list means.
-	if len(peers) > 0 {
-		spec.WithIngress(rule)
-	}
+		WithPolicyTypes(networkingv1.PolicyTypeIngress).
+		// note: with no peers only the backup Jobs get in, which is what an empty allow
+		// list means.
+		WithIngress(rule)
 	return networkingapplyv1.NetworkPolicy(pbi.ChildName(), pbi.Namespace).
 		WithLabels(Labels(pbi, ComponentInstance)).
 		WithOwnerReferences(ownerReference(pbi)).

@@ -28,5 +28,14 @@ func wantNetworkPolicy() *networkingapplyv1.NetworkPolicyApplyConfiguration {
 						WithMatchLabels(map[string]string{"kubernetes.io/metadata.name": "ingress-nginx"})).
 					WithPodSelector(metav1apply.LabelSelector().
 						WithMatchExpressions(metav1apply.LabelSelectorRequirement().
-							WithKey("app").WithOperator(metav1.LabelSelectorOpIn).WithValues("nginx"))))))
+							WithKey("app").WithOperator(metav1.LabelSelectorOpIn).WithValues("nginx"))),
+					wantBackupPeer())))
+}
+
+// wantBackupPeer admits the instance's own backup Jobs.
+func wantBackupPeer() *networkingapplyv1.NetworkPolicyPeerApplyConfiguration {
+	return networkingapplyv1.NetworkPolicyPeer().
+		WithPodSelector(metav1apply.LabelSelector().WithMatchLabels(map[string]string{
+			LabelInstance: "acme", LabelComponent: "backup", LabelManagedBy: "pocketfleet",
+		}))
 }

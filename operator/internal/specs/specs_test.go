@@ -325,8 +325,12 @@ func TestNetworkPolicy(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("NetworkPolicy() mismatch (-want +got):\n%s", diff)
 	}
-	if deny := NetworkPolicy(instance(), []NetworkPolicyPeer{}); deny.Spec.Ingress != nil {
-		t.Errorf("an empty allow list must deny all ingress, got rules %v", deny.Spec.Ingress)
+	deny := NetworkPolicy(instance(), []NetworkPolicyPeer{})
+	if len(deny.Spec.Ingress) != 1 || len(deny.Spec.Ingress[0].From) != 1 {
+		t.Fatalf("an empty allow list must admit only the backup Jobs, got rules %v", deny.Spec.Ingress)
+	}
+	if diff := cmp.Diff(wantBackupPeer(), &deny.Spec.Ingress[0].From[0]); diff != "" {
+		t.Errorf("an empty allow list must admit only the backup Jobs (-want +got):\n%s", diff)
 	}
 }
 
@@ -397,6 +401,13 @@ func TestBackupJob(t *testing.T) {
 		Name: "acme-backup", Component: ComponentBackup, Owner: ControllerReference("PocketBaseBackup", "b1", "uid-2"),
 		Image: "reg/instance:v1", S3: dest, Prefix: "custom/", Superuser: &SuperuserEmail{FromSecret: true},
 	})
+	podLabels := push.Spec.Template.Labels
+	if !maps.Equal(podLabels, BackupPodLabels(pbi)) {
+		t.Fatalf("push pod labels = %v, want %v", podLabels, BackupPodLabels(pbi))
+	}
+	if podLabels[LabelName] == SelectorLabels(pbi)[LabelName] {
+		t.Fatalf("push pod labels %v match the instance Service's selector", podLabels)
+	}
 	var names []string
 	for _, e := range push.Spec.Template.Spec.Containers[0].Env {
 		names = append(names, *e.Name)
