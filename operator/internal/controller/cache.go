@@ -2,6 +2,7 @@ package controller
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -25,5 +26,6 @@ func CacheOptions() cache.Options {
 		&corev1.Pod{}:                   {Label: ours},
 		&networkingv1.Ingress{}:         {Label: ours},
 		&networkingv1.NetworkPolicy{}:   {Label: ours},
+		&batchv1.Job{}:                  {Label: ours},
 	}}
 }

@@ -32,6 +32,9 @@ func (r *PocketBaseInstanceReconciler) writeStatus(ctx context.Context, p *pass)
 		Image:               pbi.Status.Image,
 		RolloutStartTime:    computed.RolloutStartTime,
 		Storage:             p.storage,
+		// note: status.backup and BackupHealthy belong to the backup scheduler's field
+		// manager; they are compared here but never applied.
+		Backup: pbi.Status.Backup,
 	}
 	if next.Storage == nil {
 		next.Storage = pbi.Status.Storage
@@ -53,6 +56,9 @@ func (r *PocketBaseInstanceReconciler) writeStatus(ctx context.Context, p *pass)
 
 	conds := make([]*metav1apply.ConditionApplyConfiguration, 0, len(next.Conditions))
 	for _, c := range next.Conditions {
+		if c.Type == string(pbv1alpha1.ConditionBackupHealthy) {
+			continue
+		}
 		conds = append(conds, metav1apply.Condition().
 			WithType(c.Type).WithStatus(c.Status).WithReason(c.Reason).WithMessage(c.Message).
 			WithObservedGeneration(c.ObservedGeneration).WithLastTransitionTime(c.LastTransitionTime))
