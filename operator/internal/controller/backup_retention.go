@@ -44,9 +44,7 @@ func prunedBackups(backups []pbv1alpha1.PocketBaseBackup, ret pbv1alpha1.BackupR
 			failed = append(failed, b)
 		}
 	}
-	newestFirst := func(a, b *pbv1alpha1.PocketBaseBackup) int {
-		return cmp.Or(b.Status.CompletedAt.Compare(a.Status.CompletedAt.Time), cmp.Compare(b.Name, a.Name))
-	}
+	newestFirst := func(a, b *pbv1alpha1.PocketBaseBackup) int { return compareFinished(b, a) }
 	slices.SortFunc(completed, newestFirst)
 	slices.SortFunc(failed, newestFirst)
 
@@ -89,4 +87,12 @@ func sameDestination(got *pbv1alpha1.S3Destination, dest pbv1alpha1.S3Destinatio
 		return *d.Prefix
 	}
 	return got.Endpoint == dest.Endpoint && got.Bucket == dest.Bucket && prefix(*got) == prefix(dest)
+}
+
+// compareFinished orders finished backups by completion time; within the same second
+// (the API's precision) the one created later is the newer.
+func compareFinished(a, b *pbv1alpha1.PocketBaseBackup) int {
+	return cmp.Or(a.Status.CompletedAt.Compare(b.Status.CompletedAt.Time),
+		a.CreationTimestamp.Compare(b.CreationTimestamp.Time),
+		cmp.Compare(a.Name, b.Name))
 }

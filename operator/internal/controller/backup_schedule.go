@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -248,15 +247,17 @@ func schedulePeriod(sched cron.Schedule, t time.Time) time.Duration {
 // summarizeBackups finds the newest successful and failed backups of an instance.
 func summarizeBackups(backups []pbv1alpha1.PocketBaseBackup) pbv1alpha1.BackupStatus {
 	var st pbv1alpha1.BackupStatus
-	for _, b := range backups {
+	var newest *pbv1alpha1.PocketBaseBackup
+	for i := range backups {
+		b := &backups[i]
 		at := b.Status.CompletedAt
 		if at == nil {
 			continue
 		}
 		switch b.Status.Phase {
 		case pbv1alpha1.BackupCompleted:
-			if st.LastSuccessfulTime == nil || at.After(st.LastSuccessfulTime.Time) ||
-				(at.Equal(st.LastSuccessfulTime) && b.Name > st.LastSuccessfulBackup) {
+			if newest == nil || compareFinished(b, newest) > 0 {
+				newest = b
 				st.LastSuccessfulTime = at.DeepCopy()
 				st.LastSuccessfulBackup = b.Name
 			}
@@ -280,9 +281,7 @@ func backupHealth(pbi *pbv1alpha1.PocketBaseInstance, sched cron.Schedule, backu
 	if len(finished) == 0 {
 		return backupCondition(metav1.ConditionFalse, pbv1alpha1.ReasonNoBackupYet, "No backup of this instance has finished yet."), 0
 	}
-	newest := slices.MaxFunc(finished, func(a, b pbv1alpha1.PocketBaseBackup) int {
-		return cmp.Or(a.Status.CompletedAt.Compare(b.Status.CompletedAt.Time), cmp.Compare(a.Name, b.Name))
-	})
+	newest := slices.MaxFunc(finished, func(a, b pbv1alpha1.PocketBaseBackup) int { return compareFinished(&a, &b) })
 	if newest.Status.Phase == pbv1alpha1.BackupFailed {
 		return backupCondition(metav1.ConditionFalse, pbv1alpha1.ReasonBackupFailed,
 			fmt.Sprintf("The newest backup, %s, failed: %s", newest.Name, newest.Status.Message)), 0
