@@ -488,10 +488,18 @@ func (r *PocketBaseBackupReconciler) applyRetention(ctx context.Context, b *pbv1
 	return nil
 }
 
-// backupJobName is the name of b's Job: "<backup>-backup", shortened with a hash of the
-// backup's name to the 63 characters the Job controller's pod labels allow.
+// backupJobName is the name of b's Job: "<backup>-backup", or, when that is longer than
+// the 63 characters the Job controller's pod labels allow, the backup's name cut short
+// and followed by a hash of the whole name, so distinct backups keep distinct Jobs.
 func backupJobName(b *pbv1alpha1.PocketBaseBackup) string {
-	return boundedName(b.Name, "-backup", 63)
+	const suffix, limit = "-backup", 63
+	if len(b.Name)+len(suffix) <= limit {
+		return b.Name + suffix
+	}
+	sum := sha256.Sum256([]byte(b.Name))
+	hash := hex.EncodeToString(sum[:])[:8]
+	cut := strings.TrimRight(b.Name[:limit-len(suffix)-len(hash)-1], "-.")
+	return cut + "-" + hash + suffix
 }
 
 // setupWithManager registers the controller and its watches; SetupBackupControllers
@@ -547,18 +555,6 @@ func SetupBackupControllers(mgr ctrl.Manager, backups *PocketBaseBackupReconcile
 		return err
 	}
 	return schedule.setupWithManager(mgr)
-}
-
-// boundedName is name+suffix, or, when that is longer than limit, name cut short and
-// followed by a hash of the whole name, so distinct names stay distinct.
-func boundedName(name, suffix string, limit int) string {
-	if len(name)+len(suffix) <= limit {
-		return name + suffix
-	}
-	sum := sha256.Sum256([]byte(name))
-	hash := hex.EncodeToString(sum[:])[:8]
-	cut := strings.TrimRight(name[:limit-len(suffix)-len(hash)-1], "-.")
-	return cut + "-" + hash + suffix
 }
 
 // parseBackupResult decodes a termination message written by the push command.

@@ -90,12 +90,15 @@ func TestPrunedBackups(t *testing.T) {
 	}
 }
 
-func TestBoundedName(t *testing.T) {
-	if got := boundedName("acme-20261127030000", "-backup", 63); got != "acme-20261127030000-backup" {
+func TestBackupJobName(t *testing.T) {
+	named := func(n string) *pbv1alpha1.PocketBaseBackup {
+		return &pbv1alpha1.PocketBaseBackup{ObjectMeta: metav1.ObjectMeta{Name: n}}
+	}
+	if got := backupJobName(named("acme-20261127030000")); got != "acme-20261127030000-backup" {
 		t.Errorf("short name = %q", got)
 	}
 	long := "a-very-long-instance-name-that-goes-on-and-on-20261127030000"
-	a, b := boundedName(long, "-backup", 63), boundedName(long+"x", "-backup", 63)
+	a, b := backupJobName(named(long)), backupJobName(named(long+"x"))
 	if len(a) > 63 || len(b) > 63 || a == b {
 		t.Errorf("long names = %q, %q: want distinct names of at most 63 characters", a, b)
 	}

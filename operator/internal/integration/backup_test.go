@@ -35,9 +35,9 @@ var backupClockOffset atomic.Int64
 
 func backupNow() time.Time { return time.Now().Add(time.Duration(backupClockOffset.Load())) }
 
-// passTime moves the backup controllers' clock forward, as the minutes between two
-// backups of a real instance: finish times are recorded to the second.
-func passTime(d time.Duration) { backupClockOffset.Add(int64(d)) }
+// passMinute moves the backup controllers' clock a minute forward, as the time between
+// two backups of a real instance: finish times are recorded to the second.
+func passMinute() { backupClockOffset.Add(int64(time.Minute)) }
 
 // backupRegistry holds the backup metrics of every test manager (one registration for
 // the process, as the operator's registry has).
@@ -231,12 +231,12 @@ func resultJSON(ns, instance, name string, size int64) string {
 }
 
 // runBackup creates a backup and completes it through its Job.
-func runBackup(ctx context.Context, ns, name, instance string) *pbv1alpha1.PocketBaseBackup {
-	passTime(time.Minute)
+func runBackup(ctx context.Context, ns, name, instance string) {
+	passMinute()
 	createBackup(ctx, ns, name, instance)
 	b := eventuallyPhase(ctx, ns, name, pbv1alpha1.BackupRunning)
 	finishJob(ctx, ns, b.Status.JobName, true, resultJSON(ns, instance, name, 1234))
-	return eventuallyPhase(ctx, ns, name, pbv1alpha1.BackupCompleted)
+	eventuallyPhase(ctx, ns, name, pbv1alpha1.BackupCompleted)
 }
 
 // backupStatus reads the instance's status.backup and BackupHealthy condition.
@@ -404,7 +404,7 @@ var _ = Describe("PocketBaseBackup", func() {
 		failedBefore := backupsTotal("failed")
 
 		By("an error result")
-		passTime(time.Minute)
+		passMinute()
 		createBackup(ctx, ns, "denied", "acme")
 		eventuallyPhase(ctx, ns, "denied", pbv1alpha1.BackupRunning)
 		raw, err := json.Marshal(contract.BackupResult{Error: "uploading: AccessDenied: the key may not write to tenant-backups"})
@@ -425,7 +425,7 @@ var _ = Describe("PocketBaseBackup", func() {
 		Expect(backupsTotal("failed")).To(Equal(failedBefore + 1))
 
 		By("a log tail in place of a result")
-		passTime(time.Minute)
+		passMinute()
 		createBackup(ctx, ns, "crashed", "acme")
 		eventuallyPhase(ctx, ns, "crashed", pbv1alpha1.BackupRunning)
 		finishJob(ctx, ns, "crashed-backup", false, "panic: runtime error: invalid memory address\ngoroutine 1 [running]:")
@@ -433,7 +433,7 @@ var _ = Describe("PocketBaseBackup", func() {
 		Expect(b.Status.Message).To(Equal("Backup Job crashed-backup failed: panic: runtime error: invalid memory address\ngoroutine 1 [running]:"))
 
 		By("a deadline that ran out before any pod wrote a result")
-		passTime(time.Minute)
+		passMinute()
 		createBackup(ctx, ns, "slow", "acme")
 		eventuallyPhase(ctx, ns, "slow", pbv1alpha1.BackupRunning)
 		setJobFinished(ctx, ns, "slow-backup", false, "DeadlineExceeded", "Job was active longer than specified deadline")
@@ -441,7 +441,7 @@ var _ = Describe("PocketBaseBackup", func() {
 		Expect(b.Status.Message).To(Equal("Backup Job slow-backup failed: DeadlineExceeded: Job was active longer than specified deadline"))
 
 		By("a Job deleted before its outcome was read")
-		passTime(time.Minute)
+		passMinute()
 		createBackup(ctx, ns, "lost", "acme")
 		eventuallyPhase(ctx, ns, "lost", pbv1alpha1.BackupRunning)
 		job := &batchv1.Job{}
@@ -581,7 +581,7 @@ var _ = Describe("PocketBaseBackup", func() {
 		eventuallyPhase(ctx, ns, next, pbv1alpha1.BackupCompleted)
 
 		By("overdue once the newest success is older than two periods")
-		backupClockOffset.Store(int64(due.Add(72 * time.Hour).Sub(time.Now())))
+		backupClockOffset.Store(int64(time.Until(due.Add(72 * time.Hour))))
 		updateInstance(ctx, ns, "cron", func(p *pbv1alpha1.PocketBaseInstance) { p.Spec.Backup.Suspend = true })
 		// Suspended: no new backup, and a suspended schedule is never overdue.
 		Consistently(func() int {
