@@ -254,7 +254,10 @@ func (r *PocketBaseBackupReconciler) superuserEmail(ctx context.Context, pbi *pb
 // so a backup that just started is never missed; "" when none runs.
 func (r *PocketBaseBackupReconciler) runningBackup(ctx context.Context, b *pbv1alpha1.PocketBaseBackup) (string, error) {
 	list := &pbv1alpha1.PocketBaseBackupList{}
-	if err := r.APIReader.List(ctx, list, client.InNamespace(b.Namespace)); err != nil {
+	// note: spec.instanceName is a selectable field of the CRD, so the API server sends
+	// only this instance's backups, not the namespace's.
+	if err := r.APIReader.List(ctx, list, client.InNamespace(b.Namespace),
+		client.MatchingFields{backupInstanceIndex: b.Spec.InstanceName}); err != nil {
 		return "", fmt.Errorf("listing backups: %w", err)
 	}
 	for _, o := range list.Items {

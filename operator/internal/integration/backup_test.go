@@ -392,6 +392,12 @@ var _ = Describe("PocketBaseBackup", func() {
 		Consistently(func() pbv1alpha1.BackupPhase { return getBackup(ctx, ns, waiting).Status.Phase }, time.Second, interval).
 			Should(Equal(pbv1alpha1.BackupPending))
 
+		By("listing an instance's backups by field selector, as the check does")
+		createBackup(ctx, ns, "other-1", "other")
+		list := &pbv1alpha1.PocketBaseBackupList{}
+		Expect(k8sClient.List(ctx, list, client.InNamespace(ns), client.MatchingFields{"spec.instanceName": "acme"})).To(Succeed())
+		Expect(list.Items).To(HaveLen(2))
+
 		finishJob(ctx, ns, running+"-backup", true, resultJSON(ns, "acme", running, 10))
 		eventuallyPhase(ctx, ns, running, pbv1alpha1.BackupCompleted)
 		eventuallyPhase(ctx, ns, waiting, pbv1alpha1.BackupRunning)
