@@ -305,6 +305,12 @@ func (r *PocketBaseBackupReconciler) finish(ctx context.Context, b *pbv1alpha1.P
 		if pbi != nil {
 			r.Recorder.Eventf(pbi, b, corev1.EventTypeNormal, "BackupCompleted", "Backup", "%s", note)
 		}
+		if st.Message != "" {
+			r.Recorder.Eventf(b, instance, corev1.EventTypeWarning, "BackupCleanupFailed", "Backup", "%s", st.Message)
+			if pbi != nil {
+				r.Recorder.Eventf(pbi, b, corev1.EventTypeWarning, "BackupCleanupFailed", "Backup", "%s", st.Message)
+			}
+		}
 		r.Metrics.Completed(duration, st.SizeBytes)
 		return nil
 	}
@@ -361,13 +367,18 @@ func (r *PocketBaseBackupReconciler) observeJob(ctx context.Context, b *pbv1alph
 		st.CompletedAt = &metav1.Time{Time: cond.LastTransitionTime.UTC()}
 	}
 	switch {
-	case finished == batchv1.JobComplete && result != nil && result.Error == "" && result.Location != "":
+	// note: a push whose backup was stored but whose retention (or the removal of the
+	// instance's local copy) failed exits 1 with the stored backup in its result: the
+	// backup is there and verifiable, so it is Completed, with the error as message.
+	case result != nil && result.Location != "" && result.Key != "" && result.SHA256 != "" &&
+		(finished == batchv1.JobComplete || result.Error != ""):
 		st.Phase = pbv1alpha1.BackupCompleted
 		st.Message = ""
-		st.Location = result.Location
-		if result.Key != "" {
-			st.Key = result.Key
+		if result.Error != "" {
+			st.Message = "The backup is stored, but the Job then failed: " + truncate(result.Error)
 		}
+		st.Location = result.Location
+		st.Key = result.Key
 		st.SizeBytes = result.SizeBytes
 		st.SHA256 = result.SHA256
 	case result != nil && result.Error != "":

@@ -430,6 +430,23 @@ var _ = Describe("PocketBaseBackup", func() {
 		Expect(st.LastSuccessfulBackup).To(Equal("good"))
 		Expect(backupsTotal("failed")).To(Equal(failedBefore + 1))
 
+		By("a stored backup whose retention then failed is Completed, with a warning")
+		passMinute()
+		createBackup(ctx, ns, "stored", "acme")
+		eventuallyPhase(ctx, ns, "stored", pbv1alpha1.BackupRunning)
+		var partial contract.BackupResult
+		Expect(json.Unmarshal([]byte(resultJSON(ns, "acme", "stored", 777)), &partial)).To(Succeed())
+		partial.Error = "the backup is stored, but the retention failed: deleting old.zip: AccessDenied"
+		raw, err = json.Marshal(partial)
+		Expect(err).NotTo(HaveOccurred())
+		finishJob(ctx, ns, "stored-backup", false, string(raw))
+		b = eventuallyPhase(ctx, ns, "stored", pbv1alpha1.BackupCompleted)
+		Expect(b.Status.SizeBytes).To(Equal(int64(777)))
+		Expect(b.Status.Message).To(Equal("The backup is stored, but the Job then failed: " + partial.Error))
+		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
+			Should(ContainElement(HavePrefix("Warning/BackupCleanupFailed: The backup is stored")))
+		eventuallyBackupHealth(ctx, ns, "acme", metav1.ConditionTrue, pbv1alpha1.ReasonBackupSucceeded)
+
 		By("a log tail in place of a result")
 		passMinute()
 		createBackup(ctx, ns, "crashed", "acme")
