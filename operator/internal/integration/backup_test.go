@@ -18,6 +18,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -300,7 +301,10 @@ var _ = Describe("PocketBaseBackup", func() {
 		Expect(env).To(HaveKeyWithValue(contract.EnvS3AccessKeyID, "secret:s3-creds/accessKeyId"))
 		Expect(env).To(HaveKeyWithValue(contract.EnvS3SecretAccessKey, "secret:s3-creds/secretAccessKey"))
 		Expect(env).To(HaveKeyWithValue(contract.EnvSuperuserPassword, "secret:acme-superuser/password"))
-		Expect(job.Spec.Template.Labels).NotTo(HaveKey(specs.LabelName), "the instance Service must not select a backup pod")
+		svc := &corev1.Service{}
+		Expect(k8sClient.Get(ctx, key(ns, "acme"), svc)).To(Succeed())
+		Expect(labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(job.Spec.Template.Labels))).
+			To(BeFalse(), "the instance Service must not select a backup pod")
 
 		By("reading the outcome from the pod's termination message")
 		finishJob(ctx, ns, "first-backup", true, resultJSON(ns, "acme", "first", 48213344))

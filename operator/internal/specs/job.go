@@ -126,11 +126,7 @@ func Job(pbi *pbv1alpha1.PocketBaseInstance, in JobInputs) *batchapplyv1.JobAppl
 		pod.WithPriorityClassName(*pbi.Spec.PriorityClassName)
 	}
 
-	// note: the pod leaves out LabelName, so the instance Service and NetworkPolicy,
-	// which select on SelectorLabels, never take a backup pod for the tenant: a push
-	// calling the Service would otherwise reach itself.
 	podLabels := maps.Clone(labels)
-	delete(podLabels, LabelName)
 	return batchapplyv1.Job(in.Name, pbi.Namespace).
 		WithLabels(labels).
 		WithOwnerReferences(in.Owner).

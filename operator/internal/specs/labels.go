@@ -50,6 +50,16 @@ func SelectorLabels(pbi *pbv1alpha1.PocketBaseInstance) map[string]string {
 	}
 }
 
+// ServingLabels select the instance pod among the pods of the instance for its Service and
+// NetworkPolicy: the pods of its backup and restore Jobs share SelectorLabels, and a push
+// calling the Service must not reach itself. Unlike SelectorLabels they may change, since
+// Service and NetworkPolicy selectors are mutable.
+func ServingLabels(pbi *pbv1alpha1.PocketBaseInstance) map[string]string {
+	l := SelectorLabels(pbi)
+	l[LabelComponent] = ComponentInstance
+	return l
+}
+
 // Labels are the labels of a child with the given component.
 func Labels(pbi *pbv1alpha1.PocketBaseInstance, component string) map[string]string {
 	l := SelectorLabels(pbi)
@@ -67,8 +77,7 @@ const (
 	TriggerScheduled = "scheduled"
 )
 
-// BackupPodLabels select the pods of pbi's backup Jobs (Job leaves LabelName out, so they
-// are not taken for the instance pod).
+// BackupPodLabels select the pods of pbi's backup Jobs.
 func BackupPodLabels(pbi *pbv1alpha1.PocketBaseInstance) map[string]string {
 	return map[string]string{
 		LabelInstance:  pbi.Name,

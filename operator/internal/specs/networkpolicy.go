@@ -47,7 +47,7 @@ func NetworkPolicy(pbi *pbv1alpha1.PocketBaseInstance, peers []NetworkPolicyPeer
 	rule.WithFrom(networkingapplyv1.NetworkPolicyPeer().
 		WithPodSelector(metav1LabelSelector(BackupPodLabels(pbi))))
 	spec := networkingapplyv1.NetworkPolicySpec().
-		WithPodSelector(metav1LabelSelector(SelectorLabels(pbi))).
+		WithPodSelector(metav1LabelSelector(ServingLabels(pbi))).
 		WithPolicyTypes(networkingv1.PolicyTypeIngress).
 		// note: with no peers only the backup Jobs get in, which is what an empty allow
 		// list means.
