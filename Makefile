@@ -24,6 +24,9 @@ KUSTOMIZE ?= $(LOCALBIN)/kustomize
 
 LDFLAGS_OPERATOR := -s -w -X main.version=$(VERSION) -X main.defaultInstanceImage=$(INSTANCE_IMG)
 LDFLAGS_INSTANCE := -s -w -X main.version=$(VERSION)
+# nomsgpack drops gin's MessagePack binding (and its codec library), which the PocketBase
+# API never speaks: 6 MB less binary, 1.6 MB less idle RSS.
+TAGS_INSTANCE := nomsgpack
 
 .PHONY: all
 all: build
@@ -155,7 +158,7 @@ build-operator: ## Build the operator binary.
 
 .PHONY: build-instance
 build-instance: ## Build the instance binary.
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS_INSTANCE)' -o $(LOCALBIN)/instance ./instance
+	CGO_ENABLED=0 $(GO) build -trimpath -tags '$(TAGS_INSTANCE)' -ldflags '$(LDFLAGS_INSTANCE)' -o $(LOCALBIN)/instance ./instance
 
 .PHONY: run
 run: build-instance ## Run a tenant instance on $(RUN_HTTP) with its data in $(RUN_DIR).
@@ -177,9 +180,8 @@ docker-build: ## Build both container images with Docker (for users who have it;
 CLUSTER_DIR := hack/local-cluster
 # The local cluster's own code lives in separate Go modules (their Kubernetes libraries
 # differ from the operator's): make test runs their tests, make vet and make lint check
-# them. coredns/ (a main that only imports CoreDNS plugins) and traefik/ (the stand-in for a
-# Traefik module the proxy does not serve; Traefik itself does not build here) hold no
-# logic of ours to check and are left out.
+# them. coredns/ (a main that only imports CoreDNS plugins) and traefik/ (pins Traefik v3
+# for traefik/build.sh) hold no logic of ours to check and are left out.
 CLUSTER_MODULES = $(CLUSTER_DIR)/addons $(CLUSTER_DIR)/tools
 # POCKETFLEET_CLUSTER_BASE moves the whole cluster (state, cached binaries, images), as for
 # hack/local-cluster/*.sh; a second base gives a cold cluster next to a warm one.
@@ -194,6 +196,10 @@ IMAGE_BIN ?= $(CLUSTER_BASE)/images/bin
 .PHONY: cluster-up
 cluster-up: ## Start the local cluster (builds and caches its binaries on first use).
 	$(CLUSTER_DIR)/up.sh
+
+.PHONY: cluster-traefik
+cluster-traefik: ## Build Traefik v3 into the local cluster's binaries (REBUILD=1 rebuilds; not started by cluster-up yet).
+	$(CLUSTER_DIR)/traefik/build.sh
 
 .PHONY: cluster-down
 cluster-down: ## Stop the local cluster and keep its state (hack/local-cluster/down.sh --purge wipes it).

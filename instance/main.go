@@ -6,6 +6,8 @@
 //	instance serve [--http 127.0.0.1:8090] [--dir pb_data] [--metrics-http ADDR]
 //	instance superuser upsert|create|update EMAIL PASS [--dir pb_data]
 //	instance superuser delete EMAIL [--dir pb_data]
+//	instance backup push (--url URL | --dir PATH) --name NAME.zip [--keep-last N] [--max-age DURATION] [--result-file PATH]
+//	instance backup restore --dir PATH --key KEY [--if-empty] [--result-file PATH]
 //	instance --version
 package main
 
@@ -47,10 +49,20 @@ Usage:
   instance superuser create EMAIL PASS [--dir pb_data]   creates a new superuser
   instance superuser update EMAIL PASS [--dir pb_data]   changes the password of a superuser
   instance superuser delete EMAIL [--dir pb_data]        deletes a superuser
+  instance backup push (--url URL | --dir PATH) --name NAME.zip [--keep-last N] [--max-age DURATION] [--result-file PATH]
+      streams a consistent backup zip of a running instance (or of a stopped one's data
+      directory) to PF_S3_PREFIX+NAME with a NAME.zip.json manifest, then prunes the prefix
+  instance backup restore --dir PATH --key KEY [--if-empty] [--result-file PATH]
+      downloads the backup KEY, verifies it against its manifest and restores it into the
+      data directory of a stopped instance (--if-empty: only when it has no data.db)
   instance --version
 
 Environment (serve): ` + contract.EnvSuperuserEmail + ` and ` + contract.EnvSuperuserPassword + `, when both set,
 upsert that superuser before serving.
+Environment (backup): ` + contract.EnvS3Endpoint + `, ` + contract.EnvS3Bucket + `, ` + contract.EnvS3AccessKeyID + ` and
+` + contract.EnvS3SecretAccessKey + ` (required), ` + contract.EnvS3Region + `, ` + contract.EnvS3Prefix + `, ` + contract.EnvS3ForcePathStyle + `;
+push --url also ` + contract.EnvSuperuserEmail + ` and ` + contract.EnvSuperuserPassword + `.
+The backup commands print a JSON result as their last stdout line (and to --result-file).
 `
 
 func main() {
@@ -88,6 +100,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = c.serve(ctx, args[1:])
 	case "superuser":
 		err = c.superuser(ctx, args[1:])
+	case contract.BackupCommand:
+		err = c.backup(ctx, args[1:])
 	default:
 		fmt.Fprintf(stderr, "Error: unknown command %q for \"instance\"\nRun 'instance --help' for usage.\n", args[0])
 		return 1

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"flag"
 	"os"
@@ -126,6 +127,10 @@ func main() {
 		os.Exit(1)
 	}
 
+	if err := controller.SetupIndexes(context.Background(), mgr); err != nil {
+		setupLog.Error(err, "Failed to set up cache indexes")
+		os.Exit(1)
+	}
 	if err := (&controller.PocketBaseInstanceReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
@@ -137,6 +142,16 @@ func main() {
 		NetworkPolicyPeers:      peers,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to set up controller", "controller", controller.ControllerName)
+		os.Exit(1)
+	}
+	if err := (&controller.PocketBaseRestoreReconciler{
+		Client:       mgr.GetClient(),
+		APIReader:    mgr.GetAPIReader(),
+		Scheme:       mgr.GetScheme(),
+		Recorder:     mgr.GetEventRecorder("pocketfleet-operator"),
+		DefaultImage: instanceImage,
+	}).SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "Failed to set up controller", "controller", controller.RestoreControllerName)
 		os.Exit(1)
 	}
 	// note: controller-runtime registers its own controller_runtime_reconcile_* and

@@ -89,7 +89,10 @@ type BackupResult struct {
 	Pruned int `json:"pruned,omitempty"`
 	// Skipped is true when a restore with FlagIfEmpty found a database and did nothing.
 	Skipped bool `json:"skipped,omitempty"`
-	// Error says why the command failed; empty on success.
+	// Error says why the command failed (exit code 1); empty on success. A push whose
+	// backup was stored but whose retention, or the deletion of the instance's local copy,
+	// failed reports Error together with Location, Key, SizeBytes and SHA256 of the stored
+	// backup; a push that stored nothing reports no Key.
 	Error string `json:"error,omitempty"`
 }
 

@@ -107,6 +107,12 @@ func (a *App) activeBackupName() string {
 	return a.maint.backupName
 }
 
+// IsValidBackupName reports whether POST /api/backups accepts name as the name of a new
+// backup (ValidateBackupName without the check that it is unused).
+func IsValidBackupName(name string) bool {
+	return len(name) <= MaxBackupNameLength && backupNameRegex.MatchString(name)
+}
+
 // ValidateBackupName checks a name for POST /api/backups: `^[a-z0-9_-]+\.zip$`, 1..150
 // characters, not already used. The error is ValidationErrors for the "name" field.
 func (a *App) ValidateBackupName(ctx context.Context, name string) error {

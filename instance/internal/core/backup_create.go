@@ -43,25 +43,14 @@ func (a *App) CreateBackup(ctx context.Context, name string) (string, error) {
 	defer a.endBackupOp()
 
 	start := time.Now()
-	tempDir := filepath.Join(a.dataDir, TempDir)
-	if err := os.MkdirAll(tempDir, 0o755); err != nil {
-		return "", fmt.Errorf("creating temp dir: %w", err)
-	}
-	suffix, err := security.RandomStringWithAlphabet(8, security.AlphabetLowerAlphanumeric)
+	err := a.withBackupWorkDir(func(workDir string) error {
+		zipPath := filepath.Join(workDir, "backup.zip")
+		if err := a.writeBackupZipFile(ctx, workDir, zipPath); err != nil {
+			return fmt.Errorf("creating backup %s: %w", name, err)
+		}
+		return a.storeBackupFile(ctx, zipPath, name)
+	})
 	if err != nil {
-		return "", err
-	}
-	workDir := filepath.Join(tempDir, "pb_backup_"+suffix)
-	if err := os.MkdirAll(workDir, 0o755); err != nil {
-		return "", fmt.Errorf("creating temp dir: %w", err)
-	}
-	defer os.RemoveAll(workDir)
-
-	zipPath := filepath.Join(workDir, "backup.zip")
-	if err := a.writeBackupZip(ctx, workDir, zipPath); err != nil {
-		return "", fmt.Errorf("creating backup %s: %w", name, err)
-	}
-	if err := a.storeBackupFile(ctx, zipPath, name); err != nil {
 		return "", err
 	}
 
@@ -71,19 +60,65 @@ func (a *App) CreateBackup(ctx context.Context, name string) (string, error) {
 	return name, nil
 }
 
-// writeBackupZip writes the archive of the data directory to zipPath, using workDir
-// for the database snapshots.
-func (a *App) writeBackupZip(ctx context.Context, workDir, zipPath string) (err error) {
+// WriteBackup writes the archive CreateBackup makes to w instead of the backups
+// directory: a consistent snapshot streamed out (only the database snapshots touch the
+// disk, in the temp directory of the data directory). It takes the backup slot
+// (ErrBackupInProgress) like CreateBackup.
+func (a *App) WriteBackup(ctx context.Context, w io.Writer) error {
+	if err := a.beginBackupOp(""); err != nil {
+		return err
+	}
+	defer a.endBackupOp()
+
+	return a.withBackupWorkDir(func(workDir string) error {
+		return a.writeBackupZip(ctx, workDir, w)
+	})
+}
+
+// withBackupWorkDir runs fn with a new scratch directory in the temp directory, removed
+// afterwards.
+func (a *App) withBackupWorkDir(fn func(workDir string) error) error {
+	tempDir := filepath.Join(a.dataDir, TempDir)
+	if err := os.MkdirAll(tempDir, 0o755); err != nil {
+		return fmt.Errorf("creating temp dir: %w", err)
+	}
+	suffix, err := security.RandomStringWithAlphabet(8, security.AlphabetLowerAlphanumeric)
+	if err != nil {
+		return err
+	}
+	workDir := filepath.Join(tempDir, "pb_backup_"+suffix)
+	if err := os.MkdirAll(workDir, 0o755); err != nil {
+		return fmt.Errorf("creating temp dir: %w", err)
+	}
+	defer os.RemoveAll(workDir)
+
+	return fn(workDir)
+}
+
+// writeBackupZipFile writes the archive of a's data directory to the file zipPath.
+func (a *App) writeBackupZipFile(ctx context.Context, workDir, zipPath string) (err error) {
 	zf, err := os.Create(zipPath)
 	if err != nil {
 		return err
 	}
-	zw := zip.NewWriter(zf)
+	defer func() {
+		if cerr := zf.Close(); err == nil {
+			err = cerr
+		}
+	}()
+
+	return a.writeBackupZip(ctx, workDir, zf)
+}
+
+// writeBackupZip writes the archive of the data directory to w, using workDir for the
+// database snapshots.
+func (a *App) writeBackupZip(ctx context.Context, workDir string, w io.Writer) (err error) {
+	zw := zip.NewWriter(w)
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
 		return flate.NewWriter(out, flate.BestSpeed)
 	})
 	defer func() {
-		if cerr := errors.Join(zw.Close(), zf.Close()); err == nil {
+		if cerr := zw.Close(); err == nil {
 			err = cerr
 		}
 	}()

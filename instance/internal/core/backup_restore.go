@@ -40,6 +40,7 @@ var ErrInvalidBackupArchive = errors.New("invalid backup archive")
 // Any failure up to step 2 leaves the data directory untouched; a failure in steps 4
 // and 5 moves the old entries back and reopens them. Only one backup or restore runs at a
 // time (ErrBackupInProgress). Restore must not be called while holding HoldData.
+// RestoreDir is the same without a running App.
 func (a *App) Restore(ctx context.Context, key string) error {
 	if err := a.CheckBackup(ctx, key); err != nil {
 		return err
@@ -49,41 +50,32 @@ func (a *App) Restore(ctx context.Context, key string) error {
 	}
 	defer a.endBackupOp()
 
-	tempDir := filepath.Join(a.dataDir, TempDir)
-	if err := os.MkdirAll(tempDir, 0o755); err != nil {
-		return fmt.Errorf("creating temp dir: %w", err)
-	}
-	suffix, err := security.RandomStringWithAlphabet(8, security.AlphabetLowerAlphanumeric)
-	if err != nil {
-		return err
-	}
-	extracted := filepath.Join(tempDir, "pb_restore_"+suffix)
-	defer os.RemoveAll(extracted)
-
 	var zipPath string
 	if a.Settings().Backups.S3.Enabled {
 		// a backup of the bucket is downloaded first, as PocketBase does
-		zipPath = filepath.Join(tempDir, "pb_restore_"+suffix+".zip")
+		f, err := CreateTempFile(a.dataDir)
+		if err != nil {
+			return err
+		}
+		zipPath = f.Name()
+		_ = f.Close()
 		defer os.Remove(zipPath)
-		err = a.downloadBackup(ctx, key, zipPath)
+		if err := a.downloadBackup(ctx, key, zipPath); err != nil {
+			return err
+		}
 	} else {
-		zipPath, err = a.BackupPath(key)
+		p, err := a.BackupPath(key)
+		if err != nil {
+			return err
+		}
+		zipPath = p
 	}
+
+	rs, err := prepareRestore(ctx, a.dataDir, zipPath)
 	if err != nil {
 		return err
 	}
-
-	if err := ExtractBackup(zipPath, extracted); err != nil {
-		return err
-	}
-	if err := validateRestoredDir(ctx, extracted); err != nil {
-		return err
-	}
-
-	old := filepath.Join(tempDir, "old_pb_data_"+suffix)
-	if err := os.MkdirAll(old, 0o755); err != nil {
-		return fmt.Errorf("creating temp dir: %w", err)
-	}
+	defer rs.cleanup()
 
 	a.maint.gate.Lock()
 	defer a.maint.gate.Unlock()
@@ -91,35 +83,125 @@ func (a *App) Restore(ctx context.Context, key string) error {
 	if err := a.closeDatabases(); err != nil {
 		a.logger.Warn("closing the databases before a restore", slog.String("error", err.Error()))
 	}
+	if err := rs.apply(ctx, a.openDatabases, a.closeDatabases); err != nil {
+		return fmt.Errorf("restoring backup %s: %w", key, err)
+	}
+	a.logger.Info("restored backup", slog.String("key", key))
 
+	return nil
+}
+
+// RestoreDir replaces the content of the data directory dir with the backup archive at
+// zipPath, as Restore does but with no App on dir (the instance is stopped: see
+// DataDirInUse). dir is created when missing and is never renamed; zipPath may lie in
+// its temp directory, which the restore leaves alone. Any failure leaves dir as it was.
+func RestoreDir(ctx context.Context, dir, zipPath string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating data directory: %w", err)
+	}
+	rs, err := prepareRestore(ctx, dir, zipPath)
+	if err != nil {
+		return err
+	}
+	defer rs.cleanup()
+
+	return rs.apply(ctx, nil, nil)
+}
+
+// CreateTempFile creates a "pb_restore_*.zip" file in the temp directory of the data
+// directory dir (the volume with room) for a backup download that a restore then reads.
+// An App opening dir removes the ones an interrupted restore left (cleanTempDir).
+func CreateTempFile(dir string) (*os.File, error) {
+	tempDir := filepath.Join(dir, TempDir)
+	if err := os.MkdirAll(tempDir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating temp dir: %w", err)
+	}
+	f, err := os.CreateTemp(tempDir, "pb_restore_*.zip")
+	if err != nil {
+		return nil, fmt.Errorf("creating temp file: %w", err)
+	}
+
+	return f, nil
+}
+
+// restoreSwap is a validated backup extracted into the temp directory of dataDir, ready
+// to be swapped in.
+type restoreSwap struct {
+	dataDir   string
+	extracted string // the backup's entries
+	old       string // where the current entries go
+}
+
+// prepareRestore extracts the zip into the temp directory of dataDir and validates it
+// (steps 1 and 2 of Restore); dataDir is not touched. The caller calls cleanup.
+func prepareRestore(ctx context.Context, dataDir, zipPath string) (*restoreSwap, error) {
+	suffix, err := security.RandomStringWithAlphabet(8, security.AlphabetLowerAlphanumeric)
+	if err != nil {
+		return nil, err
+	}
+	tempDir := filepath.Join(dataDir, TempDir)
+	rs := &restoreSwap{
+		dataDir:   dataDir,
+		extracted: filepath.Join(tempDir, "pb_restore_"+suffix),
+		old:       filepath.Join(tempDir, "old_pb_data_"+suffix),
+	}
+	if err := ExtractBackup(zipPath, rs.extracted); err != nil {
+		rs.cleanup()
+		return nil, err
+	}
+	if err := validateRestoredDir(ctx, rs.extracted); err != nil {
+		rs.cleanup()
+		return nil, err
+	}
+
+	return rs, nil
+}
+
+// cleanup removes the extracted entries that were not swapped in.
+func (rs *restoreSwap) cleanup() {
+	_ = os.RemoveAll(rs.extracted)
+}
+
+// apply moves the current entries of the data directory aside and the extracted ones in
+// (step 4 of Restore), then calls reopen, when set, on the new content. On failure the
+// old entries move back (after closeDBs, when set) and reopen is called on them; if even
+// that fails, the old entries stay in the temp directory and the error says where.
+func (rs *restoreSwap) apply(ctx context.Context, reopen func(context.Context) error, closeDBs func() error) error {
+	if err := os.MkdirAll(rs.old, 0o755); err != nil {
+		return fmt.Errorf("creating temp dir: %w", err)
+	}
 	swapErr := func() error {
-		if err := moveDirContent(a.dataDir, old); err != nil {
+		if err := moveDirContent(rs.dataDir, rs.old); err != nil {
 			return fmt.Errorf("moving the current data aside: %w", err)
 		}
-		if err := moveDirContent(extracted, a.dataDir); err != nil {
+		if err := moveDirContent(rs.extracted, rs.dataDir); err != nil {
 			return fmt.Errorf("moving the restored data in: %w", err)
 		}
-		return a.openDatabases(ctx)
+		if reopen != nil {
+			return reopen(ctx)
+		}
+		return nil
 	}()
 	if swapErr == nil {
-		_ = os.RemoveAll(old)
-		a.logger.Info("restored backup", slog.String("key", key))
+		_ = os.RemoveAll(rs.old)
 		return nil
 	}
 
 	// revert: put the old entries back and reopen them
-	_ = a.closeDatabases()
-	revertErr := errors.Join(moveDirContent(a.dataDir, extracted), moveDirContent(old, a.dataDir))
-	if revertErr == nil {
-		revertErr = a.openDatabases(context.WithoutCancel(ctx))
+	if closeDBs != nil {
+		_ = closeDBs()
+	}
+	revertErr := errors.Join(moveDirContent(rs.dataDir, rs.extracted), moveDirContent(rs.old, rs.dataDir))
+	if revertErr == nil && reopen != nil {
+		revertErr = reopen(context.WithoutCancel(ctx))
 	}
 	if revertErr != nil {
-		return errors.Join(fmt.Errorf("restoring backup %s: %w", key, swapErr),
-			fmt.Errorf("reverting the data directory (old data kept in %s): %w", old, revertErr))
+		return errors.Join(swapErr,
+			fmt.Errorf("reverting the data directory (old data kept in %s): %w", rs.old, revertErr))
 	}
-	_ = os.RemoveAll(old)
+	_ = os.RemoveAll(rs.old)
 
-	return fmt.Errorf("restoring backup %s: %w", key, swapErr)
+	return swapErr
 }
 
 // downloadBackup copies the backup key (of the backups bucket) to the file dst.

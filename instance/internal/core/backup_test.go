@@ -259,15 +259,7 @@ func TestBackupOneAtATime(t *testing.T) {
 func TestRestoreRoundTrip(t *testing.T) {
 	app := newBackupTestApp(t)
 	ctx := t.Context()
-	mustExec(t, app.DB().Write(), "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
-	mustExec(t, app.DB().Write(), "INSERT INTO notes (body) VALUES ('one'), ('two')")
-	file := filepath.Join(app.DataDir(), core.StorageDir, "c", "r", "f.txt")
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(file, []byte("v1"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := seedNotesAndFile(t, app)
 	s := app.Settings()
 	s.Meta.AppName = "Before"
 	if err := app.SaveSettings(ctx, s); err != nil {
@@ -333,6 +325,22 @@ func TestRestoreRoundTrip(t *testing.T) {
 	if len(leftovers) != 0 {
 		t.Errorf("temp dir keeps %d entries after the restore", len(leftovers))
 	}
+}
+
+// seedNotesAndFile creates a notes table with the rows "one" and "two" and the storage
+// file c/r/f.txt holding "v1", whose path it returns.
+func seedNotesAndFile(t *testing.T, app *core.App) string {
+	t.Helper()
+	mustExec(t, app.DB().Write(), "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+	mustExec(t, app.DB().Write(), "INSERT INTO notes (body) VALUES ('one'), ('two')")
+	file := filepath.Join(app.DataDir(), core.StorageDir, "c", "r", "f.txt")
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte("v1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }
 
 // writeZip writes a zip with the given entries (name → content).

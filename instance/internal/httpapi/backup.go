@@ -30,6 +30,13 @@ const (
 	backupUploadMimeType    = "application/zip"
 )
 
+// The write deadline of a backup download: backupDownloadGrace plus the time to send it
+// at backupDownloadMinRate bytes per second.
+const (
+	backupDownloadGrace   = 5 * time.Minute
+	backupDownloadMinRate = 256 << 10
+)
+
 // restoreDelay gives the restore response time to be written before the restore
 // holds the data directory, as PocketBase sleeps 1s before restoring.
 var restoreDelay = time.Second
@@ -76,6 +83,12 @@ func (a *api) backupCreate(c *gin.Context) error {
 		return newValidationApiError(msgBackupValidateFailed, err)
 	}
 
+	// note: a large data directory takes longer to archive than the server's
+	// WriteTimeout; the answer must still reach the caller (the backup push Job), and
+	// only one backup runs at a time, so this request has no write deadline.
+	if err := http.NewResponseController(c.Writer).SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return NewInternalServerError("", err)
+	}
 	if _, err := a.app.CreateBackup(context.WithoutCancel(c.Request.Context()), form.Name); err != nil {
 		if errors.Is(err, core.ErrBackupInProgress) {
 			return NewBadRequestError(msgBackupTryLater, err)
@@ -148,6 +161,14 @@ func (a *api) backupDownload(c *gin.Context) error {
 		return NewNotFoundError("", err)
 	}
 	defer r.Close()
+
+	// note: the backup push Job streams the download to S3 as it reads, which may take
+	// longer than the server's WriteTimeout; the deadline grows with the size instead, so
+	// that a stalled client is still cut off.
+	deadline := backupDownloadGrace + time.Duration(r.Attributes.Size/backupDownloadMinRate)*time.Second
+	if err := http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(deadline)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return NewInternalServerError("", err)
+	}
 
 	h := c.Writer.Header()
 	h.Set("Content-Disposition", `attachment; filename="`+key+`"`)

@@ -3,8 +3,11 @@ package httpapi_test
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/rand"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -339,5 +342,70 @@ func TestFileToken(t *testing.T) {
 	}
 	for _, s := range scenarios {
 		s.Test(t)
+	}
+}
+
+// TestBackupsOutliveTheWriteTimeout creates and downloads a backup larger than the
+// socket buffers through a server whose WriteTimeout passes first: the creation has no
+// write deadline and the download's own one grows with the size, so both complete.
+func TestBackupsOutliveTheWriteTimeout(t *testing.T) {
+	factory, suHeaders, _ := opsApp()
+	app := factory(t)
+	big := make([]byte, 32<<20)
+	_, _ = rand.Read(big) // incompressible
+	if err := os.MkdirAll(filepath.Join(app.DataDir(), core.StorageDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(app.DataDir(), core.StorageDir, "big.bin"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	su, err := app.FindSuperuserByEmail(t.Context(), "root@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := app.FindRecordByID(t.Context(), core.CollectionNameSuperusers, su.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := core.NewFileToken(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srv := httptest.NewUnstartedServer(httpapi.NewRouter(app))
+	srv.Config.WriteTimeout = 20 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+
+	// archiving 32 MiB takes longer than the WriteTimeout
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/backups", strings.NewReader(`{"name":"big.zip"}`))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range suHeaders {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusNoContent {
+		t.Fatalf("POST /api/backups: %v, %v", res, err)
+	}
+	_ = res.Body.Close()
+	path, err := app.BackupPath("big.zip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	res, err = http.Get(srv.URL + "/api/backups/big.zip?token=" + token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	// the client stalls past the server's WriteTimeout before reading
+	time.Sleep(10 * srv.Config.WriteTimeout)
+	n, err := io.Copy(io.Discard, res.Body)
+	if res.StatusCode != http.StatusOK || err != nil || n != st.Size() {
+		t.Fatalf("download: status %d, %d of %d bytes, err %v", res.StatusCode, n, st.Size(), err)
 	}
 }

@@ -301,14 +301,14 @@ func (r *PocketBaseBackupReconciler) finish(ctx context.Context, b *pbv1alpha1.P
 	if st.Phase == pbv1alpha1.BackupCompleted {
 		ctrl.LoggerFrom(ctx).Info("Backup completed", "location", st.Location, "sizeBytes", st.SizeBytes)
 		note := fmt.Sprintf("Backup %s completed: %s (%d bytes).", b.Name, st.Location, st.SizeBytes)
-		r.Recorder.Eventf(b, instance, corev1.EventTypeNormal, "BackupCompleted", "Backup", "%s", note)
+		r.Recorder.Eventf(b, instance, corev1.EventTypeNormal, "BackupCompleted", "Backup", "%s", truncate(note, maxEventNote))
 		if pbi != nil {
-			r.Recorder.Eventf(pbi, b, corev1.EventTypeNormal, "BackupCompleted", "Backup", "%s", note)
+			r.Recorder.Eventf(pbi, b, corev1.EventTypeNormal, "BackupCompleted", "Backup", "%s", truncate(note, maxEventNote))
 		}
 		if st.Message != "" {
-			r.Recorder.Eventf(b, instance, corev1.EventTypeWarning, "BackupCleanupFailed", "Backup", "%s", st.Message)
+			r.Recorder.Eventf(b, instance, corev1.EventTypeWarning, "BackupCleanupFailed", "Backup", "%s", truncate(st.Message, maxEventNote))
 			if pbi != nil {
-				r.Recorder.Eventf(pbi, b, corev1.EventTypeWarning, "BackupCleanupFailed", "Backup", "%s", st.Message)
+				r.Recorder.Eventf(pbi, b, corev1.EventTypeWarning, "BackupCleanupFailed", "Backup", "%s", truncate(st.Message, maxEventNote))
 			}
 		}
 		r.Metrics.Completed(duration, st.SizeBytes)
@@ -316,9 +316,9 @@ func (r *PocketBaseBackupReconciler) finish(ctx context.Context, b *pbv1alpha1.P
 	}
 	ctrl.LoggerFrom(ctx).Info("Backup failed", "message", st.Message)
 	note := fmt.Sprintf("Backup %s failed: %s", b.Name, st.Message)
-	r.Recorder.Eventf(b, instance, corev1.EventTypeWarning, "BackupFailed", "Backup", "%s", note)
+	r.Recorder.Eventf(b, instance, corev1.EventTypeWarning, "BackupFailed", "Backup", "%s", truncate(note, maxEventNote))
 	if pbi != nil {
-		r.Recorder.Eventf(pbi, b, corev1.EventTypeWarning, "BackupFailed", "Backup", "%s", note)
+		r.Recorder.Eventf(pbi, b, corev1.EventTypeWarning, "BackupFailed", "Backup", "%s", truncate(note, maxEventNote))
 	}
 	r.Metrics.Failed(duration)
 	return nil
@@ -351,7 +351,7 @@ func (r *PocketBaseBackupReconciler) observeJob(ctx context.Context, b *pbv1alph
 	case err != nil:
 		return fmt.Errorf("getting backup job: %w", err)
 	}
-	finished, cond := jobOutcome(job)
+	finished, cond := jobFinished(job)
 	if finished == "" {
 		return nil
 	}
@@ -375,16 +375,16 @@ func (r *PocketBaseBackupReconciler) observeJob(ctx context.Context, b *pbv1alph
 		st.Phase = pbv1alpha1.BackupCompleted
 		st.Message = ""
 		if result.Error != "" {
-			st.Message = "The backup is stored, but the Job then failed: " + truncate(result.Error)
+			st.Message = "The backup is stored, but the Job then failed: " + logTail(result.Error)
 		}
 		st.Location = result.Location
 		st.Key = result.Key
 		st.SizeBytes = result.SizeBytes
 		st.SHA256 = result.SHA256
 	case result != nil && result.Error != "":
-		st.Message = truncate(result.Error)
+		st.Message = logTail(result.Error)
 	case raw != "":
-		st.Message = fmt.Sprintf("Backup Job %s failed: %s", job.Name, truncate(raw))
+		st.Message = fmt.Sprintf("Backup Job %s failed: %s", job.Name, logTail(raw))
 	case finished == batchv1.JobComplete:
 		st.Message = fmt.Sprintf("Backup Job %s completed without writing a result.", job.Name)
 	default:
@@ -400,9 +400,9 @@ func (r *PocketBaseBackupReconciler) observeJob(ctx context.Context, b *pbv1alph
 	return nil
 }
 
-// jobOutcome says whether the Job finished (JobComplete or JobFailed, "" while it runs)
+// jobFinished says whether the Job finished (JobComplete or JobFailed, "" while it runs)
 // and returns that condition.
-func jobOutcome(job *batchv1.Job) (batchv1.JobConditionType, *batchv1.JobCondition) {
+func jobFinished(job *batchv1.Job) (batchv1.JobConditionType, *batchv1.JobCondition) {
 	for i := range job.Status.Conditions {
 		c := &job.Status.Conditions[i]
 		if c.Status == corev1.ConditionTrue && (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) {
@@ -441,8 +441,8 @@ func (r *PocketBaseBackupReconciler) jobResult(ctx context.Context, job *batchv1
 	return nil, "", nil
 }
 
-// truncate keeps the end of a long message, where a log says what went wrong.
-func truncate(s string) string {
+// logTail keeps the end of a long message, where a log says what went wrong.
+func logTail(s string) string {
 	if len(s) <= maxMessageLength {
 		return s
 	}
@@ -496,8 +496,8 @@ func (r *PocketBaseBackupReconciler) applyRetention(ctx context.Context, b *pbv1
 	}
 	if len(names) > 0 {
 		ctrl.LoggerFrom(ctx).Info("Pruned backups by retention", "pocketbaseinstance", klog.KObj(pbi), "backups", names)
-		r.Recorder.Eventf(pbi, nil, corev1.EventTypeNormal, "BackupsPruned", "Prune",
-			"Retention deleted %d PocketBaseBackups: %v.", len(names), names)
+		r.Recorder.Eventf(pbi, nil, corev1.EventTypeNormal, "BackupsPruned", "Prune", "%s",
+			truncate(fmt.Sprintf("Retention deleted %d PocketBaseBackups: %v.", len(names), names), maxEventNote))
 	}
 	return nil
 }

@@ -151,7 +151,7 @@ func (r *BackupScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 	if cond.Status == metav1.ConditionFalse && cond.Reason != pbv1alpha1.ReasonNoBackupYet &&
 		(prev == nil || prev.Status != cond.Status || prev.Reason != cond.Reason) {
-		r.Recorder.Eventf(pbi, nil, corev1.EventTypeWarning, cond.Reason, "Schedule", "%s", cond.Message)
+		r.Recorder.Eventf(pbi, nil, corev1.EventTypeWarning, cond.Reason, "Schedule", "%s", truncate(cond.Message, maxEventNote))
 	}
 	return res, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -84,6 +85,9 @@ type pass struct {
 	problem        *status.Problem
 	pending        *status.Problem
 	storage        *pbv1alpha1.StorageStatus
+	held           *status.Problem
+	notice         *status.Problem
+	bootstrapped   bool
 	recheck        time.Duration
 	events         []event
 }
@@ -122,6 +126,9 @@ type stepFunc func(ctx context.Context, p *pass) error
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;networkpolicies,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=pocketfleet.io,resources=pocketbaserestores,verbs=get;list;watch
+// +kubebuilder:rbac:groups=pocketfleet.io,resources=pocketbasebackups,verbs=get;list;watch
 
 // Reconcile brings one PocketBaseInstance's children to their desired state and writes
 // what it saw into the status.
@@ -155,6 +162,8 @@ func (r *PocketBaseInstanceReconciler) Reconcile(ctx context.Context, req ctrl.R
 	steps := []stepFunc{
 		r.reconcileSuperuserSecret,
 		r.reconcileDataVolumeClaim,
+		r.observeRestores,
+		r.reconcileBootstrap,
 		r.reconcileService,
 		r.reconcileStatefulSet,
 		r.reconcileIngress,
@@ -178,6 +187,11 @@ func (r *PocketBaseInstanceReconciler) Reconcile(ctx context.Context, req ctrl.R
 
 // SetupWithManager registers the controller and its watches.
 func (r *PocketBaseInstanceReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	// A restore's phase decides whether its instance's pod may run.
+	byRestore := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+		rs := o.(*pbv1alpha1.PocketBaseRestore)
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.InstanceName}}}
+	})
 	// The data volume claim has no owner under the Retain policy, so it is mapped back
 	// to its instance by label rather than by owner reference.
 	byInstanceLabel := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
@@ -198,6 +212,8 @@ func (r *PocketBaseInstanceReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		Owns(&corev1.Secret{}).
 		Owns(&networkingv1.Ingress{}).
 		Owns(&networkingv1.NetworkPolicy{}).
+		Owns(&batchv1.Job{}).
+		Watches(&pbv1alpha1.PocketBaseRestore{}, byRestore).
 		Watches(&corev1.PersistentVolumeClaim{}, byInstanceLabel).
 		Watches(&corev1.Pod{}, byInstanceLabel).
 		Named(ControllerName).

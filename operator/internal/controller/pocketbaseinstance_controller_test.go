@@ -36,6 +36,7 @@ func newReconciler(t *testing.T, objs ...client.Object) (*PocketBaseInstanceReco
 		WithObjects(objs...).
 		WithStatusSubresource(&pbv1alpha1.PocketBaseInstance{}).
 		WithTypeConverters(clientgoapply.NewTypeConverter(clientgoscheme.Scheme), pbapply.NewTypeConverter(scheme)).
+		WithIndex(&pbv1alpha1.PocketBaseRestore{}, restoreInstanceField, restoreInstanceName).
 		WithIndex(&corev1.Event{}, "involvedObject.uid", func(o client.Object) []string {
 			return []string{string(o.(*corev1.Event).InvolvedObject.UID)}
 		}).

@@ -40,6 +40,7 @@ func (r *PocketBaseInstanceReconciler) reconcileStatefulSet(ctx context.Context,
 		SuperuserEmail: p.superuserEmail,
 		SecretVersion:  p.secretVersion,
 		UpgradeTarget:  target,
+		Stopped:        p.held != nil,
 	}), sts)
 	if err != nil {
 		return fmt.Errorf("applying statefulset: %w", err)
@@ -59,7 +60,7 @@ func (r *PocketBaseInstanceReconciler) reconcileStatefulSet(ctx context.Context,
 // through the fleet, until the spec is fixed or reverted.
 func (r *PocketBaseInstanceReconciler) gateUpgrade(ctx context.Context, p *pass, cur *appsv1.StatefulSet) (image, target string, err error) {
 	want := p.image
-	if cur == nil || p.pbi.Hibernated() {
+	if cur == nil || p.pbi.Hibernated() || p.held != nil {
 		return want, "", nil
 	}
 	running := containerImage(&cur.Spec.Template.Spec)
@@ -120,7 +121,7 @@ func (r *PocketBaseInstanceReconciler) observePod(ctx context.Context, p *pass) 
 	switch {
 	case err == nil:
 		p.pod = pod
-		if p.pbi.Hibernated() {
+		if p.pbi.Hibernated() || p.held != nil {
 			return nil
 		}
 		if prob := status.PodProblem(pod); prob != nil {
@@ -133,7 +134,7 @@ func (r *PocketBaseInstanceReconciler) observePod(ctx context.Context, p *pass) 
 	// note: listing events is a namespace-wide scan on the API server; look only when
 	// the StatefulSet controller has seen the latest spec and still runs no pod, which
 	// is when it records why (FailedCreate). Anything earlier is just not there yet.
-	if sts := p.sts; sts == nil || p.pbi.Hibernated() || sts.Status.ObservedGeneration < sts.Generation || sts.Status.Replicas > 0 {
+	if sts := p.sts; sts == nil || p.pbi.Hibernated() || p.held != nil || sts.Status.ObservedGeneration < sts.Generation || sts.Status.Replicas > 0 {
 		return nil
 	}
 	evs := &corev1.EventList{}

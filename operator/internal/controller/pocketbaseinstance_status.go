@@ -21,7 +21,8 @@ import (
 func (r *PocketBaseInstanceReconciler) writeStatus(ctx context.Context, p *pass) error {
 	pbi := p.pbi
 	computed := status.Compute(pbi, status.Observed{
-		StatefulSet: p.sts, Pod: p.pod, Problem: p.problem, Pending: p.pending, Now: r.now(),
+		StatefulSet: p.sts, Pod: p.pod, Problem: p.problem, Pending: p.pending,
+		Held: p.held, Notice: p.notice, Now: r.now(),
 	})
 	p.requeue(computed.RecheckAfter)
 	next := pbv1alpha1.PocketBaseInstanceStatus{
@@ -34,7 +35,8 @@ func (r *PocketBaseInstanceReconciler) writeStatus(ctx context.Context, p *pass)
 		Storage:             p.storage,
 		// note: status.backup and BackupHealthy belong to the backup scheduler's field
 		// manager; they are compared here but never applied.
-		Backup: pbi.Status.Backup,
+		Backup:       pbi.Status.Backup,
+		Bootstrapped: pbi.Status.Bootstrapped || p.bootstrapped,
 	}
 	if next.Storage == nil {
 		next.Storage = pbi.Status.Storage
@@ -71,6 +73,9 @@ func (r *PocketBaseInstanceReconciler) writeStatus(ctx context.Context, p *pass)
 		WithReadyReplicas(next.ReadyReplicas)
 	if next.Image != "" {
 		st.WithImage(next.Image)
+	}
+	if next.Bootstrapped {
+		st.WithBootstrapped(true)
 	}
 	if next.RolloutStartTime != nil {
 		st.WithRolloutStartTime(*next.RolloutStartTime)

@@ -144,8 +144,8 @@ func eventuallyPhase(ctx context.Context, ns, name string, phase pbv1alpha1.Back
 	return b
 }
 
-// eventsAbout lists "Type/Reason: note" of the events regarding an object of a kind.
-func eventsAbout(ctx context.Context, ns, kind, name string) []string {
+// backupEventsAbout lists "Type/Reason: note" of the events regarding an object of a kind.
+func backupEventsAbout(ctx context.Context, ns, kind, name string) []string {
 	list := &eventsv1.EventList{}
 	ExpectWithOffset(1, k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
 	var out []string
@@ -157,12 +157,12 @@ func eventsAbout(ctx context.Context, ns, kind, name string) []string {
 	return out
 }
 
-// finishJob plays the Job controller and the kubelet, which envtest does not run: it
+// finishBackupJob plays the Job controller and the kubelet, which envtest does not run: it
 // creates the Job's pod as the Job controller would (its template, the controller-uid
 // and job-name labels, the Job as controller), terminates its container with message
 // in its termination message, and marks the Job finished with the conditions the API
 // server requires (SuccessCriteriaMet before Complete, FailureTarget before Failed).
-func finishJob(ctx context.Context, ns, name string, succeeded bool, message string) {
+func finishBackupJob(ctx context.Context, ns, name string, succeeded bool, message string) {
 	job := &batchv1.Job{}
 	eventuallyGet(ctx, key(ns, name), job)
 	pod := &corev1.Pod{
@@ -219,8 +219,8 @@ func setJobFinished(ctx context.Context, ns, name string, succeeded bool, reason
 	}, timeout, interval).Should(Succeed())
 }
 
-// resultJSON is the termination message of a successful push of name.
-func resultJSON(ns, instance, name string, size int64) string {
+// pushResultJSON is the termination message of a successful push of name.
+func pushResultJSON(ns, instance, name string, size int64) string {
 	raw, err := json.Marshal(contract.BackupResult{
 		Location: fmt.Sprintf("s3://tenant-backups/%s/%s/%s.zip", ns, instance, name), Key: fmt.Sprintf("%s/%s/%s.zip", ns, instance, name),
 		SizeBytes: size, SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
@@ -236,7 +236,7 @@ func runBackup(ctx context.Context, ns, name, instance string) {
 	passMinute()
 	createBackup(ctx, ns, name, instance)
 	b := eventuallyPhase(ctx, ns, name, pbv1alpha1.BackupRunning)
-	finishJob(ctx, ns, b.Status.JobName, true, resultJSON(ns, instance, name, 1234))
+	finishBackupJob(ctx, ns, b.Status.JobName, true, pushResultJSON(ns, instance, name, 1234))
 	eventuallyPhase(ctx, ns, name, pbv1alpha1.BackupCompleted)
 }
 
@@ -307,16 +307,16 @@ var _ = Describe("PocketBaseBackup", func() {
 			To(BeFalse(), "the instance Service must not select a backup pod")
 
 		By("reading the outcome from the pod's termination message")
-		finishJob(ctx, ns, "first-backup", true, resultJSON(ns, "acme", "first", 48213344))
+		finishBackupJob(ctx, ns, "first-backup", true, pushResultJSON(ns, "acme", "first", 48213344))
 		b = eventuallyPhase(ctx, ns, "first", pbv1alpha1.BackupCompleted)
 		Expect(b.Status.Location).To(Equal(fmt.Sprintf("s3://tenant-backups/%s/acme/first.zip", ns)))
 		Expect(b.Status.SizeBytes).To(Equal(int64(48213344)))
 		Expect(b.Status.SHA256).To(HaveLen(64))
 		Expect(b.Status.CompletedAt).NotTo(BeNil())
 		Expect(b.Status.Message).To(BeEmpty())
-		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseBackup", "first") }, timeout, interval).
+		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseBackup", "first") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Normal/BackupCompleted: Backup first completed: s3://")))
-		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
+		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Normal/BackupCompleted")))
 		Expect(backupsTotal("completed")).To(Equal(completedBefore + 1))
 
@@ -359,7 +359,7 @@ var _ = Describe("PocketBaseBackup", func() {
 			return apierrors.IsNotFound(k8sClient.Get(ctx, key(ns, "first"), &pbv1alpha1.PocketBaseBackup{}))
 		}, timeout, interval).Should(BeTrue(), "keepLast 2 drops the oldest of three")
 		Expect(getBackup(ctx, ns, "second").Status.Phase).To(Equal(pbv1alpha1.BackupCompleted))
-		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
+		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
 			Should(ContainElement(ContainSubstring("BackupsPruned: Retention deleted 1 PocketBaseBackups: [first]")))
 		Eventually(func() string {
 			st, _ := backupHealth(ctx, ns, "acme")
@@ -402,7 +402,7 @@ var _ = Describe("PocketBaseBackup", func() {
 		Expect(k8sClient.List(ctx, list, client.InNamespace(ns), client.MatchingFields{"spec.instanceName": "acme"})).To(Succeed())
 		Expect(list.Items).To(HaveLen(2))
 
-		finishJob(ctx, ns, running+"-backup", true, resultJSON(ns, "acme", running, 10))
+		finishBackupJob(ctx, ns, running+"-backup", true, pushResultJSON(ns, "acme", running, 10))
 		eventuallyPhase(ctx, ns, running, pbv1alpha1.BackupCompleted)
 		eventuallyPhase(ctx, ns, waiting, pbv1alpha1.BackupRunning)
 	})
@@ -419,13 +419,13 @@ var _ = Describe("PocketBaseBackup", func() {
 		eventuallyPhase(ctx, ns, "denied", pbv1alpha1.BackupRunning)
 		raw, err := json.Marshal(contract.BackupResult{Error: "uploading: AccessDenied: the key may not write to tenant-backups"})
 		Expect(err).NotTo(HaveOccurred())
-		finishJob(ctx, ns, "denied-backup", false, string(raw))
+		finishBackupJob(ctx, ns, "denied-backup", false, string(raw))
 		b := eventuallyPhase(ctx, ns, "denied", pbv1alpha1.BackupFailed)
 		Expect(b.Status.Message).To(Equal("uploading: AccessDenied: the key may not write to tenant-backups"))
 		Expect(b.Status.CompletedAt).NotTo(BeNil())
-		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseBackup", "denied") }, timeout, interval).
+		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseBackup", "denied") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Warning/BackupFailed: Backup denied failed: uploading: AccessDenied")))
-		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
+		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Warning/BackupFailed")))
 		eventuallyBackupHealth(ctx, ns, "acme", metav1.ConditionFalse, pbv1alpha1.ReasonBackupFailed)
 		st, c := backupHealth(ctx, ns, "acme")
@@ -439,15 +439,15 @@ var _ = Describe("PocketBaseBackup", func() {
 		createBackup(ctx, ns, "stored", "acme")
 		eventuallyPhase(ctx, ns, "stored", pbv1alpha1.BackupRunning)
 		var partial contract.BackupResult
-		Expect(json.Unmarshal([]byte(resultJSON(ns, "acme", "stored", 777)), &partial)).To(Succeed())
+		Expect(json.Unmarshal([]byte(pushResultJSON(ns, "acme", "stored", 777)), &partial)).To(Succeed())
 		partial.Error = "the backup is stored, but the retention failed: deleting old.zip: AccessDenied"
 		raw, err = json.Marshal(partial)
 		Expect(err).NotTo(HaveOccurred())
-		finishJob(ctx, ns, "stored-backup", false, string(raw))
+		finishBackupJob(ctx, ns, "stored-backup", false, string(raw))
 		b = eventuallyPhase(ctx, ns, "stored", pbv1alpha1.BackupCompleted)
 		Expect(b.Status.SizeBytes).To(Equal(int64(777)))
 		Expect(b.Status.Message).To(Equal("The backup is stored, but the Job then failed: " + partial.Error))
-		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
+		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Warning/BackupCleanupFailed: The backup is stored")))
 		eventuallyBackupHealth(ctx, ns, "acme", metav1.ConditionTrue, pbv1alpha1.ReasonBackupSucceeded)
 
@@ -455,7 +455,7 @@ var _ = Describe("PocketBaseBackup", func() {
 		passMinute()
 		createBackup(ctx, ns, "crashed", "acme")
 		eventuallyPhase(ctx, ns, "crashed", pbv1alpha1.BackupRunning)
-		finishJob(ctx, ns, "crashed-backup", false, "panic: runtime error: invalid memory address\ngoroutine 1 [running]:")
+		finishBackupJob(ctx, ns, "crashed-backup", false, "panic: runtime error: invalid memory address\ngoroutine 1 [running]:")
 		b = eventuallyPhase(ctx, ns, "crashed", pbv1alpha1.BackupFailed)
 		Expect(b.Status.Message).To(Equal("Backup Job crashed-backup failed: panic: runtime error: invalid memory address\ngoroutine 1 [running]:"))
 
@@ -499,7 +499,7 @@ var _ = Describe("PocketBaseBackup", func() {
 			b := eventuallyPhase(ctx, ns, name, pbv1alpha1.BackupFailed)
 			Expect(b.Status.Message).To(Equal(msg))
 			Expect(b.Status.JobName).To(BeEmpty())
-			Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseBackup", name) }, timeout, interval).
+			Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseBackup", name) }, timeout, interval).
 				Should(ContainElement("Warning/BackupFailed: Backup " + name + " failed: " + msg))
 		}
 
@@ -518,7 +518,7 @@ var _ = Describe("PocketBaseBackup", func() {
 		Expect(k8sClient.Create(ctx, pbi)).To(Succeed())
 		createBackup(ctx, ns, "nocreds-1", "nocreds")
 		failedWith("nocreds-1", "S3 credentials Secret s3-creds named in spec.backup.destination.s3.credentialsSecretRef does not exist.")
-		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "nocreds") }, timeout, interval).
+		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "nocreds") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Warning/BackupFailed")))
 		eventuallyBackupHealth(ctx, ns, "nocreds", metav1.ConditionFalse, pbv1alpha1.ReasonBackupConfigInvalid)
 
@@ -560,7 +560,7 @@ var _ = Describe("PocketBaseBackup", func() {
 		eventuallyBackupHealth(ctx, ns, "bad", metav1.ConditionFalse, pbv1alpha1.ReasonBackupConfigInvalid)
 		_, c := backupHealth(ctx, ns, "bad")
 		Expect(c.Message).To(ContainSubstring(`spec.backup.schedule "0 3 * *" is not a five-field cron expression`))
-		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "bad") }, timeout, interval).
+		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "bad") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Warning/BackupConfigInvalid")))
 		list := &pbv1alpha1.PocketBaseBackupList{}
 		Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
@@ -591,7 +591,7 @@ var _ = Describe("PocketBaseBackup", func() {
 			g.Expect(st.NextScheduleTime).NotTo(BeNil())
 			g.Expect(st.NextScheduleTime.UTC()).To(Equal(due))
 		}, timeout, interval).Should(Succeed())
-		finishJob(ctx, ns, b.Status.JobName, true, resultJSON(ns, "cron", missed, 99))
+		finishBackupJob(ctx, ns, b.Status.JobName, true, pushResultJSON(ns, "cron", missed, 99))
 		eventuallyPhase(ctx, ns, missed, pbv1alpha1.BackupCompleted)
 		eventuallyBackupHealth(ctx, ns, "cron", metav1.ConditionTrue, pbv1alpha1.ReasonBackupSucceeded)
 
@@ -599,12 +599,12 @@ var _ = Describe("PocketBaseBackup", func() {
 		next := "cron-" + due.Format("20060102150405")
 		Eventually(func() error { return k8sClient.Get(ctx, key(ns, next), &pbv1alpha1.PocketBaseBackup{}) }, 2*timeout, interval).Should(Succeed())
 		eventuallyPhase(ctx, ns, next, pbv1alpha1.BackupRunning)
-		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "cron") }, timeout, interval).
+		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "cron") }, timeout, interval).
 			Should(ContainElement("Normal/BackupScheduled: Created scheduled backup " + next + "."))
 		st, _ := backupHealth(ctx, ns, "cron")
 		Expect(st.LastScheduleTime.UTC()).To(Equal(due))
 		Expect(st.NextScheduleTime.UTC()).To(Equal(due.AddDate(0, 0, 1)))
-		finishJob(ctx, ns, next+"-backup", true, resultJSON(ns, "cron", next, 99))
+		finishBackupJob(ctx, ns, next+"-backup", true, pushResultJSON(ns, "cron", next, 99))
 		eventuallyPhase(ctx, ns, next, pbv1alpha1.BackupCompleted)
 
 		By("overdue once the newest success is older than two periods")
@@ -622,7 +622,7 @@ var _ = Describe("PocketBaseBackup", func() {
 		eventuallyBackupHealth(ctx, ns, "cron", metav1.ConditionFalse, pbv1alpha1.ReasonBackupOverdue)
 		_, c = backupHealth(ctx, ns, "cron")
 		Expect(c.Message).To(ContainSubstring("more than two schedule periods (48h0m0s) ago"))
-		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "cron") }, timeout, interval).
+		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "cron") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Warning/BackupOverdue")))
 
 		By("removing spec.backup clears status.backup and BackupHealthy, and only those")

@@ -115,6 +115,19 @@ func newManager(c *rest.Config, image string, opts ...reconcilerOption) (ctrl.Ma
 	if err != nil {
 		return nil, err
 	}
+	if err := controller.SetupIndexes(context.Background(), mgr); err != nil {
+		return nil, err
+	}
+	if err := (&controller.PocketBaseRestoreReconciler{
+		Client:       mgr.GetClient(),
+		APIReader:    mgr.GetAPIReader(),
+		Scheme:       mgr.GetScheme(),
+		Recorder:     mgr.GetEventRecorder("pocketfleet-operator"),
+		DefaultImage: image,
+		Now:          testNow,
+	}).SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
 	r := &controller.PocketBaseInstanceReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),

@@ -110,18 +110,30 @@ var _ = Describe("PocketBaseInstance validation by the API server", func() {
 		backup := &pbv1alpha1.PocketBaseBackup{}
 		backup.Namespace, backup.Name, backup.Spec.InstanceName = ns, "b1", "clone"
 		Expect(k8sClient.Create(ctx, backup)).To(Succeed())
-		backup.Spec.InstanceName = "other"
-		err = k8sClient.Update(ctx, backup)
-		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		// note: the backup reconciler writes the status meanwhile; retry on conflict.
+		Eventually(func() error {
+			if err := k8sClient.Get(ctx, key(ns, "b1"), backup); err != nil {
+				return err
+			}
+			backup.Spec.InstanceName = "other"
+			err = k8sClient.Update(ctx, backup)
+			return err
+		}, timeout, interval).Should(Satisfy(apierrors.IsInvalid))
 		Expect(err.Error()).To(ContainSubstring("a PocketBaseBackup's spec is immutable"))
 
 		restore := &pbv1alpha1.PocketBaseRestore{}
 		restore.Namespace, restore.Name = ns, "r1"
 		restore.Spec.InstanceName, restore.Spec.BackupName = "clone", "b1"
 		Expect(k8sClient.Create(ctx, restore)).To(Succeed())
-		restore.Spec.BackupName = "b2"
-		err = k8sClient.Update(ctx, restore)
-		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		// note: the restore reconciler writes the status meanwhile; retry on conflict.
+		Eventually(func() error {
+			if err := k8sClient.Get(ctx, key(ns, "r1"), restore); err != nil {
+				return err
+			}
+			restore.Spec.BackupName = "b2"
+			err = k8sClient.Update(ctx, restore)
+			return err
+		}, timeout, interval).Should(Satisfy(apierrors.IsInvalid))
 		Expect(err.Error()).To(ContainSubstring("a PocketBaseRestore's spec is immutable"))
 	})
 

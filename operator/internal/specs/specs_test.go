@@ -314,6 +314,9 @@ func TestStatefulSetHibernationAndUpgradeTarget(t *testing.T) {
 	if got := StatefulSet(instance(), in).Annotations[AnnotationUpgradeTarget]; got != "reg/instance:v2" {
 		t.Errorf("upgrade target annotation = %q", got)
 	}
+	if got := *StatefulSet(instance(), StatefulSetInputs{Image: "reg/instance:v1", Stopped: true}).Spec.Replicas; got != 0 {
+		t.Errorf("stopped (restoring) replicas = %d, want 0", got)
+	}
 }
 
 func TestNetworkPolicy(t *testing.T) {

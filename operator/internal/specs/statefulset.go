@@ -52,6 +52,9 @@ type StatefulSetInputs struct {
 	// UpgradeTarget, when set, marks the StatefulSet as holding one of the operator's
 	// upgrade slots while it rolls out this image.
 	UpgradeTarget string
+	// Stopped holds the StatefulSet at zero replicas although the instance is not
+	// hibernated: a restore is writing to its data volume.
+	Stopped bool
 }
 
 // StatefulSet is the single-replica StatefulSet running the instance.
@@ -89,9 +92,10 @@ func StatefulSet(pbi *pbv1alpha1.PocketBaseInstance, in StatefulSetInputs) *apps
 	}
 
 	// note: one replica at most, always. SQLite allows one writer, and a StatefulSet
-	// creates the replacement pod only after the old one is gone. Hibernation is zero.
+	// creates the replacement pod only after the old one is gone. Hibernation and
+	// restores are zero.
 	replicas := int32(1)
-	if pbi.Hibernated() {
+	if pbi.Hibernated() || in.Stopped {
 		replicas = 0
 	}
 	sts := appsapplyv1.StatefulSet(pbi.ChildName(), pbi.Namespace).

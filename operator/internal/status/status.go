@@ -32,6 +32,13 @@ type Observed struct {
 	// Pending is a change that waits while the instance keeps serving (an upgrade in the
 	// queue, a volume that grows); it is reported as Progressing. nil when none.
 	Pending *Problem
+	// Held is why the operator keeps the pod stopped although the spec asks it to run (a
+	// restore writes to the data volume); nil when it does not.
+	Held *Problem
+	// Notice is a past failure the instance recovered from that stays Degraded for a
+	// while (a failed restore: the instance runs on its previous data); Problem wins
+	// over it. nil when none.
+	Notice *Problem
 	// Now is the time of the pass.
 	Now time.Time
 }
@@ -76,6 +83,11 @@ func Compute(pbi *pbv1alpha1.PocketBaseInstance, obs Observed) Result {
 	}
 	var res Result
 
+	if obs.Held != nil {
+		held(obs, set)
+		res.Conditions = conds
+		return res
+	}
 	if pbi.Hibernated() {
 		hibernated(pbi, obs, set)
 		res.Conditions = conds
@@ -96,12 +108,7 @@ func Compute(pbi *pbv1alpha1.PocketBaseInstance, obs Observed) Result {
 				pbi.ProgressDeadlineSeconds(), detail)}
 		}
 	}
-	switch {
-	case problem != nil:
-		set(pbv1alpha1.ConditionDegraded, metav1.ConditionTrue, problem.Reason, problem.Message)
-	default:
-		set(pbv1alpha1.ConditionDegraded, metav1.ConditionFalse, pbv1alpha1.ReasonAsExpected, "No problems detected.")
-	}
+	degraded(problem, obs.Notice, set)
 	if ready {
 		set(pbv1alpha1.ConditionReady, metav1.ConditionTrue, pbv1alpha1.ReasonAvailable, "The instance is serving requests.")
 		if obs.Pending != nil {
@@ -129,12 +136,8 @@ func Compute(pbi *pbv1alpha1.PocketBaseInstance, obs Observed) Result {
 // hibernated sets the conditions of an instance whose spec asks it to sleep: never
 // Ready, Progressing while the pod stops, Degraded only for a problem of its own (a
 // volume that cannot grow, say).
-func hibernated(pbi *pbv1alpha1.PocketBaseInstance, obs Observed, set func(pbv1alpha1.ConditionType, metav1.ConditionStatus, string, string)) {
-	if obs.Problem != nil {
-		set(pbv1alpha1.ConditionDegraded, metav1.ConditionTrue, obs.Problem.Reason, obs.Problem.Message)
-	} else {
-		set(pbv1alpha1.ConditionDegraded, metav1.ConditionFalse, pbv1alpha1.ReasonAsExpected, "No problems detected.")
-	}
+func hibernated(pbi *pbv1alpha1.PocketBaseInstance, obs Observed, set setFunc) {
+	degraded(obs.Problem, obs.Notice, set)
 	if obs.Pod != nil {
 		msg := fmt.Sprintf("Hibernating: waiting for pod %s to stop.", obs.Pod.Name)
 		set(pbv1alpha1.ConditionReady, metav1.ConditionFalse, pbv1alpha1.ReasonHibernating, msg)
@@ -145,6 +148,35 @@ func hibernated(pbi *pbv1alpha1.PocketBaseInstance, obs Observed, set func(pbv1a
 		pbi.DataVolumeClaimName())
 	set(pbv1alpha1.ConditionReady, metav1.ConditionFalse, pbv1alpha1.ReasonHibernated, msg)
 	set(pbv1alpha1.ConditionProgressing, metav1.ConditionFalse, pbv1alpha1.ReasonHibernated, msg)
+}
+
+// held sets the conditions of an instance whose pod the operator keeps stopped while a
+// restore writes to its data volume: never Ready, Progressing while the restore runs,
+// blocked when the restore cannot start or failed.
+func held(obs Observed, set setFunc) {
+	degraded(obs.Problem, obs.Notice, set)
+	if p := obs.Problem; p != nil {
+		set(pbv1alpha1.ConditionReady, metav1.ConditionFalse, p.Reason, p.Message)
+		set(pbv1alpha1.ConditionProgressing, metav1.ConditionFalse, p.Reason, "Progress is blocked: "+p.Message)
+		return
+	}
+	set(pbv1alpha1.ConditionReady, metav1.ConditionFalse, obs.Held.Reason, obs.Held.Message)
+	set(pbv1alpha1.ConditionProgressing, metav1.ConditionTrue, obs.Held.Reason, obs.Held.Message)
+}
+
+// setFunc sets one condition of the instance.
+type setFunc func(pbv1alpha1.ConditionType, metav1.ConditionStatus, string, string)
+
+// degraded sets Degraded from the pass's problem, else from a notice, else False.
+func degraded(problem, notice *Problem, set setFunc) {
+	switch {
+	case problem != nil:
+		set(pbv1alpha1.ConditionDegraded, metav1.ConditionTrue, problem.Reason, problem.Message)
+	case notice != nil:
+		set(pbv1alpha1.ConditionDegraded, metav1.ConditionTrue, notice.Reason, notice.Message)
+	default:
+		set(pbv1alpha1.ConditionDegraded, metav1.ConditionFalse, pbv1alpha1.ReasonAsExpected, "No problems detected.")
+	}
 }
 
 // rolloutClock returns when the rollout under way started and how long is left before

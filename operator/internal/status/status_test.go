@@ -76,6 +76,15 @@ func TestConditions(t *testing.T) {
 			want{"False", "False", "True", pbv1alpha1.ReasonCrashLoop}},
 		{"ready but degraded", Observed{StatefulSet: rolledOut(), Pod: pod(true), Problem: &Problem{pbv1alpha1.ReasonReconcileError, "x"}},
 			want{"True", "False", "True", pbv1alpha1.ReasonAvailable}},
+		{"held for a restore", Observed{StatefulSet: rolledOut(), Pod: pod(true), Held: &Problem{pbv1alpha1.ReasonRestoring, "r"}},
+			want{"False", "True", "False", pbv1alpha1.ReasonRestoring}},
+		{"held, bootstrap source invalid", Observed{Held: &Problem{pbv1alpha1.ReasonRestoring, "r"},
+			Problem: &Problem{pbv1alpha1.ReasonBootstrapSourceInvalid, "gone"}},
+			want{"False", "False", "True", pbv1alpha1.ReasonBootstrapSourceInvalid}},
+		{"ready after a failed restore", Observed{StatefulSet: rolledOut(), Pod: pod(true), Notice: &Problem{pbv1alpha1.ReasonRestoreFailed, "f"}},
+			want{"True", "False", "True", pbv1alpha1.ReasonAvailable}},
+		{"starting after a failed restore", Observed{StatefulSet: rolledOut(), Notice: &Problem{pbv1alpha1.ReasonRestoreFailed, "f"}},
+			want{"False", "True", "True", pbv1alpha1.ReasonRollingOut}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
