@@ -99,16 +99,22 @@ func (r *PocketBaseBackupReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	if !b.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
+	var res ctrl.Result
+	var err error
 	switch b.Status.Phase {
 	case pbv1alpha1.BackupCompleted:
-		return ctrl.Result{}, r.applyRetention(ctx, b)
+		err = r.applyRetention(ctx, b)
 	case pbv1alpha1.BackupFailed:
-		return ctrl.Result{}, nil
 	case pbv1alpha1.BackupRunning:
-		return ctrl.Result{}, r.observeJob(ctx, b)
+		err = r.observeJob(ctx, b)
 	default:
-		return r.start(ctx, b)
+		res, err = r.start(ctx, b)
 	}
+	if apierrors.IsConflict(err) {
+		// The backup changed since it was read; its update event brings a new pass.
+		return ctrl.Result{}, nil
+	}
+	return res, err
 }
 
 // start checks a Pending backup and creates its Job, or fails it, or lets it wait.
@@ -458,11 +464,17 @@ func (r *PocketBaseBackupReconciler) writeStatus(ctx context.Context, b *pbv1alp
 	if err := convert(next, st); err != nil {
 		return err
 	}
-	ac := pbapply.PocketBaseBackup(b.Name, b.Namespace).WithStatus(st)
+	// note: the resourceVersion makes the apply conditional, so a pass that read a stale
+	// backup (from a lagging cache, say) cannot undo a newer status or record its events
+	// and metrics twice; it gets a conflict, and the newer version's event brings a pass.
+	ac := pbapply.PocketBaseBackup(b.Name, b.Namespace).WithResourceVersion(b.ResourceVersion).WithStatus(st)
 	if err := r.Status().Apply(ctx, ac, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("writing backup status: %w", err)
 	}
 	b.Status = next
+	if ac.ResourceVersion != nil {
+		b.ResourceVersion = *ac.ResourceVersion
+	}
 	return nil
 }
 
