@@ -293,6 +293,8 @@ subjects: [{kind: ServiceAccount, name: prometheus, namespace: e2e-metrics}]
 			bravo.sdkCheck()
 		})
 
+		describeBackups()
+
 		It("deletes a tenant's children and keeps or deletes its volume as spec.storage.reclaimPolicy says", func() {
 			for _, t := range []*tenant{alpha, bravo} {
 				u, err := t.get()

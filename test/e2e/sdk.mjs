@@ -4,6 +4,7 @@
 //   node sdk.mjs write URL    superuser login, a collection, CRUD with a filter, a realtime
 //                             event; leaves one record titled "keep" behind
 //   node sdk.mjs check URL    superuser login and reads the "keep" record back
+//   node sdk.mjs drop URL     superuser login and deletes the "keep" record
 //
 // Env: PB_EMAIL, PB_PASSWORD (the tenant's generated Secret), E2E_RESOLVE ("host=ip,...":
 // the tenant host names are test names that no DNS server knows; they resolve to the
@@ -18,8 +19,8 @@ import { installEventSource } from "../sdk/eventsource.mjs";
 const [mode, url] = process.argv.slice(2);
 const email = process.env.PB_EMAIL;
 const password = process.env.PB_PASSWORD;
-if (!["write", "check"].includes(mode) || !url || !email || !password) {
-  console.error("usage: PB_EMAIL=… PB_PASSWORD=… node sdk.mjs write|check URL");
+if (!["write", "check", "drop"].includes(mode) || !url || !email || !password) {
+  console.error("usage: PB_EMAIL=… PB_PASSWORD=… node sdk.mjs write|check|drop URL");
   process.exit(2);
 }
 
@@ -100,6 +101,10 @@ if (mode === "write") {
   assert.deepEqual(list.items.map((r) => [r.title, r.n]), [["beta", 20], ["gamma", 3]]);
   assert.equal(list.totalItems, 2);
   await assert.rejects(pb.collection(collection).getOne(created[0].id), (err) => err.status === 404);
+  result.records = (await pb.collection(collection).getFullList()).length;
+} else if (mode === "drop") {
+  const kept = await pb.collection(collection).getFirstListItem(pb.filter("title = {:t}", { t: "keep" }));
+  await pb.collection(collection).delete(kept.id);
   result.records = (await pb.collection(collection).getFullList()).length;
 } else {
   const kept = await pb.collection(collection).getFirstListItem(pb.filter("title = {:t}", { t: "keep" }));

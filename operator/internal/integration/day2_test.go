@@ -408,20 +408,23 @@ var _ = Describe("PocketBaseInstance day 2", func() {
 			"app.kubernetes.io/name": "pocketbase", "app.kubernetes.io/instance": "fenced", "app.kubernetes.io/component": "instance",
 		}))
 		Expect(np.Spec.PolicyTypes).To(ConsistOf(networkingv1.PolicyTypeIngress))
-		Expect(np.Spec.Ingress).To(HaveLen(1))
+		Expect(np.Spec.Ingress).To(HaveLen(2))
+		backups := np.Spec.Ingress[1]
+		Expect(backups.Ports).To(HaveLen(1))
+		Expect(backups.Ports[0].Port.IntValue()).To(Equal(8090))
+		Expect(backups.From).To(HaveLen(1))
+		Expect(backups.From[0].NamespaceSelector).To(BeNil(), "the backup Jobs of the instance's own namespace")
+		Expect(backups.From[0].PodSelector.MatchLabels).To(HaveKeyWithValue("app.kubernetes.io/component", "backup"))
+		Expect(backups.From[0].PodSelector.MatchLabels).To(HaveKeyWithValue("app.kubernetes.io/instance", "fenced"))
 		rule := np.Spec.Ingress[0]
 		Expect(rule.Ports).To(HaveLen(2))
 		Expect(rule.Ports[0].Port.IntValue()).To(Equal(8090))
 		Expect(rule.Ports[1].Port.IntValue()).To(Equal(9090))
-		Expect(rule.From).To(HaveLen(3))
+		Expect(rule.From).To(HaveLen(2))
 		Expect(rule.From[0].NamespaceSelector.MatchLabels).To(Equal(map[string]string{"kubernetes.io/metadata.name": "ingress-nginx"}))
 		Expect(rule.From[0].PodSelector.MatchLabels).To(Equal(map[string]string{"app.kubernetes.io/name": "ingress-nginx"}))
 		Expect(rule.From[1].NamespaceSelector.MatchExpressions).To(HaveLen(1))
 		Expect(rule.From[1].PodSelector).To(BeNil())
-		Expect(rule.From[2].NamespaceSelector).To(BeNil(), "the backup Jobs run in the instance's namespace")
-		Expect(rule.From[2].PodSelector.MatchLabels).To(Equal(map[string]string{
-			"app.kubernetes.io/instance": "fenced", "app.kubernetes.io/component": "backup", "app.kubernetes.io/managed-by": "pocketfleet",
-		}))
 
 		By("removing it when the operator stops managing network policies")
 		stopManager()

@@ -76,12 +76,3 @@ const (
 	// TriggerScheduled is the LabelBackupTrigger value of backups the schedule creates.
 	TriggerScheduled = "scheduled"
 )
-
-// BackupPodLabels select the pods of pbi's backup Jobs.
-func BackupPodLabels(pbi *pbv1alpha1.PocketBaseInstance) map[string]string {
-	return map[string]string{
-		LabelInstance:  pbi.Name,
-		LabelComponent: ComponentBackup,
-		LabelManagedBy: ManagedBy,
-	}
-}

@@ -43,15 +43,22 @@ func NetworkPolicy(pbi *pbv1alpha1.PocketBaseInstance, peers []NetworkPolicyPeer
 		}
 		rule.WithFrom(peer)
 	}
-	// The instance's own backup Jobs call it over its Service.
-	rule.WithFrom(networkingapplyv1.NetworkPolicyPeer().
-		WithPodSelector(metav1LabelSelector(BackupPodLabels(pbi))))
 	spec := networkingapplyv1.NetworkPolicySpec().
 		WithPodSelector(metav1LabelSelector(ServingLabels(pbi))).
-		WithPolicyTypes(networkingv1.PolicyTypeIngress).
-		// note: with no peers only the backup Jobs get in, which is what an empty allow
-		// list means.
-		WithIngress(rule)
+		WithPolicyTypes(networkingv1.PolicyTypeIngress)
+	// note: with no peers the policy denies all ingress but the backups', which is what an
+	// empty allow list means.
+	if len(peers) > 0 {
+		spec.WithIngress(rule)
+	}
+	// The instance's own backup Jobs, in its namespace, download the snapshot from the
+	// HTTP port (contract.BackupPushArgs); restore Jobs never talk to the pod.
+	spec.WithIngress(networkingapplyv1.NetworkPolicyIngressRule().
+		WithPorts(networkingapplyv1.NetworkPolicyPort().
+			WithProtocol(corev1.ProtocolTCP).
+			WithPort(intstr.FromInt32(contract.HTTPPort))).
+		WithFrom(networkingapplyv1.NetworkPolicyPeer().
+			WithPodSelector(metav1LabelSelector(Labels(pbi, ComponentBackup)))))
 	return networkingapplyv1.NetworkPolicy(pbi.ChildName(), pbi.Namespace).
 		WithLabels(Labels(pbi, ComponentInstance)).
 		WithOwnerReferences(ownerReference(pbi)).

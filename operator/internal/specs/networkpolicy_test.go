@@ -28,14 +28,16 @@ func wantNetworkPolicy() *networkingapplyv1.NetworkPolicyApplyConfiguration {
 						WithMatchLabels(map[string]string{"kubernetes.io/metadata.name": "ingress-nginx"})).
 					WithPodSelector(metav1apply.LabelSelector().
 						WithMatchExpressions(metav1apply.LabelSelectorRequirement().
-							WithKey("app").WithOperator(metav1.LabelSelectorOpIn).WithValues("nginx"))),
-					wantBackupPeer())))
+							WithKey("app").WithOperator(metav1.LabelSelectorOpIn).WithValues("nginx")))),
+				backupJobsRule()))
 }
 
-// wantBackupPeer admits the instance's own backup Jobs.
-func wantBackupPeer() *networkingapplyv1.NetworkPolicyPeerApplyConfiguration {
-	return networkingapplyv1.NetworkPolicyPeer().
-		WithPodSelector(metav1apply.LabelSelector().WithMatchLabels(map[string]string{
-			LabelInstance: "acme", LabelComponent: "backup", LabelManagedBy: "pocketfleet",
-		}))
+// backupJobsRule admits the instance's own backup Jobs to the HTTP port.
+func backupJobsRule() *networkingapplyv1.NetworkPolicyIngressRuleApplyConfiguration {
+	return networkingapplyv1.NetworkPolicyIngressRule().
+		WithPorts(networkingapplyv1.NetworkPolicyPort().WithProtocol(corev1.ProtocolTCP).WithPort(intstr.FromInt32(8090))).
+		WithFrom(networkingapplyv1.NetworkPolicyPeer().
+			WithPodSelector(metav1apply.LabelSelector().WithMatchLabels(map[string]string{
+				LabelName: "pocketbase", LabelInstance: "acme", LabelComponent: "backup", LabelManagedBy: "pocketfleet",
+			})))
 }

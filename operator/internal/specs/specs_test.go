@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	corev1apply "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1apply "k8s.io/client-go/applyconfigurations/meta/v1"
+	networkingapplyv1 "k8s.io/client-go/applyconfigurations/networking/v1"
 	"k8s.io/utils/ptr"
 
 	pbv1alpha1 "github.com/pocketfleet/pocketfleet/api/v1alpha1"
@@ -330,11 +331,8 @@ func TestNetworkPolicy(t *testing.T) {
 		t.Errorf("NetworkPolicy() mismatch (-want +got):\n%s", diff)
 	}
 	deny := NetworkPolicy(instance(), []NetworkPolicyPeer{})
-	if len(deny.Spec.Ingress) != 1 || len(deny.Spec.Ingress[0].From) != 1 {
-		t.Fatalf("an empty allow list must admit only the backup Jobs, got rules %v", deny.Spec.Ingress)
-	}
-	if diff := cmp.Diff(wantBackupPeer(), &deny.Spec.Ingress[0].From[0]); diff != "" {
-		t.Errorf("an empty allow list must admit only the backup Jobs (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]networkingapplyv1.NetworkPolicyIngressRuleApplyConfiguration{*backupJobsRule()}, deny.Spec.Ingress); diff != "" {
+		t.Errorf("an empty allow list must deny all ingress but the backup Jobs' (-want +got):\n%s", diff)
 	}
 }
 
@@ -406,8 +404,8 @@ func TestBackupJob(t *testing.T) {
 		Image: "reg/instance:v1", S3: dest, Prefix: "custom/", Superuser: &SuperuserEmail{FromSecret: true},
 	})
 	podLabels := labels.Set(push.Spec.Template.Labels)
-	if !labels.SelectorFromSet(BackupPodLabels(pbi)).Matches(podLabels) {
-		t.Fatalf("push pod labels = %v, want them to match %v (the NetworkPolicy's backup peer)", podLabels, BackupPodLabels(pbi))
+	if backupPeer := NetworkPolicy(pbi, nil).Spec.Ingress[0].From[0].PodSelector.MatchLabels; !labels.SelectorFromSet(backupPeer).Matches(podLabels) {
+		t.Fatalf("push pod labels = %v, want them to match %v (the NetworkPolicy's backup rule)", podLabels, backupPeer)
 	}
 	if svc := Service(pbi); labels.SelectorFromSet(svc.Spec.Selector).Matches(podLabels) {
 		t.Fatalf("push pod labels %v match the instance Service's selector %v", podLabels, svc.Spec.Selector)
