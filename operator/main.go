@@ -159,6 +159,28 @@ func main() {
 	ctrlmetrics.Registry.MustRegister(&operatormetrics.InstanceCollector{
 		Reader: mgr.GetClient(), UpgradesInProgress: upgrades.InUse,
 	})
+	backupMetrics, err := operatormetrics.NewBackups(ctrlmetrics.Registry)
+	if err != nil {
+		setupLog.Error(err, "Failed to register backup metrics")
+		os.Exit(1)
+	}
+	ctrlmetrics.Registry.MustRegister(&operatormetrics.BackupHealthCollector{Reader: mgr.GetClient()})
+	if err := controller.SetupBackupControllers(mgr, &controller.PocketBaseBackupReconciler{
+		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
+		Recorder:                mgr.GetEventRecorder("pocketfleet-operator"),
+		DefaultImage:            instanceImage,
+		Metrics:                 backupMetrics,
+		MaxConcurrentReconciles: maxConcurrent,
+	}, &controller.BackupScheduleReconciler{
+		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
+		Recorder:                mgr.GetEventRecorder("pocketfleet-operator"),
+		MaxConcurrentReconciles: maxConcurrent,
+	}); err != nil {
+		setupLog.Error(err, "Failed to set up controller", "controller", controller.BackupControllerName)
+		os.Exit(1)
+	}
 	utilruntime.Must(mgr.AddHealthzCheck("healthz", healthz.Ping))
 	utilruntime.Must(mgr.AddReadyzCheck("readyz", healthz.Ping))
 

@@ -33,8 +33,8 @@ func (r *PocketBaseInstanceReconciler) writeStatus(ctx context.Context, p *pass)
 		Image:               pbi.Status.Image,
 		RolloutStartTime:    computed.RolloutStartTime,
 		Storage:             p.storage,
-		// note: status.backup belongs to the backup reconciler; it is carried over only
-		// so that the comparison below sees this reconciler's changes alone.
+		// note: status.backup and BackupHealthy belong to the backup scheduler's field
+		// manager; they are compared here but never applied.
 		Backup:       pbi.Status.Backup,
 		Bootstrapped: pbi.Status.Bootstrapped || p.bootstrapped,
 	}
@@ -58,6 +58,9 @@ func (r *PocketBaseInstanceReconciler) writeStatus(ctx context.Context, p *pass)
 
 	conds := make([]*metav1apply.ConditionApplyConfiguration, 0, len(next.Conditions))
 	for _, c := range next.Conditions {
+		if c.Type == string(pbv1alpha1.ConditionBackupHealthy) {
+			continue
+		}
 		conds = append(conds, metav1apply.Condition().
 			WithType(c.Type).WithStatus(c.Status).WithReason(c.Reason).WithMessage(c.Message).
 			WithObservedGeneration(c.ObservedGeneration).WithLastTransitionTime(c.LastTransitionTime))

@@ -405,7 +405,7 @@ var _ = Describe("PocketBaseInstance day 2", func() {
 		np := &networkingv1.NetworkPolicy{}
 		eventuallyGet(ctx, key(ns, "fenced"), np)
 		Expect(np.Spec.PodSelector.MatchLabels).To(Equal(map[string]string{
-			"app.kubernetes.io/name": "pocketbase", "app.kubernetes.io/instance": "fenced",
+			"app.kubernetes.io/name": "pocketbase", "app.kubernetes.io/instance": "fenced", "app.kubernetes.io/component": "instance",
 		}))
 		Expect(np.Spec.PolicyTypes).To(ConsistOf(networkingv1.PolicyTypeIngress))
 		Expect(np.Spec.Ingress).To(HaveLen(2))

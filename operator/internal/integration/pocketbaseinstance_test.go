@@ -59,7 +59,7 @@ var _ = Describe("PocketBaseInstance", func() {
 		Expect(svc.Spec.Ports).To(HaveLen(1))
 		Expect(svc.Spec.Ports[0].Port).To(BeEquivalentTo(contract.HTTPPort))
 		Expect(svc.Spec.Selector).To(Equal(map[string]string{
-			"app.kubernetes.io/name": "pocketbase", "app.kubernetes.io/instance": "acme",
+			"app.kubernetes.io/name": "pocketbase", "app.kubernetes.io/instance": "acme", "app.kubernetes.io/component": "instance",
 		}))
 
 		By("creating a single-replica, locked-down StatefulSet")

@@ -48,17 +48,25 @@ func newBackup(ctx context.Context, ns, name, instance string, phase pbv1alpha1.
 		Spec:       pbv1alpha1.PocketBaseBackupSpec{InstanceName: instance},
 	}
 	ExpectWithOffset(1, k8sClient.Create(ctx, b)).To(Succeed())
-	b.Status.Phase = phase
-	if phase == pbv1alpha1.BackupCompleted {
-		dest := s3Dest(secret)
-		dest.Prefix = ptr.To(ns + "/" + instance + "/")
-		b.Status.Destination = &dest
-		b.Status.Key = ns + "/" + instance + "/" + name + ".zip"
-		b.Status.Location = "s3://tenant-backups/" + b.Status.Key
-		b.Status.SizeBytes = 4096
-		b.Status.SHA256 = "ab12"
-	}
-	ExpectWithOffset(1, k8sClient.Status().Update(ctx, b)).To(Succeed())
+	// note: the backup reconciler runs too and may record its own verdict first (the
+	// instance may not exist yet); this status replaces it, retried on conflict.
+	EventuallyWithOffset(1, func() error {
+		if err := k8sClient.Get(ctx, key(ns, name), b); err != nil {
+			return err
+		}
+		b.Status = pbv1alpha1.PocketBaseBackupStatus{Phase: phase}
+		if phase == pbv1alpha1.BackupCompleted {
+			dest := s3Dest(secret)
+			dest.Prefix = ptr.To(ns + "/" + instance + "/")
+			b.Status.Destination = &dest
+			b.Status.Key = ns + "/" + instance + "/" + name + ".zip"
+			b.Status.Location = "s3://tenant-backups/" + b.Status.Key
+			b.Status.SizeBytes = 4096
+			b.Status.SHA256 = "ab12"
+			b.Status.CompletedAt = ptr.To(metav1.Now())
+		}
+		return k8sClient.Status().Update(ctx, b)
+	}, timeout, interval).Should(Succeed())
 	return b
 }
 
@@ -343,7 +351,9 @@ var _ = Describe("PocketBaseRestore", func() {
 	It("refuses a restore it cannot run, with a clear message, and leaves the instance untouched", func() {
 		newCredentials(ctx, ns, "s3-creds", contract.SecretKeyS3AccessKeyID, contract.SecretKeyS3SecretAccessKey)
 		newCredentials(ctx, ns, "half-creds", contract.SecretKeyS3AccessKeyID)
-		newBackup(ctx, ns, "running", "acme", pbv1alpha1.BackupRunning, "s3-creds")
+		// note: a Failed backup, which the backup reconciler leaves alone (a fake Running one
+		// without a Job it would fail as vanished).
+		newBackup(ctx, ns, "broken", "acme", pbv1alpha1.BackupFailed, "s3-creds")
 		newBackup(ctx, ns, "no-creds", "acme", pbv1alpha1.BackupCompleted, "missing-creds")
 		newBackup(ctx, ns, "half", "acme", pbv1alpha1.BackupCompleted, "half-creds")
 		runningInstance("acme")
@@ -352,7 +362,7 @@ var _ = Describe("PocketBaseRestore", func() {
 
 		cases := []struct{ restore, instance, backup, message string }{
 			{"missing-backup", "acme", "nope", `PocketBaseBackup "nope" does not exist`},
-			{"not-completed", "acme", "running", `PocketBaseBackup "running" has not completed (phase Running)`},
+			{"not-completed", "acme", "broken", `PocketBaseBackup "broken" has not completed (phase Failed)`},
 			{"missing-secret", "acme", "no-creds", `Secret "missing-creds" does not exist`},
 			{"missing-key", "acme", "half", `lacks the key(s) secretAccessKey`},
 			{"missing-instance", "ghost", "half", `PocketBaseInstance "ghost" does not exist`},

@@ -141,7 +141,10 @@ func newManager(c *rest.Config, image string, opts ...reconcilerOption) (ctrl.Ma
 	for _, o := range opts {
 		o(r)
 	}
-	return mgr, r.SetupWithManager(mgr)
+	if err := r.SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	return mgr, setupBackupControllers(mgr, image)
 }
 
 func startManager(opts ...reconcilerOption) {

@@ -110,9 +110,15 @@ var _ = Describe("PocketBaseInstance validation by the API server", func() {
 		backup := &pbv1alpha1.PocketBaseBackup{}
 		backup.Namespace, backup.Name, backup.Spec.InstanceName = ns, "b1", "clone"
 		Expect(k8sClient.Create(ctx, backup)).To(Succeed())
-		backup.Spec.InstanceName = "other"
-		err = k8sClient.Update(ctx, backup)
-		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		// note: the backup reconciler writes the status meanwhile; retry on conflict.
+		Eventually(func() error {
+			if err := k8sClient.Get(ctx, key(ns, "b1"), backup); err != nil {
+				return err
+			}
+			backup.Spec.InstanceName = "other"
+			err = k8sClient.Update(ctx, backup)
+			return err
+		}, timeout, interval).Should(Satisfy(apierrors.IsInvalid))
 		Expect(err.Error()).To(ContainSubstring("a PocketBaseBackup's spec is immutable"))
 
 		restore := &pbv1alpha1.PocketBaseRestore{}

@@ -50,6 +50,16 @@ func SelectorLabels(pbi *pbv1alpha1.PocketBaseInstance) map[string]string {
 	}
 }
 
+// ServingLabels select the instance pod among the pods of the instance for its Service and
+// NetworkPolicy: the pods of its backup and restore Jobs share SelectorLabels, and a push
+// calling the Service must not reach itself. Unlike SelectorLabels they may change, since
+// Service and NetworkPolicy selectors are mutable.
+func ServingLabels(pbi *pbv1alpha1.PocketBaseInstance) map[string]string {
+	l := SelectorLabels(pbi)
+	l[LabelComponent] = ComponentInstance
+	return l
+}
+
 // Labels are the labels of a child with the given component.
 func Labels(pbi *pbv1alpha1.PocketBaseInstance, component string) map[string]string {
 	l := SelectorLabels(pbi)
@@ -57,3 +67,12 @@ func Labels(pbi *pbv1alpha1.PocketBaseInstance, component string) map[string]str
 	l[LabelManagedBy] = ManagedBy
 	return l
 }
+
+// Labels of PocketBaseBackup objects, so a tenant's backups are listed by selector.
+const (
+	// LabelBackupTrigger says what started a backup: TriggerScheduled for the
+	// instance's schedule; on-demand backups carry no label or any other value.
+	LabelBackupTrigger = "pocketfleet.io/backup-trigger"
+	// TriggerScheduled is the LabelBackupTrigger value of backups the schedule creates.
+	TriggerScheduled = "scheduled"
+)

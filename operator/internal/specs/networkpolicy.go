@@ -44,7 +44,7 @@ func NetworkPolicy(pbi *pbv1alpha1.PocketBaseInstance, peers []NetworkPolicyPeer
 		rule.WithFrom(peer)
 	}
 	spec := networkingapplyv1.NetworkPolicySpec().
-		WithPodSelector(metav1LabelSelector(SelectorLabels(pbi))).
+		WithPodSelector(metav1LabelSelector(ServingLabels(pbi))).
 		WithPolicyTypes(networkingv1.PolicyTypeIngress)
 	// note: with no peers the policy denies all ingress but the backups', which is what an
 	// empty allow list means.

@@ -18,7 +18,7 @@ func wantNetworkPolicy() *networkingapplyv1.NetworkPolicyApplyConfiguration {
 		}).
 		WithOwnerReferences(wantOwner).
 		WithSpec(networkingapplyv1.NetworkPolicySpec().
-			WithPodSelector(metav1apply.LabelSelector().WithMatchLabels(map[string]string{LabelName: "pocketbase", LabelInstance: "acme"})).
+			WithPodSelector(metav1apply.LabelSelector().WithMatchLabels(map[string]string{LabelName: "pocketbase", LabelInstance: "acme", LabelComponent: "instance"})).
 			WithPolicyTypes(networkingv1.PolicyTypeIngress).
 			WithIngress(networkingapplyv1.NetworkPolicyIngressRule().
 				WithPorts(networkingapplyv1.NetworkPolicyPort().WithProtocol(corev1.ProtocolTCP).WithPort(intstr.FromInt32(8090)),

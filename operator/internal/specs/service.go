@@ -16,7 +16,7 @@ func Service(pbi *pbv1alpha1.PocketBaseInstance) *corev1apply.ServiceApplyConfig
 		WithOwnerReferences(ownerReference(pbi)).
 		WithSpec(corev1apply.ServiceSpec().
 			WithType(corev1.ServiceTypeClusterIP).
-			WithSelector(SelectorLabels(pbi)).
+			WithSelector(ServingLabels(pbi)).
 			WithPorts(corev1apply.ServicePort().
 				WithName(contract.HTTPPortName).
 				WithProtocol(corev1.ProtocolTCP).

@@ -10,6 +10,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	corev1apply "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1apply "k8s.io/client-go/applyconfigurations/meta/v1"
@@ -46,7 +47,7 @@ func TestService(t *testing.T) {
 		WithOwnerReferences(wantOwner).
 		WithSpec(corev1apply.ServiceSpec().
 			WithType(corev1.ServiceTypeClusterIP).
-			WithSelector(map[string]string{LabelName: "pocketbase", LabelInstance: "acme"}).
+			WithSelector(map[string]string{LabelName: "pocketbase", LabelInstance: "acme", LabelComponent: "instance"}).
 			WithPorts(corev1apply.ServicePort().WithName("http").WithProtocol(corev1.ProtocolTCP).
 				WithAppProtocol("http").WithPort(8090).WithTargetPort(intstr.FromString("http"))))
 	if diff := cmp.Diff(want, Service(instance())); diff != "" {
@@ -402,6 +403,16 @@ func TestBackupJob(t *testing.T) {
 		Name: "acme-backup", Component: ComponentBackup, Owner: ControllerReference("PocketBaseBackup", "b1", "uid-2"),
 		Image: "reg/instance:v1", S3: dest, Prefix: "custom/", Superuser: &SuperuserEmail{FromSecret: true},
 	})
+	podLabels := labels.Set(push.Spec.Template.Labels)
+	if backupPeer := NetworkPolicy(pbi, nil).Spec.Ingress[0].From[0].PodSelector.MatchLabels; !labels.SelectorFromSet(backupPeer).Matches(podLabels) {
+		t.Fatalf("push pod labels = %v, want them to match %v (the NetworkPolicy's backup rule)", podLabels, backupPeer)
+	}
+	if svc := Service(pbi); labels.SelectorFromSet(svc.Spec.Selector).Matches(podLabels) {
+		t.Fatalf("push pod labels %v match the instance Service's selector %v", podLabels, svc.Spec.Selector)
+	}
+	if !labels.SelectorFromSet(Service(pbi).Spec.Selector).Matches(labels.Set(StatefulSet(pbi, StatefulSetInputs{}).Spec.Template.Labels)) {
+		t.Fatal("the Service must select the instance pod")
+	}
 	var names []string
 	for _, e := range push.Spec.Template.Spec.Containers[0].Env {
 		names = append(names, *e.Name)
