@@ -418,8 +418,9 @@ YAML
 # ---------------------------------------------------------------------------
 # 10. Traefik v3, the Ingress controller, on the node IP, port 80, for the IngressClass
 #     "local" (the cluster's default class). Its kubernetesIngress provider reads the admin
-#     kubeconfig from KUBECONFIG and routes to the pods behind each Ingress's Service; the
-#     ping endpoint on loopback says when it serves. No dashboard: its assets are built by
+#     kubeconfig from KUBECONFIG and routes to the pods behind each Ingress's Service (a
+#     Service with no ready pod, as a hibernated tenant's, answers 503 rather than 404);
+#     the ping endpoint on loopback says when it serves. No dashboard: its assets are built by
 #     npm upstream and are not in the Go module.
 # ---------------------------------------------------------------------------
 # an IngressClass's controller cannot change: replace one left by an older cluster
@@ -439,7 +440,8 @@ start traefik "$BIN/traefik" \
   --global.checkNewVersion=false --global.sendAnonymousUsage=false --log.level=INFO \
   --entryPoints.web.address="$INGRESS_ADDR" --entryPoints.traefik.address="$TRAEFIK_PING_ADDR" --ping=true \
   --providers.kubernetesIngress=true --providers.kubernetesIngress.ingressClass=local \
-  --providers.kubernetesIngress.ingressEndpoint.ip="$NODE_IP"
+  --providers.kubernetesIngress.ingressEndpoint.ip="$NODE_IP" \
+  --providers.kubernetesIngress.allowEmptyServices=true
 wait_for traefik 60 curl -sf "http://$TRAEFIK_PING_ADDR/ping"
 
 log "cluster up: export KUBECONFIG=$KUBECONFIG (kubectl: $KUBECTL)"
