@@ -9,33 +9,20 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoapply "k8s.io/client-go/applyconfigurations"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	pbv1alpha1 "github.com/pocketfleet/pocketfleet/api/v1alpha1"
-	pbapply "github.com/pocketfleet/pocketfleet/api/v1alpha1/applyconfiguration"
-	"github.com/pocketfleet/pocketfleet/instance/contract"
 )
 
 var backupTestNow = time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
 
 func newBackupReconciler(t *testing.T, objs ...client.Object) (*PocketBaseBackupReconciler, *events.FakeRecorder) {
 	t.Helper()
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(pbv1alpha1.AddToScheme(scheme))
-	c := fake.NewClientBuilder().
-		WithScheme(scheme).
-		WithObjects(objs...).
-		WithStatusSubresource(&pbv1alpha1.PocketBaseBackup{}, &pbv1alpha1.PocketBaseInstance{}, &batchv1.Job{}, &corev1.Pod{}).
-		WithTypeConverters(clientgoapply.NewTypeConverter(clientgoscheme.Scheme), pbapply.NewTypeConverter(scheme)).
+	b, _ := fakeClient(objs...)
+	c := b.WithStatusSubresource(&pbv1alpha1.PocketBaseBackup{}, &pbv1alpha1.PocketBaseInstance{}, &batchv1.Job{}, &corev1.Pod{}).
 		WithIndex(&pbv1alpha1.PocketBaseBackup{}, backupInstanceIndex, func(o client.Object) []string {
 			return []string{o.(*pbv1alpha1.PocketBaseBackup).Spec.InstanceName}
 		}).
@@ -50,22 +37,17 @@ func newBackupReconciler(t *testing.T, objs ...client.Object) (*PocketBaseBackup
 func backupFixtures() (*pbv1alpha1.PocketBaseInstance, *corev1.Secret, *pbv1alpha1.PocketBaseBackup) {
 	pbi := &pbv1alpha1.PocketBaseInstance{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "acme", UID: "u1"},
-		Spec: pbv1alpha1.PocketBaseInstanceSpec{Backup: &pbv1alpha1.BackupSpec{Destination: pbv1alpha1.BackupDestination{
-			S3: pbv1alpha1.S3Destination{Endpoint: "http://s3:9000", Bucket: "bkt", CredentialsSecretRef: pbv1alpha1.SecretReference{Name: "creds"}},
-		}}},
+		Spec:       pbv1alpha1.PocketBaseInstanceSpec{Backup: &pbv1alpha1.BackupSpec{Destination: pbv1alpha1.BackupDestination{S3: s3Fixture()}}},
 		Status: pbv1alpha1.PocketBaseInstanceStatus{
 			Image:      "reg/instance:v2",
 			Conditions: []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Available", LastTransitionTime: metav1.Now()}},
 		},
 	}
-	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "creds"}, Data: map[string][]byte{
-		contract.SecretKeyS3AccessKeyID: []byte("id"), contract.SecretKeyS3SecretAccessKey: []byte("secret"),
-	}}
 	b := &pbv1alpha1.PocketBaseBackup{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "nightly", UID: "b1"},
 		Spec:       pbv1alpha1.PocketBaseBackupSpec{InstanceName: "acme"},
 	}
-	return pbi, creds, b
+	return pbi, credsFixture(), b
 }
 
 func reconcileBackup(t *testing.T, r *PocketBaseBackupReconciler) *pbv1alpha1.PocketBaseBackup {
@@ -80,19 +62,6 @@ func reconcileBackup(t *testing.T, r *PocketBaseBackupReconciler) *pbv1alpha1.Po
 	return got
 }
 
-// recordedEvents drains the fake recorder.
-func recordedEvents(rec *events.FakeRecorder) []string {
-	var out []string
-	for {
-		select {
-		case e := <-rec.Events:
-			out = append(out, e)
-		default:
-			return out
-		}
-	}
-}
-
 func TestBackupRefusalIsFinalAndIdle(t *testing.T) {
 	pbi, _, b := backupFixtures()
 	r, rec := newBackupReconciler(t, pbi, b)
@@ -102,7 +71,7 @@ func TestBackupRefusalIsFinalAndIdle(t *testing.T) {
 	if got.Status.Phase != pbv1alpha1.BackupFailed || got.Status.Message != want || got.Status.CompletedAt == nil || got.Status.JobName != "" {
 		t.Fatalf("status = %+v, want Failed: %s", got.Status, want)
 	}
-	evs := recordedEvents(rec)
+	evs := drain(rec)
 	if len(evs) != 2 || !strings.HasPrefix(evs[0], "Warning BackupFailed Backup nightly failed: S3 credentials") || evs[0] != evs[1] {
 		t.Errorf("events = %q, want BackupFailed on the backup and on the instance", evs)
 	}
@@ -110,7 +79,7 @@ func TestBackupRefusalIsFinalAndIdle(t *testing.T) {
 	if again.ResourceVersion != got.ResourceVersion {
 		t.Errorf("a final backup was written again: resourceVersion %s -> %s", got.ResourceVersion, again.ResourceVersion)
 	}
-	if evs := recordedEvents(rec); len(evs) != 0 {
+	if evs := drain(rec); len(evs) != 0 {
 		t.Errorf("events on an idle pass = %q", evs)
 	}
 }
@@ -150,14 +119,14 @@ func TestBackupRunsItsJobAndReadsTheResult(t *testing.T) {
 	if err := r.Status().Update(ctx, job); err != nil {
 		t.Fatal(err)
 	}
-	recordedEvents(rec)
+	drain(rec)
 
 	done := reconcileBackup(t, r)
 	if done.Status.Phase != pbv1alpha1.BackupCompleted || done.Status.SizeBytes != 42 || done.Status.SHA256 != "abc" ||
 		!done.Status.CompletedAt.Time.Equal(time.Date(2026, 11, 27, 3, 1, 30, 0, time.UTC)) || done.Status.Message != "" {
 		t.Fatalf("status = %+v, want Completed from the termination message", done.Status)
 	}
-	if evs := recordedEvents(rec); len(evs) != 2 || !strings.HasPrefix(evs[0], "Normal BackupCompleted") {
+	if evs := drain(rec); len(evs) != 2 || !strings.HasPrefix(evs[0], "Normal BackupCompleted") {
 		t.Errorf("events = %q, want BackupCompleted on the backup and the instance", evs)
 	}
 	if again := reconcileBackup(t, r); again.ResourceVersion != done.ResourceVersion {

@@ -11,31 +11,19 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoapply "k8s.io/client-go/applyconfigurations"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	pbv1alpha1 "github.com/pocketfleet/pocketfleet/api/v1alpha1"
-	pbapply "github.com/pocketfleet/pocketfleet/api/v1alpha1/applyconfiguration"
 )
 
 func newReconciler(t *testing.T, objs ...client.Object) (*PocketBaseInstanceReconciler, *events.FakeRecorder) {
 	t.Helper()
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(pbv1alpha1.AddToScheme(scheme))
-	c := fake.NewClientBuilder().
-		WithScheme(scheme).
-		WithObjects(objs...).
-		WithStatusSubresource(&pbv1alpha1.PocketBaseInstance{}).
-		WithTypeConverters(clientgoapply.NewTypeConverter(clientgoscheme.Scheme), pbapply.NewTypeConverter(scheme)).
+	b, scheme := fakeClient(objs...)
+	c := b.WithStatusSubresource(&pbv1alpha1.PocketBaseInstance{}).
 		WithIndex(&pbv1alpha1.PocketBaseRestore{}, restoreInstanceField, restoreInstanceName).
 		WithIndex(&corev1.Event{}, "involvedObject.uid", func(o client.Object) []string {
 			return []string{string(o.(*corev1.Event).InvolvedObject.UID)}
@@ -45,18 +33,6 @@ func newReconciler(t *testing.T, objs ...client.Object) (*PocketBaseInstanceReco
 	return &PocketBaseInstanceReconciler{
 		Client: c, APIReader: c, Scheme: scheme, Recorder: rec, DefaultImage: "reg/instance:v1",
 	}, rec
-}
-
-func drain(rec *events.FakeRecorder) []string {
-	var out []string
-	for {
-		select {
-		case e := <-rec.Events:
-			out = append(out, e)
-		default:
-			return out
-		}
-	}
 }
 
 func reconcileOnce(t *testing.T, r *PocketBaseInstanceReconciler, name string) ctrl.Result {

@@ -9,32 +9,19 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoapply "k8s.io/client-go/applyconfigurations"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	pbv1alpha1 "github.com/pocketfleet/pocketfleet/api/v1alpha1"
-	pbapply "github.com/pocketfleet/pocketfleet/api/v1alpha1/applyconfiguration"
-	"github.com/pocketfleet/pocketfleet/instance/contract"
 )
 
 func newRestoreReconciler(t *testing.T, objs ...client.Object) (*PocketBaseRestoreReconciler, *events.FakeRecorder) {
 	t.Helper()
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(pbv1alpha1.AddToScheme(scheme))
-	c := fake.NewClientBuilder().
-		WithScheme(scheme).
-		WithObjects(objs...).
-		WithStatusSubresource(&pbv1alpha1.PocketBaseRestore{}, &pbv1alpha1.PocketBaseInstance{}).
-		WithTypeConverters(clientgoapply.NewTypeConverter(clientgoscheme.Scheme), pbapply.NewTypeConverter(scheme)).
+	b, scheme := fakeClient(objs...)
+	c := b.WithStatusSubresource(&pbv1alpha1.PocketBaseRestore{}, &pbv1alpha1.PocketBaseInstance{}).
 		WithIndex(&pbv1alpha1.PocketBaseRestore{}, restoreInstanceField, restoreInstanceName).
 		Build()
 	rec := events.NewFakeRecorder(100)
@@ -48,18 +35,14 @@ func restoreFixtures() (*pbv1alpha1.PocketBaseInstance, *pbv1alpha1.PocketBaseBa
 		Spec:       pbv1alpha1.PocketBaseBackupSpec{InstanceName: "acme"},
 		Status: pbv1alpha1.PocketBaseBackupStatus{
 			Phase: pbv1alpha1.BackupCompleted, Key: "ns/acme/b1.zip", Location: "s3://bkt/ns/acme/b1.zip",
-			Destination: &pbv1alpha1.S3Destination{Endpoint: "http://s3:9000", Bucket: "bkt",
-				CredentialsSecretRef: pbv1alpha1.SecretReference{Name: "creds"}},
+			Destination: ptr.To(s3Fixture()),
 		},
 	}
-	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "creds"}, Data: map[string][]byte{
-		contract.SecretKeyS3AccessKeyID: []byte("id"), contract.SecretKeyS3SecretAccessKey: []byte("secret"),
-	}}
 	rs := &pbv1alpha1.PocketBaseRestore{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "undo", UID: "r1"},
 		Spec:       pbv1alpha1.PocketBaseRestoreSpec{InstanceName: "acme", BackupName: "b1"},
 	}
-	return pbi, backup, creds, rs
+	return pbi, backup, credsFixture(), rs
 }
 
 func reconcileRestore(t *testing.T, r *PocketBaseRestoreReconciler) *pbv1alpha1.PocketBaseRestore {

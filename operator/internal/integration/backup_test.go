@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -14,7 +13,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -91,153 +89,44 @@ func backupsTotal(result string) float64 {
 	return 0
 }
 
-func s3Destination() pbv1alpha1.BackupDestination {
-	return pbv1alpha1.BackupDestination{S3: pbv1alpha1.S3Destination{
-		Endpoint: "http://s3.storage.svc:9000", Bucket: "tenant-backups", Region: "eu-1", ForcePathStyle: true,
-		CredentialsSecretRef: pbv1alpha1.SecretReference{Name: "s3-creds"},
-	}}
+// s3Creds names the S3 credentials Secret of the backup specs.
+const s3Creds = "s3-creds"
+
+// backupSpec backs an instance up to s3Dest with the s3Creds Secret.
+func backupSpec() *pbv1alpha1.BackupSpec {
+	return &pbv1alpha1.BackupSpec{Destination: pbv1alpha1.BackupDestination{S3: s3Dest(s3Creds)}}
 }
 
-func createS3Secret(ctx context.Context, ns string, data map[string][]byte) {
-	ExpectWithOffset(1, k8sClient.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3-creds"},
-		Data:       data,
-	})).To(Succeed())
-}
-
-var goodS3Keys = map[string][]byte{"accessKeyId": []byte("AKIDTEST"), "secretAccessKey": []byte("not-a-real-secret")}
-
-// readyInstanceWithBackups creates an instance backed up to s3Destination, with its
+// readyInstanceWithBackups creates an instance backed up as backupSpec, with its
 // credentials Secret, and brings it to Ready.
 func readyInstanceWithBackups(ctx context.Context, ns, name string, change func(*pbv1alpha1.BackupSpec)) {
-	createS3Secret(ctx, ns, goodS3Keys)
+	GinkgoHelper()
+	newCredentials(ctx, ns, s3Creds, contract.SecretKeyS3AccessKeyID, contract.SecretKeyS3SecretAccessKey)
 	pbi := newInstance(ns, name)
-	pbi.Spec.Backup = &pbv1alpha1.BackupSpec{Destination: s3Destination()}
+	pbi.Spec.Backup = backupSpec()
 	if change != nil {
 		change(pbi.Spec.Backup)
 	}
-	ExpectWithOffset(1, k8sClient.Create(ctx, pbi)).To(Succeed())
-	simulatePodReady(ctx, ns, name)
-	eventuallyCondition(ctx, ns, name, pbv1alpha1.ConditionReady, metav1.ConditionTrue, pbv1alpha1.ReasonAvailable)
+	startReady(ctx, pbi)
 }
 
+// createBackup creates a PocketBaseBackup of instance.
 func createBackup(ctx context.Context, ns, name, instance string) {
-	ExpectWithOffset(1, k8sClient.Create(ctx, &pbv1alpha1.PocketBaseBackup{
+	GinkgoHelper()
+	Expect(k8sClient.Create(ctx, &pbv1alpha1.PocketBaseBackup{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec:       pbv1alpha1.PocketBaseBackupSpec{InstanceName: instance},
 	})).To(Succeed())
 }
 
-func getBackup(ctx context.Context, ns, name string) *pbv1alpha1.PocketBaseBackup {
-	b := &pbv1alpha1.PocketBaseBackup{}
-	ExpectWithOffset(1, k8sClient.Get(ctx, key(ns, name), b)).To(Succeed())
-	return b
-}
-
-// eventuallyPhase waits for the backup's phase and returns the backup.
-func eventuallyPhase(ctx context.Context, ns, name string, phase pbv1alpha1.BackupPhase) *pbv1alpha1.PocketBaseBackup {
-	b := &pbv1alpha1.PocketBaseBackup{}
-	EventuallyWithOffset(1, func(g Gomega) {
-		g.Expect(k8sClient.Get(ctx, key(ns, name), b)).To(Succeed())
-		g.Expect(b.Status.Phase).To(Equal(phase), "backup %s: %s", name, b.Status.Message)
-	}, timeout, interval).Should(Succeed())
-	return b
-}
-
-// backupEventsAbout lists "Type/Reason: note" of the events regarding an object of a kind.
-func backupEventsAbout(ctx context.Context, ns, kind, name string) []string {
-	list := &eventsv1.EventList{}
-	ExpectWithOffset(1, k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
-	var out []string
-	for _, e := range list.Items {
-		if e.Regarding.Kind == kind && e.Regarding.Name == name {
-			out = append(out, e.Type+"/"+e.Reason+": "+e.Note)
-		}
-	}
-	return out
-}
-
-// finishBackupJob plays the Job controller and the kubelet, which envtest does not run: it
-// creates the Job's pod as the Job controller would (its template, the controller-uid
-// and job-name labels, the Job as controller), terminates its container with message
-// in its termination message, and marks the Job finished with the conditions the API
-// server requires (SuccessCriteriaMet before Complete, FailureTarget before Failed).
-func finishBackupJob(ctx context.Context, ns, name string, succeeded bool, message string) {
-	job := &batchv1.Job{}
-	eventuallyGet(ctx, key(ns, name), job)
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Namespace: ns, Name: name + "-x7k2p",
-			Labels:          job.Spec.Template.Labels,
-			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(job, batchv1.SchemeGroupVersion.WithKind("Job"))},
-		},
-		Spec: *job.Spec.Template.Spec.DeepCopy(),
-	}
-	pod.Spec.NodeName = "node-1"
-	ExpectWithOffset(1, k8sClient.Create(ctx, pod)).To(Succeed())
-	term := &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed", Message: message,
-		StartedAt: metav1.Now(), FinishedAt: metav1.Now()}
-	phase := corev1.PodSucceeded
-	if !succeeded {
-		term.ExitCode, term.Reason, phase = 1, "Error", corev1.PodFailed
-	}
-	setPodStatus(ctx, ns, pod.Name, corev1.PodStatus{
-		Phase: phase,
-		ContainerStatuses: []corev1.ContainerStatus{{
-			Name: specs.JobContainerName, Image: job.Spec.Template.Spec.Containers[0].Image,
-			State: corev1.ContainerState{Terminated: term},
-		}},
-	})
-	setJobFinished(ctx, ns, name, succeeded, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
-}
-
-// setJobFinished sets a Job's final status as the Job controller does.
-func setJobFinished(ctx context.Context, ns, name string, succeeded bool, reason, message string) {
-	EventuallyWithOffset(2, func() error {
-		job := &batchv1.Job{}
-		if err := k8sClient.Get(ctx, key(ns, name), job); err != nil {
-			return err
-		}
-		// The Job controller's clock is the backup controllers' clock.
-		now := metav1.NewTime(backupNow())
-		job.Status.StartTime = ptr.To(metav1.NewTime(now.Add(-time.Minute)))
-		if succeeded {
-			job.Status.Succeeded = 1
-			job.Status.CompletionTime = &now
-			job.Status.Conditions = []batchv1.JobCondition{
-				{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: now},
-				{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: now},
-			}
-		} else {
-			job.Status.Failed = 1
-			job.Status.Conditions = []batchv1.JobCondition{
-				{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: reason, Message: message, LastTransitionTime: now},
-				{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: reason, Message: message, LastTransitionTime: now},
-			}
-		}
-		return k8sClient.Status().Update(ctx, job)
-	}, timeout, interval).Should(Succeed())
-}
-
-// pushResultJSON is the termination message of a successful push of name.
-func pushResultJSON(ns, instance, name string, size int64) string {
-	raw, err := json.Marshal(contract.BackupResult{
-		Location: fmt.Sprintf("s3://tenant-backups/%s/%s/%s.zip", ns, instance, name), Key: fmt.Sprintf("%s/%s/%s.zip", ns, instance, name),
-		SizeBytes: size, SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-		// The Job finishes at the backup controllers' clock.
-		CompletedAt: backupNow().UTC().Format(time.RFC3339),
-	})
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	return string(raw)
-}
-
 // runBackup creates a backup and completes it through its Job.
 func runBackup(ctx context.Context, ns, name, instance string) {
+	GinkgoHelper()
 	passMinute()
 	createBackup(ctx, ns, name, instance)
-	b := eventuallyPhase(ctx, ns, name, pbv1alpha1.BackupRunning)
-	finishBackupJob(ctx, ns, b.Status.JobName, true, pushResultJSON(ns, instance, name, 1234))
-	eventuallyPhase(ctx, ns, name, pbv1alpha1.BackupCompleted)
+	b := eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, name, pbv1alpha1.BackupRunning)
+	finishJob(ctx, ns, b.Status.JobName, true, resultJSON(pushResult(ns, instance, name, 1234)))
+	eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, name, pbv1alpha1.BackupCompleted)
 }
 
 // backupStatus reads the instance's status.backup and BackupHealthy condition.
@@ -271,7 +160,7 @@ var _ = Describe("PocketBaseBackup", func() {
 
 		By("creating the push Job as the backup's controller")
 		createBackup(ctx, ns, "first", "acme")
-		b := eventuallyPhase(ctx, ns, "first", pbv1alpha1.BackupRunning)
+		b := eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, "first", pbv1alpha1.BackupRunning)
 		Expect(b.Status.JobName).To(Equal("first-backup"))
 		Expect(b.Status.Key).To(Equal(ns + "/acme/first.zip"))
 		Expect(b.Status.Destination).NotTo(BeNil())
@@ -307,16 +196,16 @@ var _ = Describe("PocketBaseBackup", func() {
 			To(BeFalse(), "the instance Service must not select a backup pod")
 
 		By("reading the outcome from the pod's termination message")
-		finishBackupJob(ctx, ns, "first-backup", true, pushResultJSON(ns, "acme", "first", 48213344))
-		b = eventuallyPhase(ctx, ns, "first", pbv1alpha1.BackupCompleted)
+		finishJob(ctx, ns, "first-backup", true, resultJSON(pushResult(ns, "acme", "first", 48213344)))
+		b = eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, "first", pbv1alpha1.BackupCompleted)
 		Expect(b.Status.Location).To(Equal(fmt.Sprintf("s3://tenant-backups/%s/acme/first.zip", ns)))
 		Expect(b.Status.SizeBytes).To(Equal(int64(48213344)))
 		Expect(b.Status.SHA256).To(HaveLen(64))
 		Expect(b.Status.CompletedAt).NotTo(BeNil())
 		Expect(b.Status.Message).To(BeEmpty())
-		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseBackup", "first") }, timeout, interval).
+		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseBackup", "first") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Normal/BackupCompleted: Backup first completed: s3://")))
-		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
+		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Normal/BackupCompleted")))
 		Expect(backupsTotal("completed")).To(Equal(completedBefore + 1))
 
@@ -358,8 +247,8 @@ var _ = Describe("PocketBaseBackup", func() {
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k8sClient.Get(ctx, key(ns, "first"), &pbv1alpha1.PocketBaseBackup{}))
 		}, timeout, interval).Should(BeTrue(), "keepLast 2 drops the oldest of three")
-		Expect(getBackup(ctx, ns, "second").Status.Phase).To(Equal(pbv1alpha1.BackupCompleted))
-		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
+		Expect(get[pbv1alpha1.PocketBaseBackup](ctx, ns, "second").Status.Phase).To(Equal(pbv1alpha1.BackupCompleted))
+		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
 			Should(ContainElement(ContainSubstring("BackupsPruned: Retention deleted 1 PocketBaseBackups: [first]")))
 		Eventually(func() string {
 			st, _ := backupHealth(ctx, ns, "acme")
@@ -369,7 +258,7 @@ var _ = Describe("PocketBaseBackup", func() {
 		By("writing nothing on idle passes")
 		versions := func() []string {
 			return []string{
-				getBackup(ctx, ns, "second").ResourceVersion, getBackup(ctx, ns, "third").ResourceVersion,
+				get[pbv1alpha1.PocketBaseBackup](ctx, ns, "second").ResourceVersion, get[pbv1alpha1.PocketBaseBackup](ctx, ns, "third").ResourceVersion,
 				getInstance(ctx, ns, "acme").ResourceVersion,
 			}
 		}
@@ -384,16 +273,16 @@ var _ = Describe("PocketBaseBackup", func() {
 		createBackup(ctx, ns, "b", "acme")
 		var running, waiting string
 		Eventually(func(g Gomega) {
-			a, b := getBackup(ctx, ns, "a"), getBackup(ctx, ns, "b")
+			a, b := get[pbv1alpha1.PocketBaseBackup](ctx, ns, "a"), get[pbv1alpha1.PocketBaseBackup](ctx, ns, "b")
 			phases := []pbv1alpha1.BackupPhase{a.Status.Phase, b.Status.Phase}
 			g.Expect(phases).To(ConsistOf(pbv1alpha1.BackupRunning, pbv1alpha1.BackupPending))
 			running, waiting = a.Name, b.Name
 			if b.Status.Phase == pbv1alpha1.BackupRunning {
 				running, waiting = b.Name, a.Name
 			}
-			g.Expect(getBackup(ctx, ns, waiting).Status.Message).To(ContainSubstring("Waiting for backup " + running))
+			g.Expect(get[pbv1alpha1.PocketBaseBackup](ctx, ns, waiting).Status.Message).To(ContainSubstring("Waiting for backup " + running))
 		}, timeout, interval).Should(Succeed())
-		Consistently(func() pbv1alpha1.BackupPhase { return getBackup(ctx, ns, waiting).Status.Phase }, time.Second, interval).
+		Consistently(func() pbv1alpha1.BackupPhase { return get[pbv1alpha1.PocketBaseBackup](ctx, ns, waiting).Status.Phase }, time.Second, interval).
 			Should(Equal(pbv1alpha1.BackupPending))
 
 		By("listing an instance's backups by field selector, as the check does")
@@ -402,9 +291,9 @@ var _ = Describe("PocketBaseBackup", func() {
 		Expect(k8sClient.List(ctx, list, client.InNamespace(ns), client.MatchingFields{"spec.instanceName": "acme"})).To(Succeed())
 		Expect(list.Items).To(HaveLen(2))
 
-		finishBackupJob(ctx, ns, running+"-backup", true, pushResultJSON(ns, "acme", running, 10))
-		eventuallyPhase(ctx, ns, running, pbv1alpha1.BackupCompleted)
-		eventuallyPhase(ctx, ns, waiting, pbv1alpha1.BackupRunning)
+		finishJob(ctx, ns, running+"-backup", true, resultJSON(pushResult(ns, "acme", running, 10)))
+		eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, running, pbv1alpha1.BackupCompleted)
+		eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, waiting, pbv1alpha1.BackupRunning)
 	})
 
 	It("fails with the Job's error, its log tail, its deadline or its disappearance", func(ctx SpecContext) {
@@ -416,16 +305,14 @@ var _ = Describe("PocketBaseBackup", func() {
 		By("an error result")
 		passMinute()
 		createBackup(ctx, ns, "denied", "acme")
-		eventuallyPhase(ctx, ns, "denied", pbv1alpha1.BackupRunning)
-		raw, err := json.Marshal(contract.BackupResult{Error: "uploading: AccessDenied: the key may not write to tenant-backups"})
-		Expect(err).NotTo(HaveOccurred())
-		finishBackupJob(ctx, ns, "denied-backup", false, string(raw))
-		b := eventuallyPhase(ctx, ns, "denied", pbv1alpha1.BackupFailed)
+		eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, "denied", pbv1alpha1.BackupRunning)
+		finishJob(ctx, ns, "denied-backup", false, resultJSON(contract.BackupResult{Error: "uploading: AccessDenied: the key may not write to tenant-backups"}))
+		b := eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, "denied", pbv1alpha1.BackupFailed)
 		Expect(b.Status.Message).To(Equal("uploading: AccessDenied: the key may not write to tenant-backups"))
 		Expect(b.Status.CompletedAt).NotTo(BeNil())
-		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseBackup", "denied") }, timeout, interval).
+		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseBackup", "denied") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Warning/BackupFailed: Backup denied failed: uploading: AccessDenied")))
-		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
+		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Warning/BackupFailed")))
 		eventuallyBackupHealth(ctx, ns, "acme", metav1.ConditionFalse, pbv1alpha1.ReasonBackupFailed)
 		st, c := backupHealth(ctx, ns, "acme")
@@ -437,50 +324,47 @@ var _ = Describe("PocketBaseBackup", func() {
 		By("a stored backup whose retention then failed is Completed, with a warning")
 		passMinute()
 		createBackup(ctx, ns, "stored", "acme")
-		eventuallyPhase(ctx, ns, "stored", pbv1alpha1.BackupRunning)
-		var partial contract.BackupResult
-		Expect(json.Unmarshal([]byte(pushResultJSON(ns, "acme", "stored", 777)), &partial)).To(Succeed())
+		eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, "stored", pbv1alpha1.BackupRunning)
+		partial := pushResult(ns, "acme", "stored", 777)
 		partial.Error = "the backup is stored, but the retention failed: deleting old.zip: AccessDenied"
-		raw, err = json.Marshal(partial)
-		Expect(err).NotTo(HaveOccurred())
-		finishBackupJob(ctx, ns, "stored-backup", false, string(raw))
-		b = eventuallyPhase(ctx, ns, "stored", pbv1alpha1.BackupCompleted)
+		finishJob(ctx, ns, "stored-backup", false, resultJSON(partial))
+		b = eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, "stored", pbv1alpha1.BackupCompleted)
 		Expect(b.Status.SizeBytes).To(Equal(int64(777)))
 		Expect(b.Status.Message).To(Equal("The backup is stored, but the Job then failed: " + partial.Error))
-		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
+		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "acme") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Warning/BackupCleanupFailed: The backup is stored")))
 		eventuallyBackupHealth(ctx, ns, "acme", metav1.ConditionTrue, pbv1alpha1.ReasonBackupSucceeded)
 
 		By("a log tail in place of a result")
 		passMinute()
 		createBackup(ctx, ns, "crashed", "acme")
-		eventuallyPhase(ctx, ns, "crashed", pbv1alpha1.BackupRunning)
-		finishBackupJob(ctx, ns, "crashed-backup", false, "panic: runtime error: invalid memory address\ngoroutine 1 [running]:")
-		b = eventuallyPhase(ctx, ns, "crashed", pbv1alpha1.BackupFailed)
+		eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, "crashed", pbv1alpha1.BackupRunning)
+		finishJob(ctx, ns, "crashed-backup", false, "panic: runtime error: invalid memory address\ngoroutine 1 [running]:")
+		b = eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, "crashed", pbv1alpha1.BackupFailed)
 		Expect(b.Status.Message).To(Equal("Backup Job crashed-backup failed: panic: runtime error: invalid memory address\ngoroutine 1 [running]:"))
 
 		By("a deadline that ran out before any pod wrote a result")
 		passMinute()
 		createBackup(ctx, ns, "slow", "acme")
-		eventuallyPhase(ctx, ns, "slow", pbv1alpha1.BackupRunning)
+		eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, "slow", pbv1alpha1.BackupRunning)
 		setJobFinished(ctx, ns, "slow-backup", false, "DeadlineExceeded", "Job was active longer than specified deadline")
-		b = eventuallyPhase(ctx, ns, "slow", pbv1alpha1.BackupFailed)
+		b = eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, "slow", pbv1alpha1.BackupFailed)
 		Expect(b.Status.Message).To(Equal("Backup Job slow-backup failed: DeadlineExceeded: Job was active longer than specified deadline"))
 
 		By("a Job deleted before its outcome was read")
 		passMinute()
 		createBackup(ctx, ns, "lost", "acme")
-		eventuallyPhase(ctx, ns, "lost", pbv1alpha1.BackupRunning)
+		eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, "lost", pbv1alpha1.BackupRunning)
 		job := &batchv1.Job{}
 		eventuallyGet(ctx, key(ns, "lost-backup"), job)
 		// note: background propagation, as kubectl does; the default for Jobs orphans the
 		// pods through a finalizer that only the garbage collector (not in envtest) removes.
 		Expect(k8sClient.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground))).To(Succeed())
-		b = eventuallyPhase(ctx, ns, "lost", pbv1alpha1.BackupFailed)
+		b = eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, "lost", pbv1alpha1.BackupFailed)
 		Expect(b.Status.Message).To(Equal("Backup Job lost-backup disappeared before its outcome was read."))
 
 		By("never changing a final phase again, even when its Job changes")
-		final := getBackup(ctx, ns, "denied").ResourceVersion
+		final := get[pbv1alpha1.PocketBaseBackup](ctx, ns, "denied").ResourceVersion
 		Eventually(func() error {
 			job := &batchv1.Job{}
 			if err := k8sClient.Get(ctx, key(ns, "denied-backup"), job); err != nil {
@@ -489,17 +373,17 @@ var _ = Describe("PocketBaseBackup", func() {
 			job.Annotations = map[string]string{"touched": "yes"}
 			return k8sClient.Update(ctx, job)
 		}, timeout, interval).Should(Succeed())
-		Consistently(func() string { return getBackup(ctx, ns, "denied").ResourceVersion }, 2*time.Second, interval).Should(Equal(final))
+		Consistently(func() string { return get[pbv1alpha1.PocketBaseBackup](ctx, ns, "denied").ResourceVersion }, 2*time.Second, interval).Should(Equal(final))
 	})
 
 	It("refuses backups it cannot take, with a message and events", func(ctx SpecContext) {
 		ns := newNamespace(ctx)
 		failedWith := func(name, msg string) {
 			GinkgoHelper()
-			b := eventuallyPhase(ctx, ns, name, pbv1alpha1.BackupFailed)
+			b := eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, name, pbv1alpha1.BackupFailed)
 			Expect(b.Status.Message).To(Equal(msg))
 			Expect(b.Status.JobName).To(BeEmpty())
-			Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseBackup", name) }, timeout, interval).
+			Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseBackup", name) }, timeout, interval).
 				Should(ContainElement("Warning/BackupFailed: Backup " + name + " failed: " + msg))
 		}
 
@@ -514,42 +398,42 @@ var _ = Describe("PocketBaseBackup", func() {
 
 		By("a missing credentials Secret, also reported on the instance")
 		pbi := newInstance(ns, "nocreds")
-		pbi.Spec.Backup = &pbv1alpha1.BackupSpec{Destination: s3Destination()}
+		pbi.Spec.Backup = backupSpec()
 		Expect(k8sClient.Create(ctx, pbi)).To(Succeed())
 		createBackup(ctx, ns, "nocreds-1", "nocreds")
 		failedWith("nocreds-1", "S3 credentials Secret s3-creds named in spec.backup.destination.s3.credentialsSecretRef does not exist.")
-		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "nocreds") }, timeout, interval).
+		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "nocreds") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Warning/BackupFailed")))
 		eventuallyBackupHealth(ctx, ns, "nocreds", metav1.ConditionFalse, pbv1alpha1.ReasonBackupConfigInvalid)
 
 		By("a Secret without the secret key; its value is never copied")
-		createS3Secret(ctx, ns, map[string][]byte{"accessKeyId": []byte("AKIDTEST")})
+		newCredentials(ctx, ns, s3Creds, contract.SecretKeyS3AccessKeyID)
 		createBackup(ctx, ns, "nocreds-2", "nocreds")
 		failedWith("nocreds-2", `S3 credentials Secret s3-creds has no "secretAccessKey" key (it needs "accessKeyId" and "secretAccessKey").`)
-		Expect(fmt.Sprint(getBackup(ctx, ns, "nocreds-2").Status)).NotTo(ContainSubstring("AKIDTEST"))
+		Expect(fmt.Sprint(get[pbv1alpha1.PocketBaseBackup](ctx, ns, "nocreds-2").Status)).NotTo(ContainSubstring("value-of-accessKeyId"))
 
 		By("a hibernated instance")
 		hib := newInstance(ns, "sleepy")
-		hib.Spec.Backup = &pbv1alpha1.BackupSpec{Destination: s3Destination()}
+		hib.Spec.Backup = backupSpec()
 		hib.Spec.Hibernation = &pbv1alpha1.HibernationSpec{Hibernated: true}
 		Expect(k8sClient.Create(ctx, hib)).To(Succeed())
 		secret := &corev1.Secret{}
-		Expect(k8sClient.Get(ctx, key(ns, "s3-creds"), secret)).To(Succeed())
-		secret.Data = goodS3Keys
+		Expect(k8sClient.Get(ctx, key(ns, s3Creds), secret)).To(Succeed())
+		secret.Data = credentialsData(contract.SecretKeyS3AccessKeyID, contract.SecretKeyS3SecretAccessKey)
 		Expect(k8sClient.Update(ctx, secret)).To(Succeed())
 		createBackup(ctx, ns, "sleepy-1", "sleepy")
 		failedWith("sleepy-1", "PocketBaseInstance sleepy is hibernated; its newest backup is current.")
 
 		By("an instance that is not Ready yet waits")
 		waiting := newInstance(ns, "booting")
-		waiting.Spec.Backup = &pbv1alpha1.BackupSpec{Destination: s3Destination()}
+		waiting.Spec.Backup = backupSpec()
 		Expect(k8sClient.Create(ctx, waiting)).To(Succeed())
 		createBackup(ctx, ns, "booting-1", "booting")
-		Eventually(func() string { return getBackup(ctx, ns, "booting-1").Status.Message }, timeout, interval).
+		Eventually(func() string { return get[pbv1alpha1.PocketBaseBackup](ctx, ns, "booting-1").Status.Message }, timeout, interval).
 			Should(Equal("Waiting for PocketBaseInstance booting to be Ready."))
-		Expect(getBackup(ctx, ns, "booting-1").Status.Phase).To(Equal(pbv1alpha1.BackupPending))
+		Expect(get[pbv1alpha1.PocketBaseBackup](ctx, ns, "booting-1").Status.Phase).To(Equal(pbv1alpha1.BackupPending))
 		simulatePodReady(ctx, ns, "booting")
-		eventuallyPhase(ctx, ns, "booting-1", pbv1alpha1.BackupRunning)
+		eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, "booting-1", pbv1alpha1.BackupRunning)
 	})
 
 	It("starts scheduled backups at due times and reports BackupHealthy", func(ctx SpecContext) {
@@ -560,7 +444,7 @@ var _ = Describe("PocketBaseBackup", func() {
 		eventuallyBackupHealth(ctx, ns, "bad", metav1.ConditionFalse, pbv1alpha1.ReasonBackupConfigInvalid)
 		_, c := backupHealth(ctx, ns, "bad")
 		Expect(c.Message).To(ContainSubstring(`spec.backup.schedule "0 3 * *" is not a five-field cron expression`))
-		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "bad") }, timeout, interval).
+		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "bad") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Warning/BackupConfigInvalid")))
 		list := &pbv1alpha1.PocketBaseBackupList{}
 		Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
@@ -573,11 +457,12 @@ var _ = Describe("PocketBaseBackup", func() {
 		due := time.Date(realNow.Year(), realNow.Month(), realNow.Day(), 3, 0, 0, 0, time.UTC).AddDate(0, 0, 4)
 		backupClockOffset.Store(int64(due.Add(-12 * time.Second).Sub(realNow)))
 		pbi := newInstance(ns, "cron")
-		pbi.Spec.Backup = &pbv1alpha1.BackupSpec{Destination: s3Destination(), Schedule: "0 3 * * *"}
+		pbi.Spec.Backup = backupSpec()
+		pbi.Spec.Backup.Schedule = "0 3 * * *"
 		Expect(k8sClient.Create(ctx, pbi)).To(Succeed())
 		simulatePodReady(ctx, ns, "cron")
 		missed := "cron-" + due.AddDate(0, 0, -1).Format("20060102150405")
-		b := eventuallyPhase(ctx, ns, missed, pbv1alpha1.BackupRunning)
+		b := eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, missed, pbv1alpha1.BackupRunning)
 		Expect(b.Labels).To(HaveKeyWithValue(specs.LabelBackupTrigger, specs.TriggerScheduled))
 		Expect(b.Labels).To(HaveKeyWithValue(specs.LabelInstance, "cron"))
 		Expect(b.OwnerReferences).To(BeEmpty(), "backups outlive their instance")
@@ -591,21 +476,21 @@ var _ = Describe("PocketBaseBackup", func() {
 			g.Expect(st.NextScheduleTime).NotTo(BeNil())
 			g.Expect(st.NextScheduleTime.UTC()).To(Equal(due))
 		}, timeout, interval).Should(Succeed())
-		finishBackupJob(ctx, ns, b.Status.JobName, true, pushResultJSON(ns, "cron", missed, 99))
-		eventuallyPhase(ctx, ns, missed, pbv1alpha1.BackupCompleted)
+		finishJob(ctx, ns, b.Status.JobName, true, resultJSON(pushResult(ns, "cron", missed, 99)))
+		eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, missed, pbv1alpha1.BackupCompleted)
 		eventuallyBackupHealth(ctx, ns, "cron", metav1.ConditionTrue, pbv1alpha1.ReasonBackupSucceeded)
 
 		By("the next due time, reached by the scheduler's own requeue")
 		next := "cron-" + due.Format("20060102150405")
 		Eventually(func() error { return k8sClient.Get(ctx, key(ns, next), &pbv1alpha1.PocketBaseBackup{}) }, 2*timeout, interval).Should(Succeed())
-		eventuallyPhase(ctx, ns, next, pbv1alpha1.BackupRunning)
-		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "cron") }, timeout, interval).
+		eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, next, pbv1alpha1.BackupRunning)
+		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "cron") }, timeout, interval).
 			Should(ContainElement("Normal/BackupScheduled: Created scheduled backup " + next + "."))
 		st, _ := backupHealth(ctx, ns, "cron")
 		Expect(st.LastScheduleTime.UTC()).To(Equal(due))
 		Expect(st.NextScheduleTime.UTC()).To(Equal(due.AddDate(0, 0, 1)))
-		finishBackupJob(ctx, ns, next+"-backup", true, pushResultJSON(ns, "cron", next, 99))
-		eventuallyPhase(ctx, ns, next, pbv1alpha1.BackupCompleted)
+		finishJob(ctx, ns, next+"-backup", true, resultJSON(pushResult(ns, "cron", next, 99)))
+		eventuallyPhase[pbv1alpha1.PocketBaseBackup](ctx, ns, next, pbv1alpha1.BackupCompleted)
 
 		By("overdue once the newest success is older than two periods")
 		backupClockOffset.Store(int64(time.Until(due.Add(72 * time.Hour))))
@@ -622,7 +507,7 @@ var _ = Describe("PocketBaseBackup", func() {
 		eventuallyBackupHealth(ctx, ns, "cron", metav1.ConditionFalse, pbv1alpha1.ReasonBackupOverdue)
 		_, c = backupHealth(ctx, ns, "cron")
 		Expect(c.Message).To(ContainSubstring("more than two schedule periods (48h0m0s) ago"))
-		Eventually(func() []string { return backupEventsAbout(ctx, ns, "PocketBaseInstance", "cron") }, timeout, interval).
+		Eventually(func() []string { return eventsAbout(ctx, ns, "PocketBaseInstance", "cron") }, timeout, interval).
 			Should(ContainElement(HavePrefix("Warning/BackupOverdue")))
 
 		By("removing spec.backup clears status.backup and BackupHealthy, and only those")

@@ -98,6 +98,14 @@ func simulatePodReady(ctx context.Context, ns, name string) {
 	setStatefulSetRolledOut(ctx, ns, name)
 }
 
+// startReady creates the instance and brings it to Ready.
+func startReady(ctx context.Context, pbi *pbv1alpha1.PocketBaseInstance) {
+	GinkgoHelper()
+	Expect(k8sClient.Create(ctx, pbi)).To(Succeed())
+	simulatePodReady(ctx, pbi.Namespace, pbi.Name)
+	eventuallyCondition(ctx, pbi.Namespace, pbi.Name, pbv1alpha1.ConditionReady, metav1.ConditionTrue, pbv1alpha1.ReasonAvailable)
+}
+
 func setPodStatus(ctx context.Context, ns, name string, st corev1.PodStatus) {
 	EventuallyWithOffset(2, func() error {
 		pod := &corev1.Pod{}
@@ -149,4 +157,89 @@ func updateInstance(ctx context.Context, ns, name string, change func(*pbv1alpha
 		return k8sClient.Update(ctx, pbi)
 	}, timeout, interval).Should(Succeed())
 	return pbi
+}
+
+// s3Dest is the bucket the tests' backups live in, with the credentials Secret secret.
+// It has no prefix: the operator puts each instance's backups under namespace/instance/.
+func s3Dest(secret string) pbv1alpha1.S3Destination {
+	return pbv1alpha1.S3Destination{
+		Endpoint: "http://s3.storage.svc:9000", Bucket: "tenant-backups", Region: "eu-west-1", ForcePathStyle: true,
+		CredentialsSecretRef: pbv1alpha1.SecretReference{Name: secret},
+	}
+}
+
+// credentialsData is the data of an S3 credentials Secret with the given keys, each
+// with the value "value-of-" and its key.
+func credentialsData(keys ...string) map[string][]byte {
+	data := map[string][]byte{}
+	for _, k := range keys {
+		data[k] = []byte("value-of-" + k)
+	}
+	return data
+}
+
+// newCredentials creates the S3 credentials Secret name with the given keys.
+func newCredentials(ctx context.Context, ns, name string, keys ...string) {
+	GinkgoHelper()
+	Expect(k8sClient.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Data:       credentialsData(keys...),
+	})).To(Succeed())
+}
+
+// get reads an object of kind T fresh from the API server.
+func get[T any, PT interface {
+	*T
+	client.Object
+}](ctx context.Context, ns, name string) PT {
+	GinkgoHelper()
+	obj := PT(new(T))
+	Expect(k8sClient.Get(ctx, key(ns, name), obj)).To(Succeed())
+	return obj
+}
+
+// phased are the kinds whose status has a BackupPhase and a message.
+type phased interface {
+	pbv1alpha1.PocketBaseBackup | pbv1alpha1.PocketBaseRestore
+}
+
+// eventuallyPhase waits until the backup or restore name has the phase, and returns it.
+func eventuallyPhase[T phased, PT interface {
+	*T
+	client.Object
+}](ctx context.Context, ns, name string, phase pbv1alpha1.BackupPhase) PT {
+	GinkgoHelper()
+	obj := PT(new(T))
+	Eventually(func(g Gomega) {
+		g.Expect(k8sClient.Get(ctx, key(ns, name), obj)).To(Succeed())
+		got, msg := phaseOf(obj)
+		g.Expect(got).To(Equal(phase), "%T %s: %s", obj, name, msg)
+	}, timeout, interval).Should(Succeed())
+	return obj
+}
+
+// phaseOf is the phase and message of a backup or a restore.
+func phaseOf(obj client.Object) (pbv1alpha1.BackupPhase, string) {
+	switch o := obj.(type) {
+	case *pbv1alpha1.PocketBaseBackup:
+		return o.Status.Phase, o.Status.Message
+	case *pbv1alpha1.PocketBaseRestore:
+		return o.Status.Phase, o.Status.Message
+	default:
+		panic(fmt.Sprintf("%T has no phase", obj))
+	}
+}
+
+// eventsAbout lists the events regarding the object name of kind, as "Type/Reason: note".
+func eventsAbout(ctx context.Context, ns, kind, name string) []string {
+	GinkgoHelper()
+	list := &eventsv1.EventList{}
+	Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+	var out []string
+	for _, e := range list.Items {
+		if e.Regarding.Kind == kind && e.Regarding.Name == name {
+			out = append(out, e.Type+"/"+e.Reason+": "+e.Note)
+		}
+	}
+	return out
 }
