@@ -123,8 +123,10 @@ func (r *PocketBaseBackupReconciler) start(ctx context.Context, b *pbv1alpha1.Po
 	lock.(*sync.Mutex).Lock()
 	defer lock.(*sync.Mutex).Unlock()
 
+	// note: read live, not from the cache: a refusal is final, and a backup created right
+	// after its instance (or its spec.backup) may reach here before the informer has it.
 	pbi := &pbv1alpha1.PocketBaseInstance{}
-	switch err := r.Get(ctx, types.NamespacedName{Namespace: b.Namespace, Name: b.Spec.InstanceName}, pbi); {
+	switch err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: b.Namespace, Name: b.Spec.InstanceName}, pbi); {
 	case apierrors.IsNotFound(err):
 		return ctrl.Result{}, r.fail(ctx, b, nil, fmt.Sprintf("PocketBaseInstance %s does not exist.", b.Spec.InstanceName))
 	case err != nil:

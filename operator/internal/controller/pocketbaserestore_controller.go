@@ -83,8 +83,14 @@ func (r *PocketBaseRestoreReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("pocketbaserestore", klog.KObj(rs)))
 
+	// note: a Pending restore reads its instance live: a refusal is final, and a restore
+	// created right after its instance may reach here before the informer has it.
+	reader := client.Reader(r.Client)
+	if rs.Status.Phase != pbv1alpha1.BackupRunning {
+		reader = r.APIReader
+	}
 	pbi := &pbv1alpha1.PocketBaseInstance{}
-	switch err := r.Get(ctx, client.ObjectKey{Namespace: rs.Namespace, Name: rs.Spec.InstanceName}, pbi); {
+	switch err := reader.Get(ctx, client.ObjectKey{Namespace: rs.Namespace, Name: rs.Spec.InstanceName}, pbi); {
 	case apierrors.IsNotFound(err):
 		pbi = nil
 	case err != nil:
