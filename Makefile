@@ -80,7 +80,7 @@ verify: manifests generate ## Regenerate everything and fail if the tree changed
 test: envtest-assets test-unit test-cluster-modules test-fuzz test-integration test-chart test-sdk ## Run every test: unit, envtest integration, chart, SDK conformance.
 
 .PHONY: test-cluster-modules
-test-cluster-modules: ## Unit-test the local cluster's own Go modules (the Ingress controller's routing).
+test-cluster-modules: ## Unit-test the local cluster's own Go modules (the hostPath provisioner, mkimage).
 	@for m in $(CLUSTER_MODULES); do echo "test: $$m"; (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
 
 .PHONY: test-unit
