@@ -118,9 +118,9 @@ func restoreStatus(ns, name string) map[string]any {
 	return st
 }
 
-// phaseOf returns a status's phase, with its message when it has one.
+// phaseOf returns a status's phase, with its message when it failed or waits.
 func phaseOf(st map[string]any) string {
-	if m, _ := st["message"].(string); m != "" {
+	if m, _ := st["message"].(string); m != "" && st["phase"] != "Completed" {
 		return fmt.Sprintf("%v: %s", st["phase"], m)
 	}
 	return fmt.Sprint(st["phase"])
@@ -149,6 +149,10 @@ func fileSHA256(path string) string {
 // describeBackups registers the backup, retention, restore, clone and schedule specs;
 // it runs inside an Ordered container whose operator is installed.
 func describeBackups() {
+	Context("backups to S3, restore and clone", Ordered, describeBackupSpecs)
+}
+
+func describeBackupSpecs() {
 	const ns = "e2e-c"
 	var (
 		s3     *s3Server
@@ -168,9 +172,10 @@ func describeBackups() {
 `, s3.endpoint, s3.bucket)
 	}
 
+	BeforeAll(func() { s3 = startS3Server() })
+	AfterAll(func() { s3.stop() })
+
 	It("backs a tenant up to S3 while it serves, and prunes by retention", func() {
-		s3 = startS3Server()
-		DeferCleanup(s3.stop)
 		createNamespace(ns)
 		kubectlApply(fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: s3, namespace: %s}\nstringData: {accessKeyId: %s, secretAccessKey: %s}\n", ns, s3Access, s3Secret))
 		kubectlApply(delta.manifest() + backupSpec())

@@ -91,7 +91,7 @@ var _ = Describe("pocketfleet on a real cluster", Ordered, func() {
 		})
 
 		AfterAll(func() {
-			deleteNamespaces("e2e-a", "e2e-b", "e2e-metrics")
+			deleteNamespaces("e2e-a", "e2e-b", "e2e-c", "e2e-metrics")
 			_, _ = runErr(nil, cfg.helm, "uninstall", "pocketfleet", "--kubeconfig", cfg.kubeconfig,
 				"--namespace", operatorNS, "--wait", "--timeout", "2m")
 			deleteNamespaces(operatorNS)

@@ -239,7 +239,7 @@ func watchPodsOnClaim(ns, claim string) *podsOnClaim {
 	Expect(err).NotTo(HaveOccurred())
 	live := map[string]bool{}
 	for i := range list.Items {
-		if usesClaim(&list.Items[i]) {
+		if p := &list.Items[i]; usesClaim(p) && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
 			live[string(list.Items[i].UID)] = true
 		}
 	}
@@ -256,7 +256,9 @@ func watchPodsOnClaim(ns, claim string) *podsOnClaim {
 			if !usesClaim(pod) {
 				continue
 			}
-			if ev.Type == watch.Deleted {
+			// a pod whose containers all ended (a finished restore Job's) runs nothing on
+			// the volume any more, though it exists until the Job goes
+			if ev.Type == watch.Deleted || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 				delete(live, string(pod.UID))
 			} else {
 				live[string(pod.UID)] = true
