@@ -37,7 +37,7 @@ func Example_filter() {
 	// rows, err := db.QueryContext(ctx, "SELECT * FROM `posts` WHERE "+expr.SQL, expr.Args()...)
 
 	// Output:
-	// (`title` LIKE :p ESCAPE '\' AND (`status` = 1 OR `views` >= :p) AND (`title` IS NOT '' AND `title` IS NOT NULL))
+	// ((`title` IS NOT '' AND `title` IS NOT NULL) AND (`status` = 1 OR `views` >= :p) AND `title` LIKE :p ESCAPE '\')
 	// [%go'; DROP TABLE posts; --% 100]
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -226,12 +227,13 @@ func (b *filterBuilder) buildGroups(groups []fexpr.ExprGroup) (Expr, error) {
 		return Expr{}, fexpr.ErrEmpty
 	}
 
-	sqls := make([]string, 0, 2*len(groups)-1)
-	params := make([]Params, 0, len(groups))
-
-	for _, group := range groups {
+	exprs := make([]Expr, 0, len(groups))
+	costs := make([]int, 0, len(groups))
+	onlyAnd := true
+	for i, group := range groups {
 		var (
 			expr Expr
+			cost int
 			err  error
 		)
 
@@ -242,19 +244,45 @@ func (b *filterBuilder) buildGroups(groups []fexpr.ExprGroup) (Expr, error) {
 			}
 			b.remaining--
 			expr, err = b.buildComparison(item)
+			cost = comparisonCost(item.Op)
 		case fexpr.ExprGroup:
 			expr, err = b.buildGroups([]fexpr.ExprGroup{item})
+			cost = costlyTerm
 		case []fexpr.ExprGroup:
 			expr, err = b.buildGroups(item)
+			cost = costlyTerm
 		default:
 			err = fmt.Errorf("unsupported expression item %T", item)
 		}
 		if err != nil {
 			return Expr{}, err
 		}
+		exprs = append(exprs, expr)
+		costs = append(costs, cost)
+		onlyAnd = onlyAnd && (i == 0 || group.Join != fexpr.JoinOr)
+	}
 
-		if len(sqls) > 0 {
-			if group.Join == fexpr.JoinOr {
+	// SQLite tests the terms of a full scan in the order they are written, so in a run of
+	// ANDs the cheap comparisons go first and a row they reject never reaches a LIKE or a
+	// subquery. AND commutes: the rows matched are the same.
+	if onlyAnd && len(exprs) > 1 {
+		order := make([]int, len(exprs))
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(i, j int) bool { return costs[order[i]] < costs[order[j]] })
+		sorted := make([]Expr, len(exprs))
+		for i, k := range order {
+			sorted[i] = exprs[k]
+		}
+		exprs = sorted
+	}
+
+	sqls := make([]string, 0, 2*len(groups)-1)
+	params := make([]Params, 0, len(groups))
+	for i, expr := range exprs {
+		if i > 0 {
+			if !onlyAnd && groups[i].Join == fexpr.JoinOr {
 				sqls = append(sqls, "OR")
 			} else {
 				sqls = append(sqls, "AND")
@@ -272,6 +300,24 @@ func (b *filterBuilder) buildGroups(groups []fexpr.ExprGroup) (Expr, error) {
 	}
 
 	return Expr{SQL: "(" + strings.Join(sqls, " ") + ")", Params: mergeParams(params...)}, nil
+}
+
+// Relative costs of filter terms, for ordering the terms of an AND.
+const (
+	cheapTerm  = 0 // a comparison of values
+	costlyTerm = 1 // a nested group, or an any-of comparison (a subquery over the values)
+	likeTerm   = 2 // a LIKE, which scans the text
+)
+
+// comparisonCost is the cost class of a comparison with the operator op.
+func comparisonCost(op fexpr.SignOp) int {
+	switch op {
+	case fexpr.SignLike, fexpr.SignNlike, fexpr.SignAnyLike, fexpr.SignAnyNlike:
+		return likeTerm
+	case fexpr.SignAnyEq, fexpr.SignAnyNeq, fexpr.SignAnyLt, fexpr.SignAnyLte, fexpr.SignAnyGt, fexpr.SignAnyGte:
+		return costlyTerm
+	}
+	return cheapTerm
 }
 
 func (b *filterBuilder) buildComparison(e fexpr.Expr) (Expr, error) {

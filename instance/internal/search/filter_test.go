@@ -80,8 +80,11 @@ func TestFilterDataBuildExpr(t *testing.T) {
 		{
 			name:    "groups and precedence",
 			filter:  "((test1 > 1) || (test2 != 2)) && test3 ~ '%%example' && test4 = null",
-			wantSQL: "((`test1` > :P OR `test2` IS NOT :P) AND `test3` LIKE :P ESCAPE '\\' AND (`test4` = '' OR `test4` IS NULL))",
+			// the terms of an AND run cheapest first: comparisons, groups, LIKE
+			wantSQL: "((`test4` = '' OR `test4` IS NULL) AND (`test1` > :P OR `test2` IS NOT :P) AND `test3` LIKE :P ESCAPE '\\')",
 		},
+		{name: "like after comparisons", filter: "title ~ 'x' && count > 1", wantSQL: "(`count` > :P AND `title` LIKE :P ESCAPE '\\')"},
+		{name: "order kept beside an or", filter: "title ~ 'x' && count > 1 || flag = true", wantSQL: "(`title` LIKE :P ESCAPE '\\' AND `count` > :P OR `flag` = 1)"},
 		{name: "single nested group", filter: "(((title = 'a')))", wantSQL: "`title` = :P"},
 		{name: "or of ands", filter: "title = 'a' && count > 1 || flag = true", wantSQL: "(`title` = :P AND `count` > :P OR `flag` = 1)"},
 		{name: "comments and newlines", filter: "title = 'a' // first\n&& count > 1 // second", wantSQL: "(`title` = :P AND `count` > :P)"},
