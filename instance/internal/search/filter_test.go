@@ -78,8 +78,8 @@ func TestFilterDataBuildExpr(t *testing.T) {
 
 		// grouping
 		{
-			name:    "groups and precedence",
-			filter:  "((test1 > 1) || (test2 != 2)) && test3 ~ '%%example' && test4 = null",
+			name:   "groups and precedence",
+			filter: "((test1 > 1) || (test2 != 2)) && test3 ~ '%%example' && test4 = null",
 			// the terms of an AND run cheapest first: comparisons, groups, LIKE
 			wantSQL: "((`test4` = '' OR `test4` IS NULL) AND (`test1` > :P OR `test2` IS NOT :P) AND `test3` LIKE :P ESCAPE '\\')",
 		},
