@@ -2,11 +2,11 @@ package search
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -227,14 +227,17 @@ func (b *filterBuilder) buildGroups(groups []fexpr.ExprGroup) (Expr, error) {
 		return Expr{}, fexpr.ErrEmpty
 	}
 
-	exprs := make([]Expr, 0, len(groups))
-	costs := make([]int, 0, len(groups))
+	// term is one built group with its cost class (cheapTerm, costlyTerm, likeTerm).
+	type term struct {
+		expr Expr
+		cost int
+	}
+	terms := make([]term, 0, len(groups))
 	onlyAnd := true
 	for i, group := range groups {
 		var (
-			expr Expr
-			cost int
-			err  error
+			t   term
+			err error
 		)
 
 		switch item := group.Item.(type) {
@@ -243,44 +246,34 @@ func (b *filterBuilder) buildGroups(groups []fexpr.ExprGroup) (Expr, error) {
 				return Expr{}, ErrFilterExprLimit
 			}
 			b.remaining--
-			expr, err = b.buildComparison(item)
-			cost = comparisonCost(item.Op)
+			t.expr, err = b.buildComparison(item)
+			t.cost = comparisonCost(item.Op)
 		case fexpr.ExprGroup:
-			expr, err = b.buildGroups([]fexpr.ExprGroup{item})
-			cost = costlyTerm
+			t.expr, err = b.buildGroups([]fexpr.ExprGroup{item})
+			t.cost = costlyTerm
 		case []fexpr.ExprGroup:
-			expr, err = b.buildGroups(item)
-			cost = costlyTerm
+			t.expr, err = b.buildGroups(item)
+			t.cost = costlyTerm
 		default:
 			err = fmt.Errorf("unsupported expression item %T", item)
 		}
 		if err != nil {
 			return Expr{}, err
 		}
-		exprs = append(exprs, expr)
-		costs = append(costs, cost)
+		terms = append(terms, t)
 		onlyAnd = onlyAnd && (i == 0 || group.Join != fexpr.JoinOr)
 	}
 
 	// SQLite tests the terms of a full scan in the order they are written, so in a run of
 	// ANDs the cheap comparisons go first and a row they reject never reaches a LIKE or a
 	// subquery. AND commutes: the rows matched are the same.
-	if onlyAnd && len(exprs) > 1 {
-		order := make([]int, len(exprs))
-		for i := range order {
-			order[i] = i
-		}
-		sort.SliceStable(order, func(i, j int) bool { return costs[order[i]] < costs[order[j]] })
-		sorted := make([]Expr, len(exprs))
-		for i, k := range order {
-			sorted[i] = exprs[k]
-		}
-		exprs = sorted
+	if onlyAnd {
+		slices.SortStableFunc(terms, func(x, y term) int { return cmp.Compare(x.cost, y.cost) })
 	}
 
 	sqls := make([]string, 0, 2*len(groups)-1)
 	params := make([]Params, 0, len(groups))
-	for i, expr := range exprs {
+	for i, t := range terms {
 		if i > 0 {
 			if !onlyAnd && groups[i].Join == fexpr.JoinOr {
 				sqls = append(sqls, "OR")
@@ -288,8 +281,8 @@ func (b *filterBuilder) buildGroups(groups []fexpr.ExprGroup) (Expr, error) {
 				sqls = append(sqls, "AND")
 			}
 		}
-		sqls = append(sqls, expr.SQL)
-		params = append(params, expr.Params)
+		sqls = append(sqls, t.expr.SQL)
+		params = append(params, t.expr.Params)
 	}
 
 	// note: a single comparison is already self-contained (a binary operator, or an
