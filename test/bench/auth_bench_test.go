@@ -16,7 +16,7 @@ import (
 // keeps every core busy already, and more connections only queue. Compare the ratios;
 // nothing is asserted on timing.
 func BenchmarkInstanceAuth(b *testing.B) {
-	s, _ := startServer(b, instanceBin(b))
+	s := startServer(b, instanceBin(b))
 	var auth struct{ Token string }
 	s.post(b, "/api/collections/_superusers/auth-with-password", "",
 		map[string]string{"identity": benchEmail, "password": benchPassword}, &auth)

@@ -65,11 +65,30 @@ func freeAddr(tb testing.TB) string {
 	return l.Addr().String()
 }
 
-// startServer starts the instance on a fresh data directory and returns once it answers
-// /api/health, with the time that took.
-func startServer(tb testing.TB, bin string) (*server, time.Duration) {
+// startServer starts the instance on a fresh data directory with the bench superuser and
+// returns once it answers /api/health.
+//
+// The superuser comes from the PB_SUPERUSER_* environment, which only our instance reads.
+// With BENCH_SUPERUSER_CLI=1 it is created by `superuser upsert` before `serve` instead,
+// which stock PocketBase understands too: INSTANCE_BIN=path/to/pocketbase then runs the
+// same scenarios against PocketBase, side by side on the same machine.
+func startServer(tb testing.TB, bin string) *server {
+	dir := filepath.Join(tb.TempDir(), "pb_data")
+	if os.Getenv("BENCH_SUPERUSER_CLI") == "1" {
+		out, err := exec.Command(bin, "superuser", "upsert", benchEmail, benchPassword, "--dir", dir).CombinedOutput()
+		if err != nil {
+			tb.Fatalf("superuser upsert: %v: %s", err, out)
+		}
+	}
+	s, _ := serve(tb, bin, dir)
+	return s
+}
+
+// serve runs `bin serve` on dir and returns once it answers /api/health, with the time
+// that took.
+func serve(tb testing.TB, bin, dir string) (*server, time.Duration) {
 	addr := freeAddr(tb)
-	cmd := exec.Command(bin, "serve", "--http", addr, "--dir", filepath.Join(tb.TempDir(), "pb_data"))
+	cmd := exec.Command(bin, "serve", "--http", addr, "--dir", dir)
 	cmd.Env = append(os.Environ(), "PB_SUPERUSER_EMAIL="+benchEmail, "PB_SUPERUSER_PASSWORD="+benchPassword)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -281,13 +300,13 @@ func BenchmarkInstance(b *testing.B) {
 
 	var starts []time.Duration
 	for range 5 {
-		s, d := startServer(b, bin)
+		s, d := serve(b, bin, filepath.Join(b.TempDir(), "pb_data"))
 		starts = append(starts, d)
 		_ = s.cmd.Process.Signal(os.Interrupt)
 		_ = s.cmd.Wait()
 	}
 	slices.Sort(starts)
-	s, _ := startServer(b, bin)
+	s := startServer(b, bin)
 	time.Sleep(500 * time.Millisecond)
 	idle := s.rssKiB(b)
 	ids := seed(b, s)

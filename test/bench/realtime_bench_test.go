@@ -85,7 +85,7 @@ func readSSEFrame(r *bufio.Reader) (string, error) {
 // against one process's limit.
 func BenchmarkRealtimeSubscribers(b *testing.B) {
 	n := subscriberCount()
-	s, _ := startServer(b, instanceBin(b))
+	s := startServer(b, instanceBin(b))
 	addr := strings.TrimPrefix(s.url, "http://")
 
 	var auth struct{ Token string }
