@@ -84,8 +84,8 @@ test-cluster-modules: ## Unit-test the local cluster's own Go modules (the hostP
 	@for m in $(CLUSTER_MODULES); do echo "test: $$m"; (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
 
 .PHONY: test-unit
-test-unit: ## Run the unit tests (no API server; the S3 storage tests build and run versitygw on loopback).
-	POCKETFLEET_S3_SERVER="$$(hack/s3-server.sh)" $(GO) test -count=1 $$($(GO) list ./... | grep -v -e /operator/internal/integration -e /test/chart)
+test-unit: ## Run the unit tests (no API server; S3 tests run versitygw, interop tests stock PocketBase, both built here).
+	POCKETFLEET_S3_SERVER="$$(hack/s3-server.sh)" POCKETFLEET_POCKETBASE="$$(hack/pocketbase.sh)" $(GO) test -count=1 $$($(GO) list ./... | grep -v -e /operator/internal/integration -e /test/chart)
 
 # Each fuzz target runs briefly on every `make test`; the corpus under testdata/fuzz grows
 # with `go test -fuzz=Name -fuzztime=5m ./pkg` and is committed. The budget is a count of
@@ -142,6 +142,10 @@ test-e2e: test-cluster-modules cluster-up images $(HELM) $(KUSTOMIZE) ## Run the
 bench: envtest-assets build-instance ## Run the benchmarks: 1,000 instances converging in envtest (PF_BENCH_INSTANCES to change); the instance under load on loopback.
 	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 \
 		./operator/internal/integration/... ./test/bench/...
+
+.PHONY: bench-pocketbase
+bench-pocketbase: ## Run the instance's load scenarios against stock PocketBase v0.40.4 (hack/pocketbase.sh), to compare with `make bench`.
+	INSTANCE_BIN="$$(hack/pocketbase.sh)" BENCH_SUPERUSER_CLI=1 $(GO) test -run '^$$' -bench 'BenchmarkInstance' -benchtime 1x -count 1 ./test/bench/...
 
 .PHONY: envtest-assets
 envtest-assets: ## Build kube-apiserver and etcd for envtest from the Go module proxy (cached).
