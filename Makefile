@@ -77,7 +77,7 @@ verify: manifests generate ## Regenerate everything and fail if the tree changed
 ##@ Test
 
 .PHONY: test
-test: envtest-assets test-unit test-cluster-modules test-fuzz test-integration test-chart test-sdk ## Run every test: unit, envtest integration, chart, SDK conformance.
+test: envtest-assets test-unit test-cluster-modules test-fuzz test-integration test-chart test-sdk test-sdk-pocketbase ## Run every test: unit, envtest integration, chart, SDK conformance (against ours and, to check the suite, stock PocketBase).
 
 .PHONY: test-cluster-modules
 test-cluster-modules: ## Unit-test the local cluster's own Go modules (the hostPath provisioner, mkimage).
@@ -126,6 +126,14 @@ test-sdk: build-instance build-testop ## Drive the built instance with the offic
 	$(GO) build -o $(LOCALBIN)/mailcatcher ./test/sdk/mailcatcher
 	cd test/sdk && npm ci --no-audit --no-fund && INSTANCE_BIN=$(LOCALBIN)/instance MAILCATCHER_BIN=$(LOCALBIN)/mailcatcher \
 		OAUTH2_TESTOP_BIN=$(LOCALBIN)/oauth2-testop node --test
+
+# The same suite against stock PocketBase v0.40.4: every assertion in it must hold for
+# PocketBase too, or it tests something other than compatibility.
+.PHONY: test-sdk-pocketbase
+test-sdk-pocketbase: build-testop ## Run the SDK suite against stock PocketBase v0.40.4 (hack/pocketbase.sh), to check the suite itself.
+	$(GO) build -o $(LOCALBIN)/mailcatcher ./test/sdk/mailcatcher
+	cd test/sdk && npm ci --no-audit --no-fund && INSTANCE_BIN="$$(../../hack/pocketbase.sh)" SDK_REFERENCE=1 \
+		MAILCATCHER_BIN=$(LOCALBIN)/mailcatcher OAUTH2_TESTOP_BIN=$(LOCALBIN)/oauth2-testop node --test
 
 .PHONY: build-testop
 build-testop: ## Build the loopback OpenID Provider the SDK suite signs in with (test only).

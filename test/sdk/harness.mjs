@@ -3,8 +3,9 @@
 // the binary's path. Each instance gets a fresh temporary data directory (optionally a
 // copy of the PocketBase v0.40.4 fixture) and a free loopback port.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,8 +64,18 @@ export async function startInstance({ fixture = false, env = {} } = {}) {
     makeWritable(dataDir);
   }
 
-  // Port 0: the kernel picks a free port, and the start banner tells which.
-  const child = spawn(instanceBin, ["serve", "--http", "127.0.0.1:0", "--dir", dataDir], {
+  // Stock PocketBase (INSTANCE_BIN=$(hack/pocketbase.sh) with SDK_REFERENCE=1, to check
+  // that the suite asserts PocketBase's behaviour) reads no PB_SUPERUSER_* variables and
+  // prints the address it was given: the superuser is upserted by the CLI first, and the
+  // port is picked here. Otherwise port 0: the kernel picks, and the banner tells which.
+  let addr = "127.0.0.1:0";
+  if (process.env.SDK_REFERENCE === "1") {
+    addr = `127.0.0.1:${await freePort()}`;
+    if (env.PB_SUPERUSER_EMAIL) {
+      execFileSync(instanceBin, ["superuser", "upsert", env.PB_SUPERUSER_EMAIL, env.PB_SUPERUSER_PASSWORD, "--dir", dataDir]);
+    }
+  }
+  const child = spawn(instanceBin, ["serve", "--http", addr, "--dir", dataDir], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -103,6 +114,18 @@ export async function startInstance({ fixture = false, env = {} } = {}) {
   };
 
   return { url, dataDir, stop, output: () => output };
+}
+
+// freePort asks the kernel for a free loopback port.
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
 }
 
 async function waitHealthy(url) {

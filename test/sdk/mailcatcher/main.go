@@ -17,6 +17,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,8 +122,8 @@ func (s *session) Data(r io.Reader) error {
 	return nil
 }
 
-// parse decodes the subject and the text and HTML parts (quoted-printable is decoded
-// by mime/multipart) of a message.
+// parse decodes the subject and the text and HTML parts of a message, however deep they
+// sit: PocketBase's mailer nests a multipart/alternative inside a multipart/mixed.
 func parse(raw []byte) (message, error) {
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
@@ -133,43 +134,47 @@ func parse(raw []byte) (message, error) {
 		return message{}, err
 	}
 	out := message{Subject: subject}
+	err = readPart(&out, msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
+	return out, err
+}
 
-	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+// readPart stores a text/plain or text/html body in out, or walks the parts of a
+// multipart body. Quoted-printable parts of a multipart body are decoded by
+// mime/multipart; base64 is decoded here.
+func readPart(out *message, contentType, encoding string, body io.Reader) error {
+	mediaType, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
-		return message{}, err
+		return err
 	}
-	if !strings.HasPrefix(mediaType, "multipart/") {
-		body, err := io.ReadAll(msg.Body)
-		if err != nil {
-			return message{}, err
-		}
-		if mediaType == "text/html" {
-			out.HTML = string(body)
-		} else {
-			out.Text = string(body)
-		}
-		return out, nil
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return message{}, err
-		}
-		body, err := io.ReadAll(p)
-		if err != nil {
-			return message{}, err
-		}
-		switch ct := p.Header.Get("Content-Type"); {
-		case strings.HasPrefix(ct, "text/plain"):
-			out.Text = string(body)
-		case strings.HasPrefix(ct, "text/html"):
-			out.HTML = string(body)
+	if strings.HasPrefix(mediaType, "multipart/") {
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := readPart(out, p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p); err != nil {
+				return err
+			}
 		}
 	}
+	if strings.EqualFold(encoding, "base64") {
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	}
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		return err
+	}
+	switch mediaType {
+	case "text/html":
+		out.HTML = string(raw)
+	case "text/plain":
+		out.Text = string(raw)
+	}
+	return nil
 }
 
 func main() {
