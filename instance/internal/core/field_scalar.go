@@ -57,10 +57,10 @@ func (f *NumberField) ValidateValue(_ context.Context, _ ValueContext, value any
 		return newValidationError("validation_only_int_constraint", "Decimal numbers are not allowed", nil)
 	}
 	if f.Min != nil && v < *f.Min {
-		return newValidationError("validation_min_number_constraint", fmt.Sprintf("Must be larger than %f", *f.Min), nil)
+		return newValidationError("validation_min_number_constraint", "Must be greater or equal than "+fmt.Sprint(*f.Min), map[string]any{"min": *f.Min})
 	}
 	if f.Max != nil && v > *f.Max {
-		return newValidationError("validation_max_number_constraint", fmt.Sprintf("Must be less than %f", *f.Max), nil)
+		return newValidationError("validation_max_number_constraint", "Must be less or equal than "+fmt.Sprint(*f.Max), map[string]any{"max": *f.Max})
 	}
 
 	return nil

@@ -160,16 +160,21 @@ func (a *App) expandPath(ctx context.Context, records []*Record, path string, in
 		return err
 	}
 
-	// the path resolved: every record gets an expand object
-	for _, r := range records {
-		if r.expand == nil {
-			r.expand = map[string]any{}
+	// once the whole path resolved, every record gets an expand object, even if empty;
+	// a path whose nested part fails leaves none (as PocketBase, which initialises it
+	// only after the nested expansion)
+	initExpand := func() {
+		for _, r := range records {
+			if r.expand == nil {
+				r.expand = map[string]any{}
+			}
 		}
 	}
 
 	rule := target.collection.ViewRule
 	if !info.HasSuperuserAuth() && rule == nil {
-		return nil // only superusers may expand it
+		// PocketBase's fetch fails here, so the records get no expand object
+		return fmt.Errorf("only superusers can view collection %q records", target.collection.Name)
 	}
 	ruleExpr := ""
 	if !info.HasSuperuserAuth() {
@@ -181,6 +186,7 @@ func (a *App) expandPath(ctx context.Context, records []*Record, path string, in
 		return err
 	}
 	if len(related) == 0 {
+		initExpand()
 		return nil
 	}
 
@@ -189,6 +195,7 @@ func (a *App) expandPath(ctx context.Context, records []*Record, path string, in
 			return err
 		}
 	}
+	initExpand()
 
 	byID := make(map[string]*Record, len(related))
 	for _, r := range related {

@@ -221,7 +221,7 @@ func TestRecordCreate(t *testing.T) {
 				`"cover":{"code":"validation_invalid_file","message":"Invalid new files: [unknown.png].","params":{"invalidFiles":["unknown.png"]}},`+
 				`"id":{"code":"validation_min_text_constraint","message":"Must be at least 15 character(s).","params":{"min":15}},`+
 				`"location":{"code":"validation_invalid_longitude","message":"Longitude must be between -180 and 180 degrees."},`+
-				`"rating":{"code":"validation_max_number_constraint","message":"Must be less than 5.000000."},`+
+				`"rating":{"code":"validation_max_number_constraint","message":"Must be less or equal than 5.","params":{"max":5}},`+
 				`"slug":{"code":"validation_invalid_format","message":"Invalid value format."},`+
 				`"status":{"code":"validation_invalid_value","message":"Invalid value bad.","params":{"value":"bad"}},`+
 				`"title":{"code":"validation_min_text_constraint","message":"Must be at least 3 character(s).","params":{"min":3}},`+

@@ -83,7 +83,7 @@ func TestRecordUpdate(t *testing.T) {
 			Body: strings.NewReader(`{"title":"","tags+":"missingmissingm","rating":-1}`), Headers: rwHeaders(tok.alice),
 			ExpectedStatus: 400,
 			ExpectedBody: rwErr(400, "Failed to update record.", `{`+
-				`"rating":{"code":"validation_min_number_constraint","message":"Must be larger than 0.000000."},`+
+				`"rating":{"code":"validation_min_number_constraint","message":"Must be greater or equal than 0.","params":{"min":0}},`+
 				`"tags":{"code":"validation_missing_rel_records","message":"Failed to find all relation records with the provided ids."},`+
 				`"title":{"code":"validation_required","message":"Cannot be blank."}}`),
 		},
