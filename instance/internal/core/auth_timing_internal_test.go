@@ -28,6 +28,31 @@ func TestDummyPasswordHash(t *testing.T) {
 	}
 }
 
+// TestDummyPasswordHashFollowsFieldCost checks that an unknown identity is compared
+// against a hash of the password field's own bcrypt cost: with a costlier field, a
+// cost-10 dummy would answer unknown identities measurably faster than wrong passwords.
+func TestDummyPasswordHashFollowsFieldCost(t *testing.T) {
+	for _, tc := range []struct{ fieldCost, want int64 }{{0, 10}, {10, 10}, {4, 4}, {11, 11}} {
+		c := &Collection{Type: CollectionTypeAuth, Fields: FieldsList{
+			&PasswordField{fieldBase: fieldBase{Name: FieldNamePassword}, Cost: tc.fieldCost},
+		}}
+		hash := dummyPasswordHashFor(c)
+		cost, err := security.BcryptCost(hash)
+		if err != nil {
+			t.Fatalf("cost %d: not a bcrypt hash: %v", tc.fieldCost, err)
+		}
+		if int64(cost) != tc.want {
+			t.Errorf("field cost %d: dummy hash cost = %d, want %d", tc.fieldCost, cost, tc.want)
+		}
+		if hash != dummyPasswordHashFor(c) {
+			t.Errorf("field cost %d: the dummy hash is made again on each use", tc.fieldCost)
+		}
+		if security.ComparePassword(hash, "") {
+			t.Errorf("field cost %d: the dummy hash matches the empty password", tc.fieldCost)
+		}
+	}
+}
+
 // TestAuthOriginFingerprint pins the fingerprint to PocketBase's md5(ip + userAgent),
 // the user agent cut at 200 bytes with "..." appended.
 func TestAuthOriginFingerprint(t *testing.T) {
