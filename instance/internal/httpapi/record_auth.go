@@ -22,7 +22,9 @@ func (a *api) registerRecordAuthRoutes(r routes) {
 	collection.POST("/auth-with-otp", a.collectionContext, a.recordAuthWithOTP)
 	collection.POST("/auth-refresh", a.collectionContext, requireSameCollectionContextAuth, a.recordAuthRefresh)
 	collection.add(http.MethodGet, "/auth-methods", a.collectionContext, a.recordAuthMethods)
-	collection.POST("/impersonate/:id", a.collectionContext, requireSuperuserAuth(), a.recordAuthImpersonate)
+	// impersonate has no per-collection rate limit in PocketBase, so nothing resolves
+	// the collection before the superuser check
+	collection.POST("/impersonate/:id", requireSuperuserAuth(), a.recordAuthImpersonate)
 	collection.POST("/request-verification", a.collectionContext, a.recordRequestVerification)
 	collection.POST("/confirm-verification", a.collectionContext, a.recordConfirmVerification)
 	collection.POST("/request-password-reset", a.collectionContext, a.recordRequestPasswordReset)
