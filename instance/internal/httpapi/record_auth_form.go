@@ -78,8 +78,9 @@ func bindAuthForm(c *gin.Context, dst any) error {
 // authRule and mfa.rule see (PocketBase's request info binds the same body).
 const ctxKeyAuthFormBody = "pocketfleet.authFormBody"
 
-// bindFormValues decodes a multipart or urlencoded body into dst and returns the values
-// it held.
+// bindFormValues decodes a multipart or urlencoded body into dst (values as strings)
+// and returns the values it held as @request.body sees them: type-inferred, repeated
+// keys as lists (§1.5).
 func bindFormValues(c *gin.Context, body []byte, dst any) (map[string]any, error) {
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
 	if err := c.Request.ParseMultipartForm(maxAuthFormBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
@@ -105,8 +106,16 @@ func bindFormValues(c *gin.Context, body []byte, dst any) (map[string]any, error
 	if err != nil {
 		return nil, fmt.Errorf("encoding form values: %w", err)
 	}
+	if err := json.Unmarshal(merged, dst); err != nil {
+		return nil, err
+	}
 
-	return values, json.Unmarshal(merged, dst)
+	inferred := map[string]any{}
+	if err := mergeFormValues(inferred, c.Request.PostForm); err != nil {
+		return nil, err
+	}
+
+	return inferred, nil
 }
 
 // validationItem is one entry of an error's data (§2.1); its keys come in PocketBase's

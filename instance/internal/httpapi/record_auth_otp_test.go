@@ -545,3 +545,34 @@ func TestAuthRuleSeesTheRequestBody(t *testing.T) {
 		},
 	)
 }
+
+// TestAuthRuleSeesInferredFormValues checks that @request.body holds a form body's values
+// type-inferred, as PocketBase binds them (§1.5): "true" is the boolean true.
+func TestAuthRuleSeesInferredFormValues(t *testing.T) {
+	app := fixtureApp(t)
+	execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.authRule', '@request.body.remember = true') WHERE name = 'users'`)
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	const creds = "identity=alice%40example.com&password=alice-pass-123"
+
+	runSeq(t,
+		apitest.ApiScenario{
+			Name: "an urlencoded true is a boolean", Method: http.MethodPost, URL: "/api/collections/users/auth-with-password",
+			Body: strings.NewReader(creds + "&remember=true"), Headers: form,
+			TestAppFactory: sharedApp(app),
+			ExpectedStatus: http.StatusOK, ExpectedContent: []string{`"token":"`},
+		},
+		apitest.ApiScenario{
+			Name: "a JSON true", Method: http.MethodPost, URL: "/api/collections/users/auth-with-password",
+			Body: jsonBody(`{"identity":"alice@example.com","password":"alice-pass-123","remember":true}`), Headers: jsonHeaders,
+			TestAppFactory: sharedApp(app),
+			ExpectedStatus: http.StatusOK, ExpectedContent: []string{`"token":"`},
+		},
+		apitest.ApiScenario{
+			Name: "another value", Method: http.MethodPost, URL: "/api/collections/users/auth-with-password",
+			Body: strings.NewReader(creds + "&remember=yes"), Headers: form,
+			TestAppFactory: sharedApp(app),
+			ExpectedStatus: http.StatusForbidden,
+			ExpectedBody:   `{"data":{},"message":"The request doesn't satisfy the collection requirements to authenticate.","status":403}`,
+		},
+	)
+}
