@@ -28,18 +28,25 @@ var (
 )
 
 // MFARequired reports whether a login of record needs a second factor, as PocketBase's
-// checkMFA decides: the collection has mfa.enabled and mfa.rule matches the record, the
-// rule being evaluated with the record itself as the requester (an empty rule always
-// matches, and so does any rule for a superuser). An error is a rule that fails to
-// evaluate.
-func (a *App) MFARequired(ctx context.Context, record *Record) (bool, error) {
+// wantsMFA decides: the collection has mfa.enabled and mfa.rule matches the record, the
+// rule being evaluated for the login request as it came (info: its own auth, usually
+// none, and the auth route's @request.context), with no superuser exception. An empty
+// rule always matches. An error is a rule that fails to evaluate.
+func (a *App) MFARequired(ctx context.Context, record *Record, info *RequestInfo) (bool, error) {
 	c := record.Collection()
 	if !c.IsAuth() || !c.Auth.MFA.Enabled {
 		return false, nil
 	}
-	rule := c.Auth.MFA.Rule
+	if c.Auth.MFA.Rule == "" {
+		return true, nil
+	}
 
-	return a.CanAccessRecord(ctx, record, &RequestInfo{Auth: record}, &rule)
+	matched, err := a.recordsMatchingRule(ctx, c, []string{record.ID()}, c.Auth.MFA.Rule, info)
+	if err != nil {
+		return true, err
+	}
+
+	return matched[record.ID()], nil
 }
 
 // CheckMFA runs PocketBase's MFA step for a successful login of record with method.

@@ -13,21 +13,30 @@ import (
 // PocketBase's).
 const authOriginsMax = 5
 
-// authOriginUserAgentMax is how much of the User-Agent enters a fingerprint.
-const authOriginUserAgentMax = 300
+// authOriginUserAgentMax is how much of the User-Agent enters a fingerprint and the
+// alert mail; a longer one is cut there and gets "..." appended (PocketBase's authAlert).
+const authOriginUserAgentMax = 200
 
 // authAlertTimeLayout is how the time of a new login is written in the alert mail.
 const authAlertTimeLayout = "2006-01-02 15:04:05.000Z"
 
 // AuthOriginFingerprint is the `_authOrigins.fingerprint` of a login from ip with
-// userAgent: the hex MD5 of the IP followed by the first 300 bytes of the user agent.
+// userAgent: the hex MD5 of the IP followed by the user agent, cut as
+// authOriginUserAgent does.
 func AuthOriginFingerprint(ip, userAgent string) string {
-	if len(userAgent) > authOriginUserAgentMax {
-		userAgent = userAgent[:authOriginUserAgentMax]
-	}
-	sum := md5.Sum([]byte(ip + userAgent)) //nolint:gosec // G401: see the import
+	sum := md5.Sum([]byte(ip + authOriginUserAgent(userAgent))) //nolint:gosec // G401: see the import
 
 	return hex.EncodeToString(sum[:])
+}
+
+// authOriginUserAgent is userAgent as a login origin records it: its first 200 bytes
+// followed by "..." when it is longer.
+func authOriginUserAgent(userAgent string) string {
+	if len(userAgent) > authOriginUserAgentMax {
+		return userAgent[:authOriginUserAgentMax] + "..."
+	}
+
+	return userAgent
 }
 
 type authOrigin struct {
@@ -38,15 +47,12 @@ type authOrigin struct {
 // `_authOrigins`, as PocketBase's authAlert does for collections with authAlert.enabled:
 // a login from a device (fingerprint) the record has not used before gets the
 // new-login alert mail, unless it is the record's first login or the record has no
-// email; a known device only has its row touched. At most five origins are kept, the
-// least recently used being dropped.
+// email; a known device only has its row touched. A new device leaves at most five
+// origins, the first recorded ones being dropped (PocketBase orders them by created).
 //
 // note: PocketBase waits up to 15 s for the alert mail before answering; it is sent in
 // the background here, so a slow mail server never delays a login.
 func (a *App) TrackAuthOrigin(ctx context.Context, record *Record, ip, userAgent string) error {
-	if len(userAgent) > authOriginUserAgentMax {
-		userAgent = userAgent[:authOriginUserAgentMax]
-	}
 	fingerprint := AuthOriginFingerprint(ip, userAgent)
 	c := record.Collection()
 
@@ -99,7 +105,7 @@ func (a *App) TrackAuthOrigin(ctx context.Context, record *Record, ip, userAgent
 	if len(origins) == 0 || current != nil || record.Email() == "" {
 		return nil
 	}
-	info := a.now().UTC().Format(authAlertTimeLayout) + " - " + ip + " " + userAgent
+	info := a.now().UTC().Format(authAlertTimeLayout) + " - " + ip + " " + authOriginUserAgent(userAgent)
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), authMailSendTimeout)
 	go func() {
 		defer cancel()
@@ -111,11 +117,11 @@ func (a *App) TrackAuthOrigin(ctx context.Context, record *Record, ip, userAgent
 	return nil
 }
 
-// findAuthOrigins returns the origins of record, most recently used first.
+// findAuthOrigins returns the origins of record, most recently created first.
 func (a *App) findAuthOrigins(ctx context.Context, record *Record) ([]authOrigin, error) {
 	rows, err := a.data.Read().QueryContext(ctx,
 		"SELECT `id`, `fingerprint` FROM "+quoteIdent(CollectionNameAuthOrigins)+
-			" WHERE `collectionRef` = ? AND `recordRef` = ? ORDER BY `updated` DESC, `rowid` DESC",
+			" WHERE `collectionRef` = ? AND `recordRef` = ? ORDER BY `created` DESC, `rowid` DESC",
 		record.Collection().ID, record.ID())
 	if err != nil {
 		return nil, fmt.Errorf("listing auth origins: %w", err)

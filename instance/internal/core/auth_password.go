@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
+	"sync"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/security"
 )
@@ -23,11 +24,44 @@ var (
 // login's timing the same whether or not the identity exists.
 const dummyPasswordHash = "$2a$10$gvXXVEkbxS.OEMRSuycMO.WENUqdESEt0R5OhjF4Md54y1jPwDbbS"
 
+// dummyPasswordHashes holds the dummy hashes of the other bcrypt costs a password field
+// may set, made once on first use.
+var dummyPasswordHashes sync.Map // int -> string
+
+// dummyPasswordHashFor returns a bcrypt hash no password is expected to match, at the
+// cost of c's password field, so that the dummy check of an unknown identity costs what
+// checking a real record's password does (PocketBase compares against a stored record's
+// hash for the same reason).
+func dummyPasswordHashFor(c *Collection) string {
+	cost := security.DefaultBcryptCost
+	if f, ok := c.Fields.GetByName(FieldNamePassword).(*PasswordField); ok && f.Cost > 0 {
+		cost = int(f.Cost)
+	}
+	if cost == security.DefaultBcryptCost {
+		return dummyPasswordHash
+	}
+	if h, ok := dummyPasswordHashes.Load(cost); ok {
+		return h.(string) //nolint:forcetypeassert // only hashes are stored
+	}
+	secret, err := security.RandomString(30)
+	if err != nil {
+		return dummyPasswordHash
+	}
+	h, err := security.HashPassword(secret, cost)
+	if err != nil {
+		return dummyPasswordHash
+	}
+	stored, _ := dummyPasswordHashes.LoadOrStore(cost, h)
+
+	return stored.(string) //nolint:forcetypeassert // only hashes are stored
+}
+
 // AuthWithPassword returns the record of auth collection c that identity and password
-// log in as (apis/record_auth_with_password.go). With identityField empty, the email
-// field is tried first when identity is email-shaped, then every identity field in
-// turn. An unknown identity and a wrong password are both ErrInvalidCredentials, after a
-// bcrypt comparison either way; other errors are configuration or database failures.
+// log in as (apis/record_auth_with_password.go). With identityField empty, the identity
+// fields are tried in turn, email first (and only when identity is email-shaped). An
+// unknown identity and a wrong password are both ErrInvalidCredentials, after a bcrypt
+// comparison at the password field's cost either way; other errors are configuration
+// or database failures.
 //
 // Callers validate the form (identity, password, identityField) first.
 func (a *App) AuthWithPassword(ctx context.Context, c *Collection, identity, password, identityField string) (*Record, error) {
@@ -44,7 +78,7 @@ func (a *App) AuthWithPassword(ctx context.Context, c *Collection, identity, pas
 	}
 
 	if record == nil {
-		security.ComparePassword(dummyPasswordHash, password)
+		security.ComparePassword(dummyPasswordHashFor(c), password)
 		return nil, ErrInvalidCredentials
 	}
 	if !security.ComparePassword(record.PasswordHash(), password) {
@@ -54,38 +88,42 @@ func (a *App) AuthWithPassword(ctx context.Context, c *Collection, identity, pas
 	return record, nil
 }
 
+// findByIdentity looks identity up as PocketBase does: by identityField when given,
+// otherwise by each of passwordAuth.identityFields until one matches, email moved first
+// and skipped when identity is not email-shaped. No match is (nil, ErrRecordNotFound)
+// or, when no field was tried, (nil, nil).
 func (a *App) findByIdentity(ctx context.Context, c *Collection, identity, identityField string) (*Record, error) {
 	if identityField != "" {
 		return a.FindAuthRecordByIdentity(ctx, c, identityField, identity)
 	}
 
 	fields := c.Auth.PasswordAuth.IdentityFields
-	email := isEmail(identity)
+	if len(fields) > 1 && fields[0] != FieldNameEmail {
+		fields = slices.Clone(fields)
+		slices.SortStableFunc(fields, func(x, y string) int {
+			switch {
+			case x == FieldNameEmail:
+				return -1
+			case y == FieldNameEmail:
+				return 1
+			}
+			return 0
+		})
+	}
 
 	var (
 		record *Record
 		err    error
 	)
-	// note: as in PocketBase, an email-shaped identity is looked up by the other
-	// identity fields only when the email lookup ran and failed; when email is not an
-	// identity field, such an identity matches nothing.
-	if email && slices.Contains(fields, FieldNameEmail) {
-		record, err = a.FindAuthRecordByIdentity(ctx, c, FieldNameEmail, identity)
-	}
-	if !email || err != nil {
-		for _, name := range fields {
-			if !email && name == FieldNameEmail {
-				continue // a non-email identity cannot match the email field
-			}
-			record, err = a.FindAuthRecordByIdentity(ctx, c, name, identity)
-			if err == nil {
-				break
-			}
+	for _, name := range fields {
+		if name == FieldNameEmail && !isEmail(identity) {
+			continue // a non-email identity cannot match the email field
+		}
+		record, err = a.FindAuthRecordByIdentity(ctx, c, name, identity)
+		if err == nil {
+			break
 		}
 	}
-	if err != nil {
-		return nil, err
-	}
 
-	return record, nil
+	return record, err
 }

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"html/template"
 	"net/mail"
+	"slices"
 	"strings"
 )
 
@@ -125,10 +127,15 @@ func ResolveEmailTemplate(t EmailTemplate, placeholders map[string]string) (subj
 	return subject, body
 }
 
+// unescapedPlaceholderTypes are the field types whose {RECORD:<field>} value goes into
+// a mail as is; every other value is HTML-escaped (mails/record.go nonescapeTypes).
+var unescapedPlaceholderTypes = []string{FieldTypeAutodate, FieldTypeDate, FieldTypeBool, FieldTypeNumber}
+
 // RenderRecordEmail renders an email template of record's collection as PocketBase's
 // mails.resolveEmailTemplate does: the given placeholders, then {APP_NAME}, {APP_URL}
-// and {RECORD:<field>} of every non-hidden field unless given, and the body wrapped in
-// the mail layout.
+// and {RECORD:<field>} of every non-hidden field unless given (HTML-escaped but for
+// dates, bools and numbers, so that a user's own field values cannot inject markup),
+// and the body wrapped in the mail layout.
 func (a *App) RenderRecordEmail(record *Record, t EmailTemplate, placeholders map[string]string) (subject, body string, err error) {
 	all := make(map[string]string, len(placeholders)+len(record.Collection().Fields)+2)
 	for k, v := range placeholders {
@@ -146,7 +153,11 @@ func (a *App) RenderRecordEmail(record *Record, t EmailTemplate, placeholders ma
 		if f.GetHidden() {
 			continue
 		}
-		setDefault("{RECORD:"+f.GetName()+"}", placeholderString(record.Get(f.GetName())))
+		v := placeholderString(record.Get(f.GetName()))
+		if !slices.Contains(unescapedPlaceholderTypes, f.Type()) {
+			v = html.EscapeString(v)
+		}
+		setDefault("{RECORD:"+f.GetName()+"}", v)
 	}
 
 	subject, rawBody := ResolveEmailTemplate(t, all)
@@ -234,9 +245,9 @@ func (a *App) SendRecordOTP(ctx context.Context, record *Record, otpID, pass str
 		map[string]string{EmailPlaceholderOTPID: otpID, EmailPlaceholderOTP: pass})
 }
 
-// SendRecordAuthAlert mails record the new-location login alert with info
-// (mails.SendRecordAuthAlert).
+// SendRecordAuthAlert mails record the new-location login alert with info, HTML-escaped
+// as it carries the client's User-Agent (mails.SendRecordAuthAlert).
 func (a *App) SendRecordAuthAlert(ctx context.Context, record *Record, info string) error {
 	return a.sendRecordEmail(ctx, record, record.Email(), record.Collection().Auth.AuthAlert.EmailTemplate,
-		map[string]string{EmailPlaceholderAlertInfo: info})
+		map[string]string{EmailPlaceholderAlertInfo: html.EscapeString(info)})
 }

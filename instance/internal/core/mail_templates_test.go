@@ -76,3 +76,33 @@ func TestResolveEmailTemplateDefaults(t *testing.T) {
 		t.Errorf("body = %s", body)
 	}
 }
+
+// TestRenderRecordEmailEscapesRecordValues checks that {RECORD:<field>} values are
+// HTML-escaped, as PocketBase's resolveEmailTemplate does for every type but dates,
+// bools and numbers: a user's own name cannot put markup into the mails sent to them.
+func TestRenderRecordEmailEscapesRecordValues(t *testing.T) {
+	app := apitest.NewTestApp(t, apitest.CopyFixture(t))
+	if _, err := app.DB().Write().ExecContext(t.Context(),
+		"UPDATE users SET name = ? WHERE id = ?", `<a href="https://evil.test">Alice & co</a>`, "w2bx8e6qg38uo33"); err != nil {
+		t.Fatal(err)
+	}
+	alice, err := app.FindRecordByID(t.Context(), "users", "w2bx8e6qg38uo33")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	subject, body, err := app.RenderRecordEmail(alice, core.EmailTemplate{
+		Subject: "hi {RECORD:name}",
+		Body:    "<p>{RECORD:name} {RECORD:verified}</p>",
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const escaped = "&lt;a href=&#34;https://evil.test&#34;&gt;Alice &amp; co&lt;/a&gt;"
+	if subject != "hi "+escaped {
+		t.Errorf("subject = %q", subject)
+	}
+	if !strings.Contains(body, "<p>"+escaped+" true</p>") {
+		t.Errorf("body = %q", body)
+	}
+}

@@ -185,7 +185,7 @@ type rateWindowKey struct {
 type fixedWindow struct {
 	available int
 	interval  int64 // seconds
-	last      int64 // unix seconds of the last allowed request
+	start     int64 // unix seconds the current window started at
 }
 
 // appRateLimiters holds the limiters of each app, so that every router of one app (as
@@ -203,8 +203,9 @@ func rateLimitersOf(app *core.App) *rateLimiters {
 }
 
 // allow consumes one request of client's window in limiter under rule, as PocketBase's
-// fixedWindow.consume: the window restarts with maxRequests once `duration` seconds
-// passed since the last allowed request. It reports false when none is left.
+// rateClient.consume: a window opens with maxRequests at the first request and a new
+// one at the first request `duration` seconds or more after it opened, however many
+// were refused meanwhile. It reports false when none is left.
 func (l *rateLimiters) allow(limiter string, rule core.RateLimitRule, client string) bool {
 	if client == "" {
 		return true
@@ -229,24 +230,24 @@ func (l *rateLimiters) allow(limiter string, rule core.RateLimitRule, client str
 		l.windows[key] = w
 	}
 	unix := now.Unix()
-	if unix-w.last >= w.interval {
+	if unix-w.start >= w.interval {
 		w.available = rule.MaxRequests
+		w.start = unix
 	}
 	if w.available <= 0 {
 		return false
 	}
 	w.available--
-	w.last = unix
 
 	return true
 }
 
-// sweep drops the counters idle for longer than their window plus rateLimiterIdle.
+// sweep drops the counters whose window ended more than rateLimiterIdle ago.
 func (l *rateLimiters) sweep(now time.Time) {
 	l.lastSweep = now
 	unix := now.Unix()
 	for k, w := range l.windows {
-		if unix-w.last > w.interval+int64(rateLimiterIdle/time.Second) {
+		if unix-(w.start+w.interval) > int64(rateLimiterIdle/time.Second) {
 			delete(l.windows, k)
 		}
 	}

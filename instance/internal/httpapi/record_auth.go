@@ -22,7 +22,9 @@ func (a *api) registerRecordAuthRoutes(r routes) {
 	collection.POST("/auth-with-otp", a.collectionContext, a.recordAuthWithOTP)
 	collection.POST("/auth-refresh", a.collectionContext, requireSameCollectionContextAuth, a.recordAuthRefresh)
 	collection.add(http.MethodGet, "/auth-methods", a.collectionContext, a.recordAuthMethods)
-	collection.POST("/impersonate/:id", a.collectionContext, requireSuperuserAuth(), a.recordAuthImpersonate)
+	// impersonate has no per-collection rate limit in PocketBase, so nothing resolves
+	// the collection before the superuser check
+	collection.POST("/impersonate/:id", requireSuperuserAuth(), a.recordAuthImpersonate)
 	collection.POST("/request-verification", a.collectionContext, a.recordRequestVerification)
 	collection.POST("/confirm-verification", a.collectionContext, a.recordConfirmVerification)
 	collection.POST("/request-password-reset", a.collectionContext, a.recordRequestPasswordReset)
@@ -64,14 +66,15 @@ func (a *api) writeRecordAuthResponse(c *gin.Context, record *core.Record, token
 	}
 
 	// the authRule is checked for the request as it came (its own auth, if any)
-	if ok, err := a.app.CanAccessRecord(c.Request.Context(), record, authRequestInfo(c), record.Collection().Auth.AuthRule); !ok {
+	info := authRequestInfo(c)
+	if ok, err := a.app.CanAccessRecord(c.Request.Context(), record, info, record.Collection().Auth.AuthRule); !ok {
 		return NewForbiddenError("The request doesn't satisfy the collection requirements to authenticate.", err)
 	}
 
 	mfa := false
 	if method != "" {
 		var err error
-		if mfa, err = a.app.MFARequired(c.Request.Context(), record); err != nil {
+		if mfa, err = a.app.MFARequired(c.Request.Context(), record, info); err != nil {
 			return NewBadRequestError("Failed to authenticate.", fmt.Errorf("MFA rule failure: %w", err))
 		}
 	}
@@ -99,7 +102,7 @@ func (a *api) writeRecordAuthResponse(c *gin.Context, record *core.Record, token
 	}
 
 	// ?expand= is resolved as the authenticated record (its relations' viewRules)
-	info := readRequestInfo(c)
+	info = readRequestInfo(c)
 	info.Auth = record
 	if err := a.enrichRecords(c, []*core.Record{record}, info); err != nil {
 		return NewInternalServerError("", err)
@@ -115,19 +118,21 @@ func (a *api) writeRecordAuthResponse(c *gin.Context, record *core.Record, token
 }
 
 // ctxKeyRequestContext holds the @request.context of a request when it is not
-// "default": an auth route's (password, otp, oauth2, …) or a batch sub-request's.
+// "default": an auth route's (password, otp, oauth2, …) or a batch sub-request's
+// (PocketBase's RequestEventKeyInfoContext). readRequestInfo reads it.
 const ctxKeyRequestContext = "pocketfleet.requestContext"
 
-// setRequestContext sets the @request.context the auth rules of this request see.
+// setRequestContext sets the @request.context the rules of this request see.
 func setRequestContext(c *gin.Context, requestContext string) {
 	c.Set(ctxKeyRequestContext, requestContext)
 }
 
-// authRequestInfo is readRequestInfo with the @request.context set by the auth route.
+// authRequestInfo is readRequestInfo (with the @request.context set by the auth route)
+// and the body the route bound as @request.body.
 func authRequestInfo(c *gin.Context) *core.RequestInfo {
 	info := readRequestInfo(c)
-	if v := c.GetString(ctxKeyRequestContext); v != "" {
-		info.Context = v
+	if body, ok := c.Get(ctxKeyAuthFormBody); ok {
+		info.Body, _ = body.(map[string]any)
 	}
 
 	return info

@@ -26,7 +26,7 @@ func TestAuthAlertAndOrigins(t *testing.T) {
 	}
 	origins := func(t testing.TB, app *core.App) []string {
 		t.Helper()
-		rows, err := app.DB().Read().QueryContext(t.Context(), "SELECT fingerprint FROM _authOrigins WHERE recordRef = ? ORDER BY updated DESC", aliceID)
+		rows, err := app.DB().Read().QueryContext(t.Context(), "SELECT fingerprint FROM _authOrigins WHERE recordRef = ? ORDER BY created DESC, rowid DESC", aliceID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,18 +68,32 @@ func TestAuthAlertAndOrigins(t *testing.T) {
 			}
 		}),
 	)
-	for _, ua := range []string{"device-C", "device-D", "device-E", "device-F"} {
+	for _, ua := range []string{"device-C", "device-D", "device-E"} {
 		runSeq(t, login("another device "+ua, ua, func(t testing.TB, _ *core.App) { smtpSrv.next(t) }))
 	}
+	// device-A is used again, yet it is the first recorded: PocketBase drops origins by
+	// their creation, not their last use
+	runSeq(t, login("the first device again", "device-A", func(t testing.TB, _ *core.App) { smtpSrv.expectNone(t) }))
+	runSeq(t, login("a sixth device", "device-F", func(t testing.TB, _ *core.App) { smtpSrv.next(t) }))
 	got := origins(t, app)
 	if len(got) != 5 || got[0] != core.AuthOriginFingerprint("127.0.0.1", "device-F") {
 		t.Fatalf("origins = %v, want the 5 most recent", got)
 	}
 	for _, fp := range got {
 		if fp == core.AuthOriginFingerprint("127.0.0.1", "device-A") {
-			t.Errorf("the least recently used device was kept")
+			t.Errorf("the first recorded device was kept")
 		}
 	}
+
+	// the User-Agent is cut at 200 bytes and HTML-escaped in the mail
+	longUA := "<b>x</b>" + strings.Repeat("y", 300)
+	runSeq(t, login("a user agent with markup", longUA, func(t testing.TB, _ *core.App) {
+		m := smtpSrv.next(t)
+		want := " - 127.0.0.1 &lt;b&gt;x&lt;/b&gt;" + strings.Repeat("y", 192) + "...</em>"
+		if !strings.Contains(m.HTML, want) {
+			t.Errorf("alert info not cut and escaped, want %q in:\n%s", want, m.HTML)
+		}
+	}))
 
 	// with authAlert off, nothing is recorded
 	execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.authAlert.enabled', json('false')) WHERE name = 'users'`)

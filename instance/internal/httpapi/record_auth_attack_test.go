@@ -56,7 +56,24 @@ func TestForgedTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	none, err := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims(claims(map[string]any{"exp": time.Now().Add(time.Hour).Unix()}))).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// RS/HS confusion: HS-family tokens keyed with alice's real key but another alg
+	hs384, err := jwt.NewWithClaims(jwt.SigningMethodHS384, jwt.MapClaims(claims(map[string]any{"exp": time.Now().Add(time.Hour).Unix()}))).SignedString([]byte(aliceKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, err := security.NewJWT(claims(nil), aliceKey, -time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	forged := map[string]string{
+		"alg none":                                      none,
+		"HS384 under alice's key":                       hs384,
+		"expired under alice's key":                     expired,
 		"RS256 signed with an attacker key":             rs256,
 		"bob's id under alice's key":                    hs(claims(map[string]any{"id": bobID}), aliceKey),
 		"superuser collection under alice's key":        hs(claims(map[string]any{"collectionId": "pbc_3142635823", "id": adminID}), aliceKey),

@@ -51,11 +51,14 @@ func bindAuthForm(c *gin.Context, dst any) error {
 	}
 
 	mediaType, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	var values map[string]any
 	switch {
 	case strings.HasPrefix(mediaType, "application/json"):
-		err = json.Unmarshal(body, dst)
+		if err = json.Unmarshal(body, dst); err == nil {
+			_ = json.Unmarshal(body, &values) // a JSON object also gives @request.body
+		}
 	case mediaType == "multipart/form-data" || mediaType == "application/x-www-form-urlencoded":
-		err = bindFormValues(c, body, dst)
+		values, err = bindFormValues(c, body, dst)
 	case mediaType == "text/xml" || mediaType == "application/xml":
 		err = xml.Unmarshal(body, dst)
 	default:
@@ -64,14 +67,24 @@ func bindAuthForm(c *gin.Context, dst any) error {
 	if err != nil {
 		return NewBadRequestError(msgLoadFailed, err)
 	}
+	if values != nil {
+		c.Set(ctxKeyAuthFormBody, values)
+	}
 
 	return nil
 }
 
-func bindFormValues(c *gin.Context, body []byte, dst any) error {
+// ctxKeyAuthFormBody holds the body an auth route bound, as the @request.body its
+// authRule and mfa.rule see (PocketBase's request info binds the same body).
+const ctxKeyAuthFormBody = "pocketfleet.authFormBody"
+
+// bindFormValues decodes a multipart or urlencoded body into dst (values as strings)
+// and returns the values it held as @request.body sees them: type-inferred, repeated
+// keys as lists (§1.5).
+func bindFormValues(c *gin.Context, body []byte, dst any) (map[string]any, error) {
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
 	if err := c.Request.ParseMultipartForm(maxAuthFormBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		return fmt.Errorf("parsing form: %w", err)
+		return nil, fmt.Errorf("parsing form: %w", err)
 	}
 
 	values := map[string]any{}
@@ -84,17 +97,25 @@ func bindFormValues(c *gin.Context, body []byte, dst any) error {
 	for _, payload := range c.Request.PostForm[jsonPayloadKey] {
 		var obj map[string]any
 		if err := json.Unmarshal([]byte(payload), &obj); err != nil {
-			return fmt.Errorf("decoding %s: %w", jsonPayloadKey, err)
+			return nil, fmt.Errorf("decoding %s: %w", jsonPayloadKey, err)
 		}
 		maps.Copy(values, obj)
 	}
 
 	merged, err := json.Marshal(values)
 	if err != nil {
-		return fmt.Errorf("encoding form values: %w", err)
+		return nil, fmt.Errorf("encoding form values: %w", err)
+	}
+	if err := json.Unmarshal(merged, dst); err != nil {
+		return nil, err
 	}
 
-	return json.Unmarshal(merged, dst)
+	inferred := map[string]any{}
+	if err := mergeFormValues(inferred, c.Request.PostForm); err != nil {
+		return nil, err
+	}
+
+	return inferred, nil
 }
 
 // validationItem is one entry of an error's data (§2.1); its keys come in PocketBase's

@@ -19,10 +19,13 @@ type impersonateForm struct {
 // recordAuthImpersonate answers POST /api/collections/{collection}/impersonate/{id}
 // (apis/record_auth_impersonate.go, superusers only): the auth response of the record
 // with a non-refreshable token, without the MFA step.
+//
+// The route checks the superuser first; a missing or non-auth collection is then 404
+// "Missing or invalid auth collection context.".
 func (a *api) recordAuthImpersonate(c *gin.Context) error {
-	collection, err := authCollection(c)
-	if err != nil {
-		return err
+	collection, err := a.app.FindCachedCollectionByNameOrID(c.Request.Context(), c.Param("collection"))
+	if err != nil || !collection.IsAuth() {
+		return NewNotFoundError("Missing or invalid auth collection context.", err)
 	}
 
 	record, err := a.app.FindRecordByID(c.Request.Context(), collection.ID, c.Param("id"))

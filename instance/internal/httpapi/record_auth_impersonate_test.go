@@ -64,11 +64,21 @@ func TestRecordImpersonate(t *testing.T) {
 			ExpectedBody:   `{"data":{},"message":"The authorized record is not allowed to perform this action.","status":403}`,
 		},
 		{
-			Name:   "missing collection comes first",
+			// unlike the other auth routes, no rate limit middleware resolves the
+			// collection first: the superuser check comes first
+			Name:   "missing collection as a guest",
 			Method: http.MethodPost, URL: "/api/collections/missing/impersonate/" + aliceID,
 			TestAppFactory: fixtureApp,
+			ExpectedStatus: http.StatusUnauthorized,
+			ExpectedBody:   requiresAuth,
+		},
+		{
+			Name:   "missing collection",
+			Method: http.MethodPost, URL: "/api/collections/missing/impersonate/" + aliceID,
+			Headers:        su,
+			TestAppFactory: fixtureApp,
 			ExpectedStatus: http.StatusNotFound,
-			ExpectedBody:   `{"data":{},"message":"Missing or invalid collection context.","status":404}`,
+			ExpectedBody:   `{"data":{},"message":"Missing or invalid auth collection context.","status":404}`,
 		},
 		{
 			Name:   "not an auth collection",

@@ -180,7 +180,7 @@ func (a *api) recordAuthWithOAuth2(c *gin.Context) error {
 	if auth := authRecord(c); auth != nil && auth.Collection().ID == collection.ID {
 		signedIn = auth
 	}
-	c.Set(requestInfoContextKey, core.RequestContextOAuth2)
+	setRequestContext(c, core.RequestContextOAuth2)
 
 	var form authWithOAuth2Form
 	if err := bindAuthForm(c, &form); err != nil {

@@ -448,8 +448,12 @@ func TestMFARule(t *testing.T) {
 	runSeq(t,
 		login("the rule matches alice", "users", "alice@example.com", "alice-pass-123", aliceOnly, http.StatusUnauthorized, `{"mfaId":"`),
 		login("the rule does not match bob", "users", "bob@example.com", "bob-pass-1234", aliceOnly, http.StatusOK, `"token":"`),
-		login("the record is the requester", "users", "bob@example.com", "bob-pass-1234", "@request.auth.id = id && verified = false", http.StatusUnauthorized, `{"mfaId":"`),
-		login("superusers match any rule", "_superusers", "admin@example.com", "admin-pass-123", "id = 'nobody'", http.StatusUnauthorized, `{"mfaId":"`),
+		// the rule sees the login request as it came: a guest's, with the route's context
+		login("the requester is the guest, not the record", "users", "bob@example.com", "bob-pass-1234", "@request.auth.id = id", http.StatusOK, `"token":"`),
+		login("the rule sees the request context", "users", "bob@example.com", "bob-pass-1234", "@request.context = 'password'", http.StatusUnauthorized, `{"mfaId":"`),
+		login("the rule sees the request body", "users", "bob@example.com", "bob-pass-1234", "@request.body.identity = email", http.StatusUnauthorized, `{"mfaId":"`),
+		login("superusers get no exception", "_superusers", "admin@example.com", "admin-pass-123", "id = 'nobody'", http.StatusOK, `"token":"`),
+		login("a superuser rule that matches", "_superusers", "admin@example.com", "admin-pass-123", "email = 'admin@example.com'", http.StatusUnauthorized, `{"mfaId":"`),
 		login("a broken rule fails the login", "users", "alice@example.com", "alice-pass-123", "nope ~~ 1", http.StatusBadRequest, `"message":"Failed to authenticate."`),
 	)
 }
@@ -505,6 +509,67 @@ func TestAuthRuleSeesTheRequestContext(t *testing.T) {
 		apitest.ApiScenario{
 			Name: "an OTP login has the otp context", Method: http.MethodPost, URL: "/api/collections/users/auth-with-otp",
 			Body: jsonBody(`{"otpId":"otp000000000001","password":"12345678"}`), Headers: jsonHeaders,
+			TestAppFactory: sharedApp(app),
+			ExpectedStatus: http.StatusForbidden,
+			ExpectedBody:   `{"data":{},"message":"The request doesn't satisfy the collection requirements to authenticate.","status":403}`,
+		},
+	)
+}
+
+// TestAuthRuleSeesTheRequestBody checks that the authRule sees the login's body as
+// @request.body, as PocketBase's request info does (JSON and multipart alike).
+func TestAuthRuleSeesTheRequestBody(t *testing.T) {
+	app := fixtureApp(t)
+	execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.authRule', '@request.body.identityField = ''email''') WHERE name = 'users'`)
+
+	runSeq(t,
+		apitest.ApiScenario{
+			Name: "a body the rule accepts", Method: http.MethodPost, URL: "/api/collections/users/auth-with-password",
+			Body: jsonBody(`{"identity":"alice@example.com","password":"alice-pass-123","identityField":"email"}`), Headers: jsonHeaders,
+			TestAppFactory: sharedApp(app),
+			ExpectedStatus: http.StatusOK, ExpectedContent: []string{`"token":"`},
+		},
+		apitest.ApiScenario{
+			Name: "a body the rule refuses", Method: http.MethodPost, URL: "/api/collections/users/auth-with-password",
+			Body: jsonBody(`{"identity":"alice@example.com","password":"alice-pass-123"}`), Headers: jsonHeaders,
+			TestAppFactory: sharedApp(app),
+			ExpectedStatus: http.StatusForbidden,
+			ExpectedBody:   `{"data":{},"message":"The request doesn't satisfy the collection requirements to authenticate.","status":403}`,
+		},
+		apitest.ApiScenario{
+			Name: "an urlencoded body the rule accepts", Method: http.MethodPost, URL: "/api/collections/users/auth-with-password",
+			Body:           strings.NewReader("identity=alice%40example.com&password=alice-pass-123&identityField=email"),
+			Headers:        map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+			TestAppFactory: sharedApp(app),
+			ExpectedStatus: http.StatusOK, ExpectedContent: []string{`"token":"`},
+		},
+	)
+}
+
+// TestAuthRuleSeesInferredFormValues checks that @request.body holds a form body's values
+// type-inferred, as PocketBase binds them (§1.5): "true" is the boolean true.
+func TestAuthRuleSeesInferredFormValues(t *testing.T) {
+	app := fixtureApp(t)
+	execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.authRule', '@request.body.remember = true') WHERE name = 'users'`)
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	const creds = "identity=alice%40example.com&password=alice-pass-123"
+
+	runSeq(t,
+		apitest.ApiScenario{
+			Name: "an urlencoded true is a boolean", Method: http.MethodPost, URL: "/api/collections/users/auth-with-password",
+			Body: strings.NewReader(creds + "&remember=true"), Headers: form,
+			TestAppFactory: sharedApp(app),
+			ExpectedStatus: http.StatusOK, ExpectedContent: []string{`"token":"`},
+		},
+		apitest.ApiScenario{
+			Name: "a JSON true", Method: http.MethodPost, URL: "/api/collections/users/auth-with-password",
+			Body: jsonBody(`{"identity":"alice@example.com","password":"alice-pass-123","remember":true}`), Headers: jsonHeaders,
+			TestAppFactory: sharedApp(app),
+			ExpectedStatus: http.StatusOK, ExpectedContent: []string{`"token":"`},
+		},
+		apitest.ApiScenario{
+			Name: "another value", Method: http.MethodPost, URL: "/api/collections/users/auth-with-password",
+			Body: strings.NewReader(creds + "&remember=yes"), Headers: form,
 			TestAppFactory: sharedApp(app),
 			ExpectedStatus: http.StatusForbidden,
 			ExpectedBody:   `{"data":{},"message":"The request doesn't satisfy the collection requirements to authenticate.","status":403}`,

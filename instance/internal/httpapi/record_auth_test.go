@@ -341,6 +341,35 @@ func TestAuthWithPassword(t *testing.T) {
 			ExpectedContent: []string{`{"record":` + bobRecordJSON},
 		},
 		{
+			Name:   "an email-shaped identity is looked up by the other identity fields when email is not one",
+			Method: http.MethodPost, URL: url,
+			Body:           strings.NewReader(`{"identity":"bob@alias.test","password":"bob-pass-1234"}`),
+			Headers:        jsonHeaders,
+			TestAppFactory: fixtureApp,
+			BeforeTestFunc: func(t testing.TB, app *core.App) {
+				execSQL(t, app, `UPDATE users SET name = 'bob@alias.test' WHERE id = ?`, bobID)
+				execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.passwordAuth.identityFields', json('["name"]')), `+
+					`indexes = json_insert(indexes, '$[#]', 'CREATE UNIQUE INDEX idx_users_name ON users (name)') WHERE name = 'users'`)
+			},
+			ExpectedStatus:  http.StatusOK,
+			ExpectedContent: []string{`"email":"bob@example.com","emailVisibility":false,"id":"` + bobID + `"`},
+		},
+		{
+			Name:   "email is tried first whatever the order of the identity fields",
+			Method: http.MethodPost, URL: url,
+			Body:           strings.NewReader(`{"identity":"bob@example.com","password":"bob-pass-1234"}`),
+			Headers:        jsonHeaders,
+			TestAppFactory: fixtureApp,
+			BeforeTestFunc: func(t testing.TB, app *core.App) {
+				// alice's name is bob's email: a lookup by name first would find alice
+				execSQL(t, app, `UPDATE users SET name = 'bob@example.com' WHERE id = ?`, aliceID)
+				execSQL(t, app, `UPDATE _collections SET options = json_set(options, '$.passwordAuth.identityFields', json('["name","email"]')), `+
+					`indexes = json_insert(indexes, '$[#]', 'CREATE UNIQUE INDEX idx_users_name ON users (name)') WHERE name = 'users'`)
+			},
+			ExpectedStatus:  http.StatusOK,
+			ExpectedContent: []string{`{"record":` + bobRecordJSON},
+		},
+		{
 			Name:   "explicit identityField",
 			Method: http.MethodPost, URL: url,
 			Body:            strings.NewReader(`{"identity":"alice@example.com","password":"alice-pass-123","identityField":"email"}`),

@@ -57,17 +57,9 @@ func readRequestInfo(c *gin.Context) *core.RequestInfo {
 		Method:  c.Request.Method,
 		Context: cmpOr(c.GetString(ctxKeyRequestContext), core.RequestContextDefault),
 	}
-	// a handler may set the request's @request.context (PocketBase's
-	// RequestEventKeyInfoContext), e.g. "oauth2" for the whole OAuth2 login
-	if v, ok := c.Get(requestInfoContextKey); ok {
-		info.Context, _ = v.(string)
-	}
 
 	return info
 }
-
-// requestInfoContextKey is the gin context key of the request's @request.context.
-const requestInfoContextKey = "pocketfleet.requestInfoContext"
 
 // enrichRecords expands the ?expand= paths on records and resolves which emails the
 // requester may see (apis/record_helpers.go EnrichRecords). Expand failures (unknown

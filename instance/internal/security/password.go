@@ -1,7 +1,6 @@
 package security
 
 import (
-	"crypto/subtle"
 	"fmt"
 
 	"golang.org/x/crypto/bcrypt"
@@ -48,9 +47,4 @@ func BcryptCost(hash string) (int, error) {
 	}
 
 	return cost, nil
-}
-
-// Equal reports whether a and b are equal, in time that depends only on their lengths.
-func Equal(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }

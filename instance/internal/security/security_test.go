@@ -113,20 +113,3 @@ func TestHashPasswordCostAndLimits(t *testing.T) {
 		t.Fatalf("HashPassword(73 bytes) error = %v, want ErrPasswordTooLong", err)
 	}
 }
-
-func TestEqual(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want bool
-	}{
-		{"abc", "abc", true},
-		{"abc", "abd", false},
-		{"abc", "ab", false},
-		{"", "", true},
-	}
-	for _, tc := range tests {
-		if got := Equal(tc.a, tc.b); got != tc.want {
-			t.Errorf("Equal(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
-		}
-	}
-}
