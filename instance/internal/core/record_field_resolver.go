@@ -187,13 +187,13 @@ func (r *RecordFieldResolver) Resolve(field string) (*search.ResolverResult, err
 		}
 	}
 	if !allowed {
-		return nil, fmt.Errorf("failed to resolve field %q: %w", field, search.ErrUnknownField)
+		return nil, search.Classify(search.ErrUnknownField, fmt.Errorf("failed to resolve field %q", field))
 	}
 
 	run := newResolverRun(r, field)
 	res, err := run.run()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", search.ErrUnknownField, err)
+		return nil, search.Classify(search.ErrUnknownField, err)
 	}
 
 	return res, nil
@@ -279,6 +279,10 @@ func (r *RecordFieldResolver) staticValue(path []string) (*search.ResolverResult
 			return &search.ResolverResult{Identifier: "FALSE"}, nil
 		}
 		return &search.ResolverResult{Identifier: "TRUE"}, nil
+	}
+	// a request value takes no modifier but :isset and :lower, whatever its value
+	if modifier != "" && modifier != modifierLower {
+		return nil, fmt.Errorf("invalid modifier sequence %s:%s", last, modifier)
 	}
 
 	switch v := value.(type) {

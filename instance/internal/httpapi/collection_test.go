@@ -117,6 +117,7 @@ func TestCollectionsList(t *testing.T) {
 	a5, h5 := app()
 	a6, h6 := app()
 	a7, h7 := app()
+	a8, h8 := app()
 	scenarios := []apitest.ApiScenario{
 		{
 			Name: "the fixture's list, byte for byte", Method: http.MethodGet,
@@ -170,6 +171,14 @@ func TestCollectionsList(t *testing.T) {
 			TestAppFactory: a7, Headers: h7,
 			ExpectedStatus: http.StatusBadRequest,
 			ExpectedBody:   `{"data":{},"message":"Something went wrong while processing your request.","status":400}`,
+		},
+		{
+			// the picker applies to each item of the list, as for records
+			Name: "fields", Method: http.MethodGet, URL: "/api/collections?sort=name&perPage=2&fields=" + url.QueryEscape("name,type"),
+			TestAppFactory: a8, Headers: h8,
+			ExpectedStatus: http.StatusOK,
+			ExpectedBody: `{"items":[{"name":"_authOrigins","type":"base"},{"name":"_externalAuths","type":"base"}],` +
+				`"page":1,"perPage":2,"totalItems":10,"totalPages":5}`,
 		},
 	}
 	for _, s := range scenarios {

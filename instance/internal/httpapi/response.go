@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/picker"
+	"github.com/pocketfleet/pocketfleet/instance/internal/core"
 	"github.com/pocketfleet/pocketfleet/instance/internal/search"
 )
 
@@ -46,7 +47,7 @@ func writeJSON(c *gin.Context, status int, v any) error {
 // isListResult reports whether v is a list response, whose items are picked one by one.
 func isListResult(v any) bool {
 	switch v.(type) {
-	case *search.Result, search.Result:
+	case *search.Result, search.Result, *core.CollectionList, core.CollectionList:
 		return true
 	}
 

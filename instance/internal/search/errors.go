@@ -32,3 +32,19 @@ var (
 	// skipTotal value that does not parse.
 	ErrInvalidQueryParam = errors.New("invalid search query parameter")
 )
+
+// Classify returns err with sentinel attached for errors.Is, without changing its text.
+// PocketBase shows raw filter errors to clients (a collection's "Invalid rule. Raw
+// error: …"), so their wording has to be PocketBase's, while callers still tell the
+// kinds of failure apart by sentinel.
+func Classify(sentinel, err error) error {
+	if err == nil || errors.Is(err, sentinel) {
+		return err
+	}
+	return &classified{sentinel: sentinel, err: err}
+}
+
+type classified struct{ sentinel, err error }
+
+func (e *classified) Error() string   { return e.err.Error() }
+func (e *classified) Unwrap() []error { return []error{e.sentinel, e.err} }

@@ -50,7 +50,7 @@ func (f FilterData) BuildExpr(resolver FieldResolver, params ...Params) (Expr, e
 func (f FilterData) BuildExprWithOptions(resolver FieldResolver, opts BuildOptions, params ...Params) (Expr, error) {
 	expr, err := f.build(resolver, opts, params)
 	if err != nil {
-		return Expr{}, fmt.Errorf("%w: %w", ErrInvalidFilter, err)
+		return Expr{}, Classify(ErrInvalidFilter, err)
 	}
 	return expr, nil
 }
@@ -100,7 +100,7 @@ func parseFilter(raw string) ([]fexpr.ExprGroup, error) {
 
 	groups, err := fexpr.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("parsing: %w", err)
+		return nil, err // fexpr's own words, as PocketBase shows them
 	}
 
 	parsedFilters.Lock()
@@ -316,12 +316,12 @@ func comparisonCost(op fexpr.SignOp) int {
 func (b *filterBuilder) buildComparison(e fexpr.Expr) (Expr, error) {
 	left, err := b.resolveToken(e.Left)
 	if err != nil {
-		return Expr{}, fmt.Errorf("invalid left operand %q: %w", e.Left.Literal, err)
+		return Expr{}, fmt.Errorf("invalid left operand %q - %w", e.Left.Literal, err)
 	}
 
 	right, err := b.resolveToken(e.Right)
 	if err != nil {
-		return Expr{}, fmt.Errorf("invalid right operand %q: %w", e.Right.Literal, err)
+		return Expr{}, fmt.Errorf("invalid right operand %q - %w", e.Right.Literal, err)
 	}
 
 	expr, err := buildResolversExpr(left, e.Op, right)

@@ -28,19 +28,19 @@ var tokenFunctions = map[string]tokenFunction{
 // points due to rounding (PocketBase tools/search/token_functions.go).
 func geoDistance(resolveArg func(fexpr.Token) (*ResolverResult, error), args []fexpr.Token) (*ResolverResult, error) {
 	if len(args) != 4 {
-		return nil, fmt.Errorf("geoDistance: expected 4 arguments, got %d", len(args))
+		return nil, fmt.Errorf("[geoDistance] expected 4 arguments, got %d", len(args))
 	}
 
 	ids := make([]string, 4)
 	params := make([]Params, 4)
 	for i, arg := range args {
 		if arg.Type != fexpr.TokenIdentifier && arg.Type != fexpr.TokenNumber {
-			return nil, fmt.Errorf("geoDistance: argument %d must be an identifier or a number", i)
+			return nil, fmt.Errorf("[geoDistance] argument %d must be an identifier or number", i)
 		}
 
 		resolved, err := resolveArg(arg)
 		if err != nil {
-			return nil, fmt.Errorf("geoDistance: resolving argument %d: %w", i, err)
+			return nil, fmt.Errorf("[geoDistance] failed to resolve argument %d: %w", i, err)
 		}
 
 		ids[i] = resolved.Identifier
@@ -67,19 +67,19 @@ func geoDistance(resolveArg func(fexpr.Token) (*ResolverResult, error), args []f
 func strftime(resolveArg func(fexpr.Token) (*ResolverResult, error), args []fexpr.Token) (*ResolverResult, error) {
 	total := len(args)
 	if total < 1 {
-		return nil, errors.New("strftime: expected at least 1 argument")
+		return nil, fmt.Errorf("[strftime] expected at least 1 arguments, got %d", total)
 	}
 	if total > maxStrftimeArgs {
-		return nil, fmt.Errorf("strftime: too many arguments (max %d, got %d)", maxStrftimeArgs, total)
+		return nil, fmt.Errorf("[strftime] too many arguments (max allowed %d, got %d)", maxStrftimeArgs, total)
 	}
 
 	if args[0].Type != fexpr.TokenText {
-		return nil, errors.New("strftime: the format argument must be a quoted text")
+		return nil, errors.New("[strftime] expects the first argument to be a format string")
 	}
 
 	format, err := resolveArg(args[0])
 	if err != nil {
-		return nil, fmt.Errorf("strftime: resolving the format argument: %w", err)
+		return nil, fmt.Errorf("[strftime] failed to resolve format argument: %w", err)
 	}
 
 	if total == 1 {
@@ -93,12 +93,12 @@ func strftime(resolveArg func(fexpr.Token) (*ResolverResult, error), args []fexp
 	switch args[1].Type {
 	case fexpr.TokenText, fexpr.TokenIdentifier, fexpr.TokenNumber:
 	default:
-		return nil, errors.New("strftime: the time-value argument must be a text, a number or an identifier")
+		return nil, errors.New("[strftime] expects the second argument to be of a valid time-value type")
 	}
 
 	timeValue, err := resolveArg(args[1])
 	if err != nil {
-		return nil, fmt.Errorf("strftime: resolving the time-value argument: %w", err)
+		return nil, fmt.Errorf("[strftime] failed to resolve time-value argument: %w", err)
 	}
 
 	ids := []string{format.Identifier, timeValue.Identifier}
@@ -106,12 +106,12 @@ func strftime(resolveArg func(fexpr.Token) (*ResolverResult, error), args []fexp
 
 	for i, arg := range args[2:] {
 		if arg.Type != fexpr.TokenText {
-			return nil, fmt.Errorf("strftime: modifier argument %d must be a quoted text", i)
+			return nil, fmt.Errorf("[strftime] invalid modifier argument %d - can be only string", i)
 		}
 
 		modifier, err := resolveArg(arg)
 		if err != nil {
-			return nil, fmt.Errorf("strftime: resolving modifier argument %d: %w", i, err)
+			return nil, fmt.Errorf("[strftime] failed to resolve modifier argument %d: %w", i, err)
 		}
 
 		ids = append(ids, modifier.Identifier)
