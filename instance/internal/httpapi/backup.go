@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -148,17 +149,24 @@ func isZipMagic(b []byte) bool {
 }
 
 // backupDownload is GET /api/backups/{key}?token=<superuser file token>: the zip as an
-// attachment, served with http.ServeContent (ranges, conditional requests).
+// attachment, served with http.ServeContent (ranges, conditional requests). Any other
+// token, or a superuser's from an IP outside a non-empty settings.superuserIPs, is 403;
+// a missing backup is the generic 400, as in PocketBase.
 func (a *api) backupDownload(c *gin.Context) error {
 	record, err := a.app.FindAuthRecordByToken(c.Request.Context(), c.Query("token"), core.TokenTypeFile)
 	if err != nil || !record.IsSuperuser() {
 		return NewForbiddenError(msgBackupForbidden, err)
 	}
+	if !a.superuserIPAllowed(c, record) {
+		return NewForbiddenError(msgBackupForbidden, nil)
+	}
 
 	key := c.Param("key")
 	r, err := a.app.OpenBackup(c.Request.Context(), key)
 	if err != nil {
-		return NewNotFoundError("", err)
+		// note: PocketBase returns the storage error, which its router turns into the
+		// generic 400 (a missing blob is not fs.ErrNotExist there).
+		return NewBadRequestError("", err)
 	}
 	defer r.Close()
 
@@ -171,7 +179,7 @@ func (a *api) backupDownload(c *gin.Context) error {
 	}
 
 	h := c.Writer.Header()
-	h.Set("Content-Disposition", `attachment; filename="`+key+`"`)
+	h.Set("Content-Disposition", "attachment; filename="+strconv.Quote(key))
 	h.Set("Content-Type", backupUploadMimeType)
 	h.Set("Content-Security-Policy", fileServeCSP)
 	h.Set("Cache-Control", fileServeCache)

@@ -216,6 +216,7 @@ func TestBackupsDownload(t *testing.T) {
 	suAuth := token(core.CollectionNameSuperusers, suID, false)
 	same := func(testing.TB) *core.App { return app }
 	forbidden := `{"data":{},"message":"Insufficient permissions to access the resource.","status":403}`
+	generic400 := `{"data":{},"message":"Something went wrong while processing your request.","status":400}`
 	path, _ := app.BackupPath("d.zip")
 	want, _ := os.ReadFile(path)
 
@@ -236,13 +237,48 @@ func TestBackupsDownload(t *testing.T) {
 			},
 		},
 		{Name: "missing backup", Method: http.MethodGet, URL: "/api/backups/nope.zip?token=" + suFile, TestAppFactory: same,
-			ExpectedStatus: 404, ExpectedContent: []string{`"status":404`}},
+			ExpectedStatus: 400, ExpectedBody: generic400},
 		{Name: "traversal key", Method: http.MethodGet, URL: "/api/backups/..%2Fdata.db?token=" + suFile, TestAppFactory: same,
-			ExpectedStatus: 404, ExpectedContent: []string{`"status":404`}},
+			ExpectedStatus: 400, ExpectedBody: generic400},
 	}
 	for _, s := range scenarios {
 		s.Test(t)
 	}
+
+	// a superuser file token from an IP outside settings.superuserIPs is refused
+	// (apis/backup.go backupDownload)
+	listed := withSettings(t, func(s *core.Settings) {
+		s.SuperuserIPs = []string{"10.0.0.0/8"}
+		s.TrustedProxy.Headers = []string{"X-Forwarded-For"}
+	})
+	ipApp := listed(t)
+	if _, err := ipApp.CreateBackup(t.Context(), "d.zip"); err != nil {
+		t.Fatal(err)
+	}
+	ipSame := func(testing.TB) *core.App { return ipApp }
+	var ipSUID string
+	if err := ipApp.DB().Read().QueryRowContext(t.Context(), "SELECT id FROM _superusers").Scan(&ipSUID); err != nil {
+		t.Fatal(err)
+	}
+	ipSU, err := ipApp.FindRecordByID(t.Context(), core.CollectionNameSuperusers, ipSUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ipFile, err := core.NewFileToken(ipSU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runSeq(t,
+		apitest.ApiScenario{
+			Name: "superuser file token from an unlisted IP", Method: http.MethodGet, URL: "/api/backups/d.zip?token=" + ipFile, TestAppFactory: ipSame,
+			ExpectedStatus: 403, ExpectedBody: forbidden,
+		},
+		apitest.ApiScenario{
+			Name: "superuser file token from a listed IP", Method: http.MethodGet, URL: "/api/backups/d.zip?token=" + ipFile, TestAppFactory: ipSame,
+			Headers:        map[string]string{"X-Forwarded-For": "10.1.2.3"},
+			ExpectedStatus: 200, ExpectedContent: []string{"PK\x03\x04"}, ExpectedHeaders: map[string]string{"Content-Type": "application/zip"},
+		},
+	)
 }
 
 func TestBackupsDeleteAndRestore(t *testing.T) {
