@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -115,6 +116,31 @@ func (st *realtimeState) updateClientsAuth(e core.RecordEvent) {
 	}
 }
 
+// clientAuth returns the auth record bound to client, or nil for a guest. An auth whose
+// collection was deleted, is no longer an auth collection, or whose token secret changed
+// since the client was bound is cleared first, so that the client continues as a guest
+// (PocketBase's realtimeUnsetClientsAuthByCollection on an auth collection's secret
+// change or delete). The check is made when the auth is used, against the cached
+// collections, so that no collection write has to walk the clients.
+func (st *realtimeState) clientAuth(ctx context.Context, client *realtime.Client) *core.Record {
+	auth, _ := client.Get(realtimeClientAuthKey).(*core.Record)
+	if auth == nil {
+		return nil
+	}
+	bound := auth.Collection()
+	current, err := st.app.FindCachedCollectionByNameOrID(ctx, bound.ID)
+	switch {
+	case errors.Is(err, core.ErrCollectionNotFound):
+	case err != nil:
+		return auth // the cache could not be read: keep the auth as it is
+	case current == bound || (current.IsAuth() && current.Auth.AuthToken.Secret == bound.Auth.AuthToken.Secret):
+		return auth
+	}
+	client.Unset(realtimeClientAuthKey)
+
+	return nil
+}
+
 // outbox is the messages of one broadcast.
 type outbox []delivery
 
@@ -179,7 +205,7 @@ func (st *realtimeState) broadcast(ctx context.Context, action string, record *c
 					if len(subs) == 0 {
 						continue
 					}
-					auth, _ := client.Get(realtimeClientAuthKey).(*core.Record)
+					auth := b.st.clientAuth(ctx, client)
 					for _, sub := range subs {
 						rule, view := c.ListRule, false
 						if base := sub.Base(); base == viewTopics[0] || base == viewTopics[1] {
