@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+	"github.com/pocketfleet/pocketfleet/instance/internal/filesystem"
 )
 
 // Messages of apis/backup*.go.
@@ -29,6 +30,9 @@ const (
 	msgBackupListFailed     = "Failed to retrieve backup items. Raw error: \n"
 	backupUploadField       = "file"
 	backupUploadMimeType    = "application/zip"
+	// backupSniffLen is how much of an upload the type is detected from (mimetype's
+	// default read limit).
+	backupSniffLen = 3072
 )
 
 // The write deadline of a backup download: backupDownloadGrace plus the time to send it
@@ -113,18 +117,27 @@ func (a *api) backupUpload(c *gin.Context) error {
 	defer file.Close()
 
 	name := header.Filename
-	head := make([]byte, 4)
+	// note: the type is detected as PocketBase detects it (mimetype, from the first
+	// bytes): a plain zip passes, a docx or jar (zip based, detected as their own
+	// types) does not. The message names the file as PocketBase's validator does, by
+	// its normalized name.
+	head := make([]byte, backupSniffLen)
 	n, _ := io.ReadFull(file, head)
-	if !isZipMagic(head[:n]) {
+	head = head[:n]
+	if ok, _ := filesystem.MatchesMimeType(bytes.NewReader(head), []string{backupUploadMimeType}); !ok {
+		shown, err := filesystem.NormalizeName(name, nil)
+		if err != nil {
+			return NewInternalServerError("", err)
+		}
 		return newValidationApiError(msgBackupValidateFailed, core.ValidationErrors{
 			backupUploadField: {
 				Code:    "validation_invalid_mime_type",
-				Message: fmt.Sprintf("%q mime type must be one of: %s.", name, backupUploadMimeType),
+				Message: fmt.Sprintf("%q mime type must be one of: %s.", shown, backupUploadMimeType),
 			},
 		})
 	}
 
-	err = a.app.SaveUploadedBackup(c.Request.Context(), name, io.MultiReader(bytes.NewReader(head[:n]), file))
+	err = a.app.SaveUploadedBackup(c.Request.Context(), name, io.MultiReader(bytes.NewReader(head), file))
 	switch {
 	case err == nil:
 	case errors.Is(err, core.ErrInvalidBackupKey):
@@ -140,12 +153,6 @@ func (a *api) backupUpload(c *gin.Context) error {
 	c.Status(http.StatusNoContent)
 
 	return nil
-}
-
-// isZipMagic reports whether b starts like a zip archive (a local file header, or the
-// end record of an empty archive).
-func isZipMagic(b []byte) bool {
-	return bytes.HasPrefix(b, []byte("PK\x03\x04")) || bytes.HasPrefix(b, []byte("PK\x05\x06"))
 }
 
 // backupDownload is GET /api/backups/{key}?token=<superuser file token>: the zip as an
