@@ -57,9 +57,10 @@ func rtFirstRecordID(t testing.TB, app *core.App, collection, where string) stri
 	return id
 }
 
-func rtAuthToken(t testing.TB, app *core.App, collection, id string) string {
+// rtAuthToken returns an auth token of the fixture user id.
+func rtAuthToken(t testing.TB, app *core.App, id string) string {
 	t.Helper()
-	token, err := core.NewAuthToken(rtFindRecord(t, app, collection, id))
+	token, err := core.NewAuthToken(rtFindRecord(t, app, "users", id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +207,7 @@ func TestRealtimeSetSubscriptions(t *testing.T) {
 				rtRegisterClient(app, "c1", bound)
 				headers["Content-Type"] = "application/json"
 				if tc.caller != "" {
-					headers["Authorization"] = rtAuthToken(t, app, "users", tc.caller)
+					headers["Authorization"] = rtAuthToken(t, app, tc.caller)
 				}
 			},
 			ExpectedStatus: tc.status,
@@ -360,7 +361,7 @@ func TestRealtimeBroadcast(t *testing.T) {
 
 	alice := openRealtime(t, t.Context(), srv.URL)
 	aliceClient := alice.next(t).ID
-	postSubscriptions(t, srv.URL, aliceClient, rtAuthToken(t, app, "users", rtAliceID), "users/"+rtAliceID, "posts")
+	postSubscriptions(t, srv.URL, aliceClient, rtAuthToken(t, app, rtAliceID), "users/"+rtAliceID, "posts")
 
 	ctx := t.Context()
 
@@ -649,7 +650,7 @@ func TestRealtimeAuthCollectionSecretChange(t *testing.T) {
 
 	alice := openRealtime(t, ctx, srv.URL)
 	aliceClient := alice.next(t).ID
-	postSubscriptions(t, srv.URL, aliceClient, rtAuthToken(t, app, "users", rtAliceID), "posts", "tags/*")
+	postSubscriptions(t, srv.URL, aliceClient, rtAuthToken(t, app, rtAliceID), "posts", "tags/*")
 
 	postID := rtFirstRecordID(t, app, "posts", "published = 0 AND author = '"+rtAliceID+"'")
 	tag := rtFindRecord(t, app, "tags", rtFirstRecordID(t, app, "tags", "1=1"))
@@ -675,7 +676,7 @@ func TestRealtimeAuthCollectionSecretChange(t *testing.T) {
 	}
 
 	// and the client may now be bound to another record (a token signed with the new secret)
-	postSubscriptions(t, srv.URL, aliceClient, rtAuthToken(t, app, "users", rtBobID), "posts")
+	postSubscriptions(t, srv.URL, aliceClient, rtAuthToken(t, app, rtBobID), "posts")
 	if a, _ := c.Get("auth").(*core.Record); a == nil || a.ID() != rtBobID {
 		t.Fatalf("bound auth after the rebind = %v, want bob", a)
 	}
@@ -692,13 +693,13 @@ func TestRealtimeRebindAfterSecretChange(t *testing.T) {
 			URL:            "/api/realtime",
 			TestAppFactory: rtFixtureApp,
 			Headers:        headers,
-			Body:           strings.NewReader(`{"clientId":"c1","subscriptions":["posts/*"]}`),
+			Body:           strings.NewReader(`{"clientId":"c2","subscriptions":["posts/*"]}`),
 			BeforeTestFunc: func(t testing.TB, app *core.App) {
-				rtRegisterClient(app, "c1", rtFindRecord(t, app, "users", rtAliceID))
+				rtRegisterClient(app, "c2", rtFindRecord(t, app, "users", rtAliceID))
 				if change {
 					rtChangeUsersSecret(t, app)
 				}
-				headers["Authorization"] = rtAuthToken(t, app, "users", rtBobID)
+				headers["Authorization"] = rtAuthToken(t, app, rtBobID)
 			},
 			ExpectedStatus: status,
 		}
