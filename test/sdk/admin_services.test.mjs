@@ -139,6 +139,20 @@ describe("superuser services on the fixture", () => {
     assert.match(stats[0].date, /^\d{4}-\d{2}-\d{2} \d{2}:00:00\.000Z$/);
   });
 
+  test("logs truncate", async () => {
+    const marker = `sdk-truncate-marker-${randomBytes(6).toString("hex")}`;
+    const guest = new PocketBase(instance.url);
+    await rejection(guest.send(`/api/${marker}`, { method: "GET" }));
+    const filter = `data.url ~ "${marker}"`;
+    await eventually("request log", async () => (await pb.logs.getList(1, 1, { filter })).totalItems === 1);
+
+    assert.equal(await pb.logs.truncate(), true);
+    assert.equal((await pb.logs.getList(1, 1, { filter })).totalItems, 0);
+
+    const forbidden = await rejection(guest.logs.truncate());
+    assert.equal(forbidden.status, 401);
+  });
+
   test("crons getFullList and run", async () => {
     const jobs = await pb.crons.getFullList();
     const ids = jobs.map((j) => j.id);
