@@ -139,6 +139,20 @@ describe("superuser services on the fixture", () => {
     assert.match(stats[0].date, /^\d{4}-\d{2}-\d{2} \d{2}:00:00\.000Z$/);
   });
 
+  test("logs truncate", async () => {
+    const marker = `sdk-truncate-marker-${randomBytes(6).toString("hex")}`;
+    const guest = new PocketBase(instance.url);
+    await rejection(guest.send(`/api/${marker}`, { method: "GET" }));
+    const filter = `data.url ~ "${marker}"`;
+    await eventually("request log", async () => (await pb.logs.getList(1, 1, { filter })).totalItems === 1);
+
+    assert.equal(await pb.logs.truncate(), true);
+    assert.equal((await pb.logs.getList(1, 1, { filter })).totalItems, 0);
+
+    const forbidden = await rejection(guest.logs.truncate());
+    assert.equal(forbidden.status, 401);
+  });
+
   test("crons getFullList and run", async () => {
     const jobs = await pb.crons.getFullList();
     const ids = jobs.map((j) => j.id);
@@ -152,5 +166,49 @@ describe("superuser services on the fixture", () => {
     const err = await rejection(pb.crons.run("missing"));
     assert.equal(err.status, 404);
     assert.equal(err.message, "Missing or invalid cron job.");
+  });
+
+  // Last: it replaces the instance's data. A backup is uploaded under a new name and
+  // restored in place (the records created after it are gone); an upload that is a zip
+  // in name only restores nothing and leaves the data as it was.
+  test("backups upload and restore, and a failed restore keeps the data", async () => {
+    const tag = await pb.collection("tags").create({ label: "before-backup" });
+    assert.equal(await pb.backups.create("sdk_restore_src.zip"), true);
+    const token = await pb.files.getToken();
+    const zip = Buffer.from(await (await fetch(pb.backups.getDownloadURL(token, "sdk_restore_src.zip"))).arrayBuffer());
+
+    assert.equal(await pb.backups.upload({ file: new File([zip], "sdk_uploaded.zip", { type: "application/zip" }) }), true);
+    assert.ok((await pb.backups.getFullList()).some((b) => b.key === "sdk_uploaded.zip"));
+    const dup = await rejection(pb.backups.upload({ file: new File([zip], "sdk_uploaded.zip", { type: "application/zip" }) }));
+    assert.equal(dup.status, 400);
+    assert.equal(dup.response.data.file.code, "validation_backup_name_exists");
+    const notZip = await rejection(pb.backups.upload({ file: new File(["plain text"], "sdk_text.zip") }));
+    assert.equal(notZip.status, 400);
+    assert.equal(notZip.response.data.file.code, "validation_invalid_mime_type");
+
+    const after = await pb.collection("tags").create({ label: "after-backup" });
+    assert.equal(await pb.backups.restore("sdk_uploaded.zip"), true);
+    await eventually("the restore", async () => {
+      try {
+        await pb.collection("tags").getOne(after.id);
+        return false;
+      } catch (err) {
+        return err.status === 404;
+      }
+    });
+    assert.equal((await pb.collection("tags").getOne(tag.id)).label, "before-backup");
+
+    // a zip whose data.db is not a database: the restore fails in the background
+    const broken = Buffer.from("504b0304" + "00".repeat(60), "hex");
+    assert.equal(await pb.backups.upload({ file: new File([broken], "sdk_broken.zip", { type: "application/zip" }) }), true);
+    const kept = await pb.collection("tags").create({ label: "kept" });
+    assert.equal(await pb.backups.restore("sdk_broken.zip"), true);
+    await eventually("the failed restore's log", async () => {
+      const l = await pb.logs.getList(1, 1, { filter: 'message ~ "Failed to restore backup"' });
+      return l.items.length > 0;
+    });
+    assert.equal((await pb.collection("tags").getOne(kept.id)).label, "kept");
+    const late = await pb.collection("tags").create({ label: "still writable" });
+    assert.equal(late.label, "still writable");
   });
 });

@@ -143,6 +143,56 @@ describe("realtime", () => {
     });
   });
 
+  // Each subscriber gets only the records its auth may list (posts: published, or its
+  // own), the filter option narrows that further, and an unsubscribed topic gets nothing.
+  test("rule filtering per subscriber, the filter option, and unsubscribe", async () => {
+    const guest = newClient(instance.url).pb;
+    const alice = newClient(instance.url).pb;
+    await alice.collection("users").authWithPassword("alice@example.com", "alice-pass-123");
+    const aliceID = alice.authStore.record.id;
+
+    const guestEvents = eventWaiter();
+    const aliceEvents = eventWaiter();
+    const popular = eventWaiter();
+    await guest.collection("posts").subscribe("*", guestEvents.callback);
+    await alice.collection("posts").subscribe("*", aliceEvents.callback);
+    const unsubPopular = await alice.collection("posts").subscribe("*", popular.callback, { filter: "views > 10" });
+
+    // alice's draft: hers to see, not the guest's, and not popular
+    const draft = await alice.collection("posts").create({ title: "rt draft", author: aliceID, published: false, views: 1 });
+    const d = await aliceEvents.next();
+    assert.equal(d.action, "create");
+    assert.equal(d.record.id, draft.id);
+
+    // a published, popular post: everyone sees it
+    const pub = await alice.collection("posts").create({ title: "rt public", author: aliceID, published: true, views: 50 });
+    assert.equal((await aliceEvents.next()).record.id, pub.id);
+    const g = await guestEvents.next();
+    assert.equal(g.action, "create");
+    assert.equal(g.record.id, pub.id, "the guest's first event is the published post, not the draft");
+    assert.equal((await popular.next()).record.id, pub.id, "the filtered subscription's first event is the popular post");
+
+    // unsubscribed from the filtered topic: an update reaches the plain ones only
+    await unsubPopular();
+    await alice.collection("posts").update(pub.id, { views: 60 });
+    const u = await aliceEvents.next();
+    assert.equal(u.action, "update");
+    assert.equal(u.record.views, 60);
+    assert.equal((await guestEvents.next()).action, "update");
+    await assert.rejects(popular.next(500), /no realtime event/);
+
+    // the draft's delete goes to alice only; the guest's next event is the public delete
+    await alice.collection("posts").delete(draft.id);
+    await alice.collection("posts").delete(pub.id);
+    assert.deepEqual([(await aliceEvents.next()).record.id, (await aliceEvents.next()).record.id], [draft.id, pub.id]);
+    const gd = await guestEvents.next();
+    assert.equal(gd.action, "delete");
+    assert.equal(gd.record.id, pub.id);
+
+    await guest.realtime.unsubscribe();
+    await alice.realtime.unsubscribe();
+  });
+
   // The write path publishes its commits through the core event hub
   // (app.PublishRecordEvent, app.PrepareRecordDelete for deletes).
   test("create and delete events reach the subscribers", async () => {

@@ -25,7 +25,8 @@ const (
 type Config struct {
 	// DataDir is the PocketBase data directory; it is created if missing.
 	DataDir string
-	// Logger receives the app's logs; nil means slog.Default().
+	// Logger receives the app's logs; nil means slog.Default(). The records at or above
+	// settings.logs.minLevel are also stored in `_logs`, as PocketBase stores them.
 	Logger *slog.Logger
 	// Now is the clock used for created/updated stamps; nil means time.Now.
 	Now func() time.Time
@@ -41,6 +42,8 @@ type App struct {
 	aux     *sqlitedb.DB
 	logger  *slog.Logger
 	now     func() time.Time
+	// processLogger is Config.Logger: logger without `_logs`.
+	processLogger *slog.Logger
 
 	// collections caches the `_collections` rows (collection_query.go).
 	collections collectionsCache
@@ -72,7 +75,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
 
-	app := &App{dataDir: cfg.DataDir, logger: cfg.Logger, now: cfg.Now}
+	app := &App{dataDir: cfg.DataDir, processLogger: cfg.Logger, now: cfg.Now}
+	// note: as PocketBase's, the app logger's records are also stored in `_logs`.
+	app.logger = slog.New(teeHandler{a: cfg.Logger.Handler(), b: &logsHandler{app: app}})
 	data, err := sqlitedb.Open(ctx, filepath.Join(cfg.DataDir, dataDBFile), app.dbOptions(sqlitedb.DataOptions, StatsDBData))
 	if err != nil {
 		return nil, fmt.Errorf("opening data database: %w", err)
@@ -129,9 +134,15 @@ func (a *App) AuxDB() *sqlitedb.DB {
 	return a.aux
 }
 
-// Logger returns the app logger.
+// Logger returns the app logger: Config.Logger, plus `_logs` (see logsHandler).
 func (a *App) Logger() *slog.Logger {
 	return a.logger
+}
+
+// ProcessLogger returns Config.Logger alone: for the process's own output (the access
+// log of every request), which `_logs` keeps in its own form.
+func (a *App) ProcessLogger() *slog.Logger {
+	return a.processLogger
 }
 
 // nowDateTime returns the current time in PocketBase's datetime format.

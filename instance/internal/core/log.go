@@ -156,7 +156,7 @@ func (a *App) startLogWriter() {
 			case <-w.kick:
 			}
 			if err := a.FlushLogs(context.Background()); err != nil {
-				a.logger.Warn("writing logs", slog.String("error", err.Error()))
+				a.processLogger.Warn("writing logs", slog.String("error", err.Error()))
 			}
 		}
 	}()
@@ -192,7 +192,7 @@ func (a *App) stopLogWriter() {
 		w.done = nil
 	}
 	if err := a.FlushLogs(context.Background()); err != nil {
-		a.logger.Warn("writing logs on shutdown", slog.String("error", err.Error()))
+		a.processLogger.Warn("writing logs on shutdown", slog.String("error", err.Error()))
 	}
 }
 
@@ -215,7 +215,7 @@ func (a *App) insertLogs(ctx context.Context, batch []LogEntry) error {
 		}
 		data, err := encodeLogData(e.Data, maxDataSize)
 		if err != nil {
-			a.logger.Warn("encoding log data", slog.String("error", err.Error()))
+			a.processLogger.Warn("encoding log data", slog.String("error", err.Error()))
 			data = "{}"
 		}
 		message := e.Message

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/url"
 	"path/filepath"
@@ -216,5 +217,53 @@ func TestLogsFlushedOnClose(t *testing.T) {
 	defer app.Close()
 	if got := listLogs(t, app, ""); len(got) != 1 || got[0].Message != "last words" {
 		t.Fatalf("logs after reopen = %+v", got)
+	}
+}
+
+// TestAppLoggerStoresLogs: as PocketBase's, the app logger's records at or above
+// settings.logs.minLevel are stored in `_logs`, their attributes as data (groups nested,
+// errors as messages); ProcessLogger's are not.
+func TestAppLoggerStoresLogs(t *testing.T) {
+	app := newLogsTestApp(t, &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)})
+	ctx := t.Context()
+
+	app.Logger().Debug("below the minimum level")
+	app.ProcessLogger().Error("process output only")
+	app.Logger().With("job", "restore").WithGroup("backup").Error("Failed to restore backup",
+		slog.String("key", "a.zip"), slog.Any("error", errors.New("not a zip")), slog.Group("empty"))
+	app.Logger().Warn("invalid data", "error", core.ValidationErrors{"name": {Code: "validation_required", Message: "cannot be blank"}})
+	if err := app.FlushLogs(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	logs := listLogs(t, app, "sort=level")
+	if len(logs) != 2 {
+		t.Fatalf("stored %d logs, want 2: %+v", len(logs), logs)
+	}
+	if l := logs[0]; l.Level != core.LogLevelWarn || l.Message != "invalid data" ||
+		string(l.Data) != `{"error":{"data":{"name":"cannot be blank"},"raw":"name: cannot be blank"}}` {
+		t.Errorf("warn log = %+v, data %s", l, l.Data)
+	}
+	if l := logs[1]; l.Level != core.LogLevelError || l.Message != "Failed to restore backup" ||
+		string(l.Data) != `{"backup":{"error":"not a zip","key":"a.zip"},"job":"restore"}` {
+		t.Errorf("error log = %+v, data %s", l, l.Data)
+	}
+
+	// minLevel above warn keeps only the error; maxDays 0 stores nothing
+	changeLogSettings(t, app, func(l *core.LogsConfig) { l.MinLevel = core.LogLevelError })
+	app.Logger().Warn("dropped")
+	app.Logger().Error("kept")
+	changeLogSettings(t, app, func(l *core.LogsConfig) { l.MaxDays = 0 })
+	app.Logger().Error("not stored either")
+	changeLogSettings(t, app, func(l *core.LogsConfig) { l.MaxDays = 5 })
+	if err := app.FlushLogs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for _, l := range listLogs(t, app, "sort=created,message") {
+		msgs = append(msgs, l.Message)
+	}
+	if got := strings.Join(msgs, "|"); got != "Failed to restore backup|kept" {
+		t.Errorf("stored messages %q", got)
 	}
 }

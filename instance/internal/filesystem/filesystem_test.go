@@ -6,6 +6,8 @@ import (
 	"errors"
 	"image"
 	"image/color"
+	"image/gif"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -290,6 +292,68 @@ func TestCreateThumb(t *testing.T) {
 	}
 }
 
+// TestCreateThumbFormats checks PocketBase's choice of the thumb's encoding: JPEG and
+// GIF originals keep their format and content type, a WebP one becomes a PNG stored as
+// image/png (testdata/thumb-source.webp is golang.org/x/image's blue-purple-pink.lossy.webp).
+func TestCreateThumbFormats(t *testing.T) {
+	store, err := filesystem.OpenLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := t.Context()
+
+	src := image.NewNRGBA(image.Rect(0, 0, 80, 40))
+	var jpg, gf bytes.Buffer
+	if err := jpeg.Encode(&jpg, src, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := gif.Encode(&gf, src, nil); err != nil {
+		t.Fatal(err)
+	}
+	webp, err := os.ReadFile(filepath.Join("testdata", "thumb-source.webp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name, storedType string
+		content          []byte
+		wantType         string
+		wantFormat       string
+	}{
+		{"a.jpg", "image/jpeg", jpg.Bytes(), "image/jpeg", "jpeg"},
+		{"a.gif", "image/gif", gf.Bytes(), "image/gif", "gif"},
+		{"a.webp", "image/webp", webp, "image/png", "png"},
+		{"a.png", "image/png", encodePNG(t, 80, 40), "image/png", "png"},
+	}
+	for _, tt := range tests {
+		key := "c/r/" + tt.name
+		if err := store.Upload(ctx, key, bytes.NewReader(tt.content), tt.storedType, nil); err != nil {
+			t.Fatal(err)
+		}
+		thumbKey := "c/r/thumbs_" + tt.name + "/20x0_" + tt.name
+		if err := filesystem.CreateThumb(ctx, store, key, thumbKey, filesystem.ThumbSize{Width: 20}); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		r, err := store.Open(ctx, thumbKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, format, err := image.DecodeConfig(r)
+		_ = r.Close()
+		if err != nil {
+			t.Fatalf("%s: thumb does not decode: %v", tt.name, err)
+		}
+		if format != tt.wantFormat || r.Attributes.ContentType != tt.wantType {
+			t.Errorf("%s: thumb is %s stored as %q, want %s as %q", tt.name, format, r.Attributes.ContentType, tt.wantFormat, tt.wantType)
+		}
+		if cfg.Width != 20 {
+			t.Errorf("%s: thumb width %d, want 20", tt.name, cfg.Width)
+		}
+	}
+}
+
 func TestParseThumbSize(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -337,6 +401,7 @@ func TestServeHeaders(t *testing.T) {
 		{"application/pdf", "a_x.pdf", false, "application/pdf", `inline; filename="a_x.pdf"`},
 		{"video/mp4", "a_x.mp4", false, "video/mp4", `inline; filename="a_x.mp4"`},
 		{"application/octet-stream", `we"ird.bin`, false, "application/octet-stream", `attachment; filename="we\"ird.bin"`},
+		{"application/octet-stream", "a\x01b\n.bin", false, "application/octet-stream", `attachment; filename="a\x01b\n.bin"`},
 	}
 	for _, tt := range tests {
 		ct, cd := filesystem.ServeHeaders(tt.stored, tt.name, tt.download)

@@ -3,7 +3,7 @@ package filesystem
 import (
 	"path/filepath"
 	"slices"
-	"strings"
+	"strconv"
 )
 
 // inlineContentTypes are served inline; everything else is an attachment
@@ -34,7 +34,8 @@ var ImageContentTypes = []string{"image/png", "image/jpg", "image/jpeg", "image/
 // ServeHeaders returns the Content-Type and Content-Disposition of a stored file of
 // type storedType served under name: inline for images, video, audio and pdf unless
 // download is asked, an attachment otherwise; the content type forced for the
-// extensions browsers need (svg, css, js, mjs, xlsx, docx, pptx).
+// extensions browsers need (svg, css, js, mjs, xlsx, docx, pptx). The name is quoted
+// as strconv.Quote quotes it, as PocketBase does.
 func ServeHeaders(storedType, name string, download bool) (contentType, disposition string) {
 	disposition = "attachment"
 	if !download && slices.Contains(inlineContentTypes, storedType) {
@@ -46,7 +47,5 @@ func ServeHeaders(storedType, name string, download bool) (contentType, disposit
 		contentType = forced
 	}
 
-	quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name)
-
-	return contentType, disposition + `; filename="` + quoted + `"`
+	return contentType, disposition + "; filename=" + strconv.Quote(name)
 }

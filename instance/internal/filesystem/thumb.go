@@ -72,10 +72,22 @@ func (s ThumbSize) String() string {
 // CreateThumb makes the thumb of the image stored at originalKey and stores it at
 // thumbKey, as PocketBase does: only the first frame, EXIF orientation applied, linear
 // resampling; a 0 side keeps the aspect ratio, otherwise the mode picks fill-and-crop
-// (centre, top, bottom) or fit. The thumb is encoded in the format of thumbKey's
-// extension (PNG when imaging does not know it) and stored with the original's content
-// type.
-func CreateThumb(ctx context.Context, store Store, originalKey, thumbKey string, size ThumbSize) error {
+// (centre, top, bottom) or fit. The thumb keeps the original's format and content type
+// for JPEG, GIF, TIFF and BMP; anything else (PNG, WebP) becomes a PNG stored as
+// image/png. A panic of the image decoders is returned as an error.
+func CreateThumb(ctx context.Context, store Store, originalKey, thumbKey string, size ThumbSize) (err error) {
+	// note: golang.org/x/image has had panics on crafted input over the years;
+	// PocketBase recovers them too (routine.SafeWrap).
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("creating thumb %s: panic: %v", thumbKey, p)
+		}
+	}()
+
+	return createThumb(ctx, store, originalKey, thumbKey, size)
+}
+
+func createThumb(ctx context.Context, store Store, originalKey, thumbKey string, size ThumbSize) error {
 	if int64(size.Width)*int64(size.Height) > maxThumbPixels ||
 		int64(size.Width) > maxThumbPixels || int64(size.Height) > maxThumbPixels {
 		return fmt.Errorf("thumb size %s is too large", size)
@@ -117,14 +129,29 @@ func CreateThumb(ctx context.Context, store Store, originalKey, thumbKey string,
 		thumb = imaging.Fill(img, size.Width, size.Height, imaging.Center, imaging.Linear)
 	}
 
-	format, err := imaging.FormatFromFilename(thumbKey)
-	if err != nil {
-		format = imaging.PNG
-	}
+	contentType, format := thumbFormat(r.Attributes.ContentType)
 	var buf bytes.Buffer
 	if err := imaging.Encode(&buf, thumb, format); err != nil {
 		return fmt.Errorf("encoding thumb: %w", err)
 	}
 
-	return store.Upload(ctx, thumbKey, &buf, r.Attributes.ContentType, nil)
+	return store.Upload(ctx, thumbKey, &buf, contentType, nil)
+}
+
+// thumbFormat returns the content type and encoding of the thumb of an original of
+// content type original (tools/filesystem createThumb): JPEG, GIF, TIFF and BMP keep
+// theirs, everything else (WebP included) is encoded as PNG.
+func thumbFormat(original string) (string, imaging.Format) {
+	switch original {
+	case "image/jpeg":
+		return original, imaging.JPEG
+	case "image/gif":
+		return original, imaging.GIF
+	case "image/tiff":
+		return original, imaging.TIFF
+	case "image/bmp":
+		return original, imaging.BMP
+	default:
+		return "image/png", imaging.PNG
+	}
 }

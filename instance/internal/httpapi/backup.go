@@ -8,11 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+	"github.com/pocketfleet/pocketfleet/instance/internal/filesystem"
 )
 
 // Messages of apis/backup*.go.
@@ -28,6 +30,9 @@ const (
 	msgBackupListFailed     = "Failed to retrieve backup items. Raw error: \n"
 	backupUploadField       = "file"
 	backupUploadMimeType    = "application/zip"
+	// backupSniffLen is how much of an upload the type is detected from (mimetype's
+	// default read limit).
+	backupSniffLen = 3072
 )
 
 // The write deadline of a backup download: backupDownloadGrace plus the time to send it
@@ -112,18 +117,27 @@ func (a *api) backupUpload(c *gin.Context) error {
 	defer file.Close()
 
 	name := header.Filename
-	head := make([]byte, 4)
+	// note: the type is detected as PocketBase detects it (mimetype, from the first
+	// bytes): a plain zip passes, a docx or jar (zip based, detected as their own
+	// types) does not. The message names the file as PocketBase's validator does, by
+	// its normalized name.
+	head := make([]byte, backupSniffLen)
 	n, _ := io.ReadFull(file, head)
-	if !isZipMagic(head[:n]) {
+	head = head[:n]
+	if ok, _ := filesystem.MatchesMimeType(bytes.NewReader(head), []string{backupUploadMimeType}); !ok {
+		shown, err := filesystem.NormalizeName(name, nil)
+		if err != nil {
+			return NewInternalServerError("", err)
+		}
 		return newValidationApiError(msgBackupValidateFailed, core.ValidationErrors{
 			backupUploadField: {
 				Code:    "validation_invalid_mime_type",
-				Message: fmt.Sprintf("%q mime type must be one of: %s.", name, backupUploadMimeType),
+				Message: fmt.Sprintf("%q mime type must be one of: %s.", shown, backupUploadMimeType),
 			},
 		})
 	}
 
-	err = a.app.SaveUploadedBackup(c.Request.Context(), name, io.MultiReader(bytes.NewReader(head[:n]), file))
+	err = a.app.SaveUploadedBackup(c.Request.Context(), name, io.MultiReader(bytes.NewReader(head), file))
 	switch {
 	case err == nil:
 	case errors.Is(err, core.ErrInvalidBackupKey):
@@ -141,24 +155,25 @@ func (a *api) backupUpload(c *gin.Context) error {
 	return nil
 }
 
-// isZipMagic reports whether b starts like a zip archive (a local file header, or the
-// end record of an empty archive).
-func isZipMagic(b []byte) bool {
-	return bytes.HasPrefix(b, []byte("PK\x03\x04")) || bytes.HasPrefix(b, []byte("PK\x05\x06"))
-}
-
 // backupDownload is GET /api/backups/{key}?token=<superuser file token>: the zip as an
-// attachment, served with http.ServeContent (ranges, conditional requests).
+// attachment, served with http.ServeContent (ranges, conditional requests). Any other
+// token, or a superuser's from an IP outside a non-empty settings.superuserIPs, is 403;
+// a missing backup is the generic 400, as in PocketBase.
 func (a *api) backupDownload(c *gin.Context) error {
 	record, err := a.app.FindAuthRecordByToken(c.Request.Context(), c.Query("token"), core.TokenTypeFile)
 	if err != nil || !record.IsSuperuser() {
 		return NewForbiddenError(msgBackupForbidden, err)
 	}
+	if !a.superuserIPAllowed(c, record) {
+		return NewForbiddenError(msgBackupForbidden, nil)
+	}
 
 	key := c.Param("key")
 	r, err := a.app.OpenBackup(c.Request.Context(), key)
 	if err != nil {
-		return NewNotFoundError("", err)
+		// note: PocketBase returns the storage error, which its router turns into the
+		// generic 400 (a missing blob is not fs.ErrNotExist there).
+		return NewBadRequestError("", err)
 	}
 	defer r.Close()
 
@@ -171,7 +186,7 @@ func (a *api) backupDownload(c *gin.Context) error {
 	}
 
 	h := c.Writer.Header()
-	h.Set("Content-Disposition", `attachment; filename="`+key+`"`)
+	h.Set("Content-Disposition", "attachment; filename="+strconv.Quote(key))
 	h.Set("Content-Type", backupUploadMimeType)
 	h.Set("Content-Security-Policy", fileServeCSP)
 	h.Set("Cache-Control", fileServeCache)

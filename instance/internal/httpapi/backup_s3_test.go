@@ -129,7 +129,7 @@ func TestBackupsOnS3(t *testing.T) {
 	if res.StatusCode != http.StatusPartialContent || !bytes.Equal(body, snap[4:14]) {
 		t.Errorf("ranged download: %d %q", res.StatusCode, body)
 	}
-	if res, _ := do(http.MethodGet, "/api/backups/missing.zip?token="+fileToken, "", nil, nil); res.StatusCode != 404 {
+	if res, _ := do(http.MethodGet, "/api/backups/missing.zip?token="+fileToken, "", nil, nil); res.StatusCode != 400 {
 		t.Errorf("download of a missing backup: %d", res.StatusCode)
 	}
 

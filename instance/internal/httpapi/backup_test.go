@@ -54,14 +54,21 @@ func backupMultipart(t *testing.T, field, filename string, content []byte) (*byt
 }
 
 func backupZipBytes(t *testing.T) []byte {
+	return zipOf(t, "data.db")
+}
+
+// zipOf returns a zip holding the named entries, each with the content "x".
+func zipOf(t *testing.T, names ...string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	w, err := zw.Create("data.db")
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range names {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = w.Write([]byte("x"))
 	}
-	_, _ = w.Write([]byte("x"))
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -141,10 +148,12 @@ func TestBackupsUpload(t *testing.T) {
 	txtBody, txtType := backupMultipart(t, "file", "notzip.zip", []byte("plain text"))
 	noneBody, noneType := backupMultipart(t, "", "", nil)
 	slipBody, slipType := backupMultipart(t, "file", ".hidden.zip", backupZipBytes(t))
+	// a Word document is a zip that mimetype (and so PocketBase) detects as docx
+	docxBody, docxType := backupMultipart(t, "file", "report.zip", zipOf(t, "[Content_Types].xml", "word/document.xml"))
 
 	ct := func(v string) map[string]string { return map[string]string{"Content-Type": v} }
-	okSU, dupSU, txtSU, noneSU, slipSU := ct(okType), ct(dupType), ct(txtType), ct(noneType), ct(slipType)
-	factory, _, user := opsApp(okSU, dupSU, txtSU, noneSU, slipSU)
+	okSU, dupSU, txtSU, noneSU, slipSU, docxSU := ct(okType), ct(dupType), ct(txtType), ct(noneType), ct(slipType), ct(docxType)
+	factory, _, user := opsApp(okSU, dupSU, txtSU, noneSU, slipSU, docxSU)
 
 	scenarios := []apitest.ApiScenario{
 		{Name: "as guest", Method: http.MethodPost, URL: "/api/backups/upload", TestAppFactory: factory, Headers: ct(okType),
@@ -161,7 +170,22 @@ func TestBackupsUpload(t *testing.T) {
 		{
 			Name: "not a zip", Method: http.MethodPost, URL: "/api/backups/upload", TestAppFactory: factory, Headers: txtSU,
 			Body: bytes.NewReader(txtBody.Bytes()), ExpectedStatus: 400,
-			ExpectedBody: `{"data":{"file":{"code":"validation_invalid_mime_type","message":"\"notzip.zip\" mime type must be one of: application/zip."}},"message":"An error occurred while validating the submitted data.","status":400}`,
+			// the file is named by its normalized name, as PocketBase's validator does
+			ExpectedContent: []string{
+				`{"data":{"file":{"code":"validation_invalid_mime_type","message":"\"notzip_`,
+				`.zip\" mime type must be one of: application/zip."}},"message":"An error occurred while validating the submitted data.","status":400}`,
+			},
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				backupExists(t, app, "notzip.zip", false)
+			},
+		},
+		{
+			Name: "a zip detected as another type", Method: http.MethodPost, URL: "/api/backups/upload", TestAppFactory: factory, Headers: docxSU,
+			Body: bytes.NewReader(docxBody.Bytes()), ExpectedStatus: 400,
+			ExpectedContent: []string{`"code":"validation_invalid_mime_type","message":"\"report_`},
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				backupExists(t, app, "report.zip", false)
+			},
 		},
 		{
 			Name: "no file", Method: http.MethodPost, URL: "/api/backups/upload", TestAppFactory: factory, Headers: noneSU,
@@ -216,6 +240,7 @@ func TestBackupsDownload(t *testing.T) {
 	suAuth := token(core.CollectionNameSuperusers, suID, false)
 	same := func(testing.TB) *core.App { return app }
 	forbidden := `{"data":{},"message":"Insufficient permissions to access the resource.","status":403}`
+	generic400 := `{"data":{},"message":"Something went wrong while processing your request.","status":400}`
 	path, _ := app.BackupPath("d.zip")
 	want, _ := os.ReadFile(path)
 
@@ -236,13 +261,48 @@ func TestBackupsDownload(t *testing.T) {
 			},
 		},
 		{Name: "missing backup", Method: http.MethodGet, URL: "/api/backups/nope.zip?token=" + suFile, TestAppFactory: same,
-			ExpectedStatus: 404, ExpectedContent: []string{`"status":404`}},
+			ExpectedStatus: 400, ExpectedBody: generic400},
 		{Name: "traversal key", Method: http.MethodGet, URL: "/api/backups/..%2Fdata.db?token=" + suFile, TestAppFactory: same,
-			ExpectedStatus: 404, ExpectedContent: []string{`"status":404`}},
+			ExpectedStatus: 400, ExpectedBody: generic400},
 	}
 	for _, s := range scenarios {
 		s.Test(t)
 	}
+
+	// a superuser file token from an IP outside settings.superuserIPs is refused
+	// (apis/backup.go backupDownload)
+	listed := withSettings(t, func(s *core.Settings) {
+		s.SuperuserIPs = []string{"10.0.0.0/8"}
+		s.TrustedProxy.Headers = []string{"X-Forwarded-For"}
+	})
+	ipApp := listed(t)
+	if _, err := ipApp.CreateBackup(t.Context(), "d.zip"); err != nil {
+		t.Fatal(err)
+	}
+	ipSame := func(testing.TB) *core.App { return ipApp }
+	var ipSUID string
+	if err := ipApp.DB().Read().QueryRowContext(t.Context(), "SELECT id FROM _superusers").Scan(&ipSUID); err != nil {
+		t.Fatal(err)
+	}
+	ipSU, err := ipApp.FindRecordByID(t.Context(), core.CollectionNameSuperusers, ipSUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ipFile, err := core.NewFileToken(ipSU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runSeq(t,
+		apitest.ApiScenario{
+			Name: "superuser file token from an unlisted IP", Method: http.MethodGet, URL: "/api/backups/d.zip?token=" + ipFile, TestAppFactory: ipSame,
+			ExpectedStatus: 403, ExpectedBody: forbidden,
+		},
+		apitest.ApiScenario{
+			Name: "superuser file token from a listed IP", Method: http.MethodGet, URL: "/api/backups/d.zip?token=" + ipFile, TestAppFactory: ipSame,
+			Headers:        map[string]string{"X-Forwarded-For": "10.1.2.3"},
+			ExpectedStatus: 200, ExpectedContent: []string{"PK\x03\x04"}, ExpectedHeaders: map[string]string{"Content-Type": "application/zip"},
+		},
+	)
 }
 
 func TestBackupsDeleteAndRestore(t *testing.T) {

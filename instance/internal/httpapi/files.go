@@ -20,7 +20,7 @@ import (
 
 // Messages and headers of apis/file.go and tools/filesystem Serve.
 const (
-	msgFileTokenFailed = "Failed to generate file token."
+	msgFileTokenFailed = "Failed to generate file token"
 	fileServeCSP       = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 	fileServeCache     = "max-age=2592000, stale-while-revalidate=86400"
 )

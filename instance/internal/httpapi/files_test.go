@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"io"
 	"mime/multipart"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/apitest"
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+	"github.com/pocketfleet/pocketfleet/instance/internal/filesystem"
 	"github.com/pocketfleet/pocketfleet/instance/internal/httpapi"
 )
 
@@ -829,4 +831,88 @@ func TestFileDownloadSuperuserIPs(t *testing.T) {
 			ExpectedStatus: 200, ExpectedBody: "attachment of post 1\n",
 		},
 	)
+}
+
+// TestFileThumbFormats serves every thumb format of §3.5 through the files route: the
+// field lists the sizes, each is made from a valid 300x200 original with its own
+// geometry, and a JPEG original gives a JPEG thumb (a PNG one a PNG thumb).
+func TestFileThumbFormats(t *testing.T) {
+	sizes := []string{"50x50", "50x50t", "50x50b", "50x50f", "0x40", "60x0"}
+	setup := func(contentType string, content []byte) func(testing.TB, *core.App) {
+		return func(t testing.TB, app *core.App) {
+			posts, err := app.FindCollectionByNameOrID(t.Context(), "posts")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cover, ok := posts.Fields.GetByName("cover").(*core.FileField)
+			if !ok {
+				t.Fatal("posts.cover is not a file field")
+			}
+			cover.Thumbs = sizes
+			if err := app.SaveCollection(t.Context(), posts); err != nil {
+				t.Fatal(err)
+			}
+			store, err := filesystem.OpenLocal(storagePath(app))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			key := fxPostsID + "/" + rwAlicePost + "/" + fxCover1
+			if err := store.Upload(t.Context(), key, bytes.NewReader(content), contentType, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var jpg bytes.Buffer
+	if err := jpeg.Encode(&jpg, image.NewNRGBA(image.Rect(0, 0, 300, 200)), nil); err != nil {
+		t.Fatal(err)
+	}
+	url := "/api/files/posts/" + rwAlicePost + "/" + fxCover1 + "?thumb="
+	geometry := func(format string, w, h int) func(testing.TB, *core.App, *http.Response, []byte) {
+		return func(t testing.TB, _ *core.App, _ *http.Response, body []byte) {
+			cfg, got, err := image.DecodeConfig(bytes.NewReader(body))
+			if err != nil {
+				t.Fatalf("thumb does not decode: %v", err)
+			}
+			if got != format || cfg.Width != w || cfg.Height != h {
+				t.Errorf("thumb is a %dx%d %s, want a %dx%d %s", cfg.Width, cfg.Height, got, w, h, format)
+			}
+		}
+	}
+
+	dims := map[string][2]int{
+		"50x50": {50, 50}, "50x50t": {50, 50}, "50x50b": {50, 50}, "50x50f": {50, 33}, "0x40": {60, 40}, "60x0": {60, 40},
+	}
+	var scenarios []apitest.ApiScenario
+	for _, size := range sizes {
+		scenarios = append(scenarios, apitest.ApiScenario{
+			Name:   "thumb " + size,
+			Method: http.MethodGet, URL: url + size, TestAppFactory: fixtureApp,
+			BeforeTestFunc: setup("image/png", testPNG(t, 300, 200)),
+			ExpectedStatus: 200, ExpectedContent: []string{"PNG"},
+			ExpectedHeaders: map[string]string{"Content-Type": "image/png", "Content-Disposition": `inline; filename="` + size + "_" + fxCover1 + `"`},
+			AfterTestFunc:   geometry("png", dims[size][0], dims[size][1]),
+		})
+	}
+	scenarios = append(scenarios,
+		apitest.ApiScenario{
+			Name:   "a JPEG original gives a JPEG thumb",
+			Method: http.MethodGet, URL: url + "50x50f", TestAppFactory: fixtureApp,
+			BeforeTestFunc: setup("image/jpeg", jpg.Bytes()),
+			ExpectedStatus: 200, ExpectedContent: []string{"\xff\xd8\xff"},
+			ExpectedHeaders: map[string]string{"Content-Type": "image/jpeg", "Content-Disposition": `inline; filename="50x50f_` + fxCover1 + `"`},
+			AfterTestFunc:   geometry("jpeg", 50, 33),
+		},
+		apitest.ApiScenario{
+			Name:   "a size the field does not list serves the original",
+			Method: http.MethodGet, URL: url + "40x40", TestAppFactory: fixtureApp,
+			BeforeTestFunc: setup("image/png", testPNG(t, 300, 200)),
+			ExpectedStatus: 200, ExpectedContent: []string{"PNG"},
+			ExpectedHeaders: map[string]string{"Content-Disposition": `inline; filename="` + fxCover1 + `"`},
+			AfterTestFunc:   geometry("png", 300, 200),
+		},
+	)
+	for _, s := range scenarios {
+		s.Test(t)
+	}
 }

@@ -262,7 +262,7 @@ func (a *api) realtimeSetSubscriptions(c *gin.Context) error {
 	}
 
 	auth := authRecord(c)
-	if prev, _ := client.Get(realtimeClientAuthKey).(*core.Record); prev != nil && !isSameAuth(prev, auth) {
+	if prev := realtimeFor(a.app).clientAuth(c.Request.Context(), client); prev != nil && !isSameAuth(prev, auth) {
 		return NewForbiddenError(msgRealtimeAuthMismatch, nil)
 	}
 

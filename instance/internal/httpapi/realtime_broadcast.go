@@ -115,6 +115,41 @@ func (st *realtimeState) updateClientsAuth(e core.RecordEvent) {
 	}
 }
 
+// clientAuth returns the auth record bound to client, or nil for a guest, checked
+// against the cached collections (see boundAuth).
+func (st *realtimeState) clientAuth(ctx context.Context, client *realtime.Client) *core.Record {
+	cols, err := st.app.CachedCollections(ctx)
+
+	return boundAuth(client, cols, err)
+}
+
+// boundAuth returns the auth record bound to client, or nil for a guest. An auth whose
+// collection was deleted, is no longer an auth collection, or whose token secret changed
+// since the client was bound is cleared first, so that the client continues as a guest
+// (PocketBase's realtimeUnsetClientsAuthByCollection on an auth collection's secret
+// change or delete). The check is made when the auth is used, against cols (the cached
+// collections, colsErr when they could not be read: the auth is then kept), so that no
+// collection write has to walk the clients.
+func boundAuth(client *realtime.Client, cols []*core.Collection, colsErr error) *core.Record {
+	auth, _ := client.Get(realtimeClientAuthKey).(*core.Record)
+	if auth == nil || colsErr != nil {
+		return auth
+	}
+	bound := auth.Collection()
+	for _, c := range cols {
+		if c.ID != bound.ID {
+			continue
+		}
+		if c == bound || (c.IsAuth() && c.Auth.AuthToken.Secret == bound.Auth.AuthToken.Secret) {
+			return auth
+		}
+		break
+	}
+	client.Unset(realtimeClientAuthKey)
+
+	return nil
+}
+
 // outbox is the messages of one broadcast.
 type outbox []delivery
 
@@ -162,6 +197,7 @@ func (st *realtimeState) broadcast(ctx context.Context, action string, record *c
 	allTopics := append(viewTopics[:2:2], c.Name+"/*", c.ID+"/*", c.Name, c.ID)
 
 	b := &broadcastRun{st: st, action: action, record: record, noDB: noDB, memo: map[string]*broadcastResult{}}
+	cols, colsErr := st.app.CachedCollections(ctx)
 
 	var (
 		mu  sync.Mutex
@@ -179,7 +215,7 @@ func (st *realtimeState) broadcast(ctx context.Context, action string, record *c
 					if len(subs) == 0 {
 						continue
 					}
-					auth, _ := client.Get(realtimeClientAuthKey).(*core.Record)
+					auth := boundAuth(client, cols, colsErr)
 					for _, sub := range subs {
 						rule, view := c.ListRule, false
 						if base := sub.Base(); base == viewTopics[0] || base == viewTopics[1] {

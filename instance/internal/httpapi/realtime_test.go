@@ -57,9 +57,10 @@ func rtFirstRecordID(t testing.TB, app *core.App, collection, where string) stri
 	return id
 }
 
-func rtAuthToken(t testing.TB, app *core.App, collection, id string) string {
+// rtAuthToken returns an auth token of the fixture user id.
+func rtAuthToken(t testing.TB, app *core.App, id string) string {
 	t.Helper()
-	token, err := core.NewAuthToken(rtFindRecord(t, app, collection, id))
+	token, err := core.NewAuthToken(rtFindRecord(t, app, "users", id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +207,7 @@ func TestRealtimeSetSubscriptions(t *testing.T) {
 				rtRegisterClient(app, "c1", bound)
 				headers["Content-Type"] = "application/json"
 				if tc.caller != "" {
-					headers["Authorization"] = rtAuthToken(t, app, "users", tc.caller)
+					headers["Authorization"] = rtAuthToken(t, app, tc.caller)
 				}
 			},
 			ExpectedStatus: tc.status,
@@ -360,7 +361,7 @@ func TestRealtimeBroadcast(t *testing.T) {
 
 	alice := openRealtime(t, t.Context(), srv.URL)
 	aliceClient := alice.next(t).ID
-	postSubscriptions(t, srv.URL, aliceClient, rtAuthToken(t, app, "users", rtAliceID), "users/"+rtAliceID, "posts")
+	postSubscriptions(t, srv.URL, aliceClient, rtAuthToken(t, app, rtAliceID), "users/"+rtAliceID, "posts")
 
 	ctx := t.Context()
 
@@ -620,4 +621,92 @@ func TestRealtimeWithoutHijack(t *testing.T) {
 	if n := httpapi.RealtimeBroker(app).TotalClients(); n != 0 {
 		t.Errorf("TotalClients = %d after the request ended", n)
 	}
+}
+
+// rtChangeUsersSecret gives the users collection a new token secret, as a superuser
+// does from the dashboard to sign everyone out.
+func rtChangeUsersSecret(t testing.TB, app *core.App) {
+	t.Helper()
+	users, err := app.FindCollectionByNameOrID(t.Context(), "users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users.Auth.AuthToken.Secret = strings.Repeat("n", 50)
+	if err := app.SaveCollection(t.Context(), users); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRealtimeAuthCollectionSecretChange: a new token secret of an auth collection
+// clears the auth of the realtime clients bound to its records (PocketBase's
+// realtimeUnsetClientsAuthByCollection): they receive what a guest may see, and may
+// bind another auth.
+func TestRealtimeAuthCollectionSecretChange(t *testing.T) {
+	app := rtFixtureApp(t)
+	srv := httptest.NewServer(httpapi.NewRouter(app))
+	defer srv.Close()
+	defer app.Terminate()
+	ctx := t.Context()
+
+	alice := openRealtime(t, ctx, srv.URL)
+	aliceClient := alice.next(t).ID
+	postSubscriptions(t, srv.URL, aliceClient, rtAuthToken(t, app, rtAliceID), "posts", "tags/*")
+
+	postID := rtFirstRecordID(t, app, "posts", "published = 0 AND author = '"+rtAliceID+"'")
+	tag := rtFindRecord(t, app, "tags", rtFirstRecordID(t, app, "tags", "1=1"))
+	app.PublishRecordEvent(ctx, core.RecordEvent{Action: core.RecordActionUpdate, Record: rtFindRecord(t, app, "posts", postID)})
+	if ev := alice.next(t); ev.Event != "posts" || !strings.Contains(ev.Data, `"id":"`+postID+`"`) {
+		t.Fatalf("alice's unpublished post before the change = %+v", ev)
+	}
+
+	rtChangeUsersSecret(t, app)
+
+	// alice's own unpublished post is no longer hers to see: the next event is the tag
+	app.PublishRecordEvent(ctx, core.RecordEvent{Action: core.RecordActionUpdate, Record: rtFindRecord(t, app, "posts", postID)})
+	app.PublishRecordEvent(ctx, core.RecordEvent{Action: core.RecordActionUpdate, Record: tag})
+	if ev := alice.next(t); ev.Event != "tags/*" {
+		t.Fatalf("after the secret change alice received %+v, want the tag only", ev)
+	}
+	c, err := httpapi.RealtimeBroker(app).ClientByID(aliceClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := c.Get("auth").(*core.Record); a != nil {
+		t.Fatal("the auth stayed bound after its collection's secret changed")
+	}
+
+	// and the client may now be bound to another record (a token signed with the new secret)
+	postSubscriptions(t, srv.URL, aliceClient, rtAuthToken(t, app, rtBobID), "posts")
+	if a, _ := c.Get("auth").(*core.Record); a == nil || a.ID() != rtBobID {
+		t.Fatalf("bound auth after the rebind = %v, want bob", a)
+	}
+}
+
+// TestRealtimeRebindAfterSecretChange: a POST from another record than the bound one is
+// 403, unless the bound auth's collection changed its token secret since.
+func TestRealtimeRebindAfterSecretChange(t *testing.T) {
+	scenario := func(change bool, status int) apitest.ApiScenario {
+		headers := map[string]string{"Content-Type": "application/json"}
+		return apitest.ApiScenario{
+			Name:           "alice to bob, secret changed: " + map[bool]string{true: "yes", false: "no"}[change],
+			Method:         http.MethodPost,
+			URL:            "/api/realtime",
+			TestAppFactory: rtFixtureApp,
+			Headers:        headers,
+			Body:           strings.NewReader(`{"clientId":"c2","subscriptions":["posts/*"]}`),
+			BeforeTestFunc: func(t testing.TB, app *core.App) {
+				rtRegisterClient(app, "c2", rtFindRecord(t, app, "users", rtAliceID))
+				if change {
+					rtChangeUsersSecret(t, app)
+				}
+				headers["Authorization"] = rtAuthToken(t, app, rtBobID)
+			},
+			ExpectedStatus: status,
+		}
+	}
+	forbidden := scenario(false, http.StatusForbidden)
+	forbidden.ExpectedBody = `{"data":{},"message":"The current and the previous request authorization don't match.","status":403}`
+	allowed := scenario(true, http.StatusNoContent)
+	forbidden.Test(t)
+	allowed.Test(t)
 }

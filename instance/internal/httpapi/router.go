@@ -102,7 +102,7 @@ func newEngine(app *core.App, opts ...Option) *gin.Engine {
 	// requests only.
 	e.Use(
 		cors(DefaultCORSConfig),
-		requestLogger(app.Logger()),
+		requestLogger(app.ProcessLogger()),
 		a.activityLogger(),
 		a.holdData(),
 		errorWriter(),

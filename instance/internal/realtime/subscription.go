@@ -69,13 +69,18 @@ func ParseSubscription(topic string) Subscription {
 		return sub
 	}
 
-	var opts struct {
-		Query   map[string]any `json:"query"`
-		Headers map[string]any `json:"headers"`
+	// note: invalid options are ignored, as PocketBase ignores the Unmarshal error; a
+	// query or headers of the wrong type is left out. The keys are matched exactly,
+	// as PocketBase's encoding/json/v2 matches them ("Query" is not "query").
+	var parts map[string]json.RawMessage
+	_ = json.Unmarshal([]byte(raw), &parts)
+	var opts struct{ Query, Headers map[string]any }
+	if q, ok := parts["query"]; ok {
+		_ = json.Unmarshal(q, &opts.Query)
 	}
-	// note: invalid options are ignored, as PocketBase ignores the Unmarshal error;
-	// whatever decoded before the error is kept.
-	_ = json.Unmarshal([]byte(raw), &opts)
+	if h, ok := parts["headers"]; ok {
+		_ = json.Unmarshal(h, &opts.Headers)
+	}
 
 	if len(opts.Query) > 0 {
 		sub.Options.Query = make(map[string]string, len(opts.Query))

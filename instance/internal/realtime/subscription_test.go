@@ -32,6 +32,14 @@ func TestParseSubscription(t *testing.T) {
 			},
 		},
 		{name: "invalid options JSON", topic: "demo/*?options=%7Bnope", wantBase: "demo/*"},
+		{
+			name: "keys match exactly, as PocketBase's json/v2", topic: withOptions("d", `{"Query":{"a":"1"},"headers":{"X-A":"2"}}`), wantBase: "d",
+			want: realtime.SubscriptionOptions{Headers: map[string]string{"x_a": "2"}},
+		},
+		{
+			name: "a query of the wrong type is left out", topic: withOptions("d", `{"query":"x","headers":{"X-A":"2"}}`), wantBase: "d",
+			want: realtime.SubscriptionOptions{Headers: map[string]string{"x_a": "2"}},
+		},
 		{name: "other query", topic: "demo?foo=bar", wantBase: "demo"},
 		{name: "invalid URL escape", topic: "demo/*?options=%zz", wantBase: "demo/*"},
 		{name: "empty query and headers", topic: withOptions("demo", `{"query":{},"headers":{}}`), wantBase: "demo"},
