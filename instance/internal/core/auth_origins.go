@@ -6,7 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
+	"time"
 )
 
 // authOriginsMax is how many login origins are kept per record (an arbitrary bound, as
@@ -50,8 +50,10 @@ type authOrigin struct {
 // email; a known device only has its row touched. A new device leaves at most five
 // origins, the first recorded ones being dropped (PocketBase orders them by created).
 //
-// note: PocketBase waits up to 15 s for the alert mail before answering; it is sent in
-// the background here, so a slow mail server never delays a login.
+// As PocketBase, the alert is sent before the origin is saved and waited for (up to
+// authAlertWait): when it cannot be sent (a mail server that refuses it, or none
+// configured), the origin is not recorded, so the next login from the device alerts
+// again, and the error is returned for the caller to log.
 func (a *App) TrackAuthOrigin(ctx context.Context, record *Record, ip, userAgent string) error {
 	fingerprint := AuthOriginFingerprint(ip, userAgent)
 	c := record.Collection()
@@ -65,6 +67,16 @@ func (a *App) TrackAuthOrigin(ctx context.Context, record *Record, ip, userAgent
 		if origins[i].fingerprint == fingerprint {
 			current = &origins[i]
 			break
+		}
+	}
+
+	if current == nil && len(origins) > 0 && record.Email() != "" {
+		info := a.now().UTC().Format(authAlertTimeLayout) + " - " + ip + " " + authOriginUserAgent(userAgent)
+		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), authAlertWait)
+		err := a.SendRecordAuthAlert(sendCtx, record, info)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("sending the new-login alert: %w", err)
 		}
 	}
 
@@ -102,20 +114,12 @@ func (a *App) TrackAuthOrigin(ctx context.Context, record *Record, ip, userAgent
 		return fmt.Errorf("saving auth origin: %w", err)
 	}
 
-	if len(origins) == 0 || current != nil || record.Email() == "" {
-		return nil
-	}
-	info := a.now().UTC().Format(authAlertTimeLayout) + " - " + ip + " " + authOriginUserAgent(userAgent)
-	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), authMailSendTimeout)
-	go func() {
-		defer cancel()
-		if err := a.SendRecordAuthAlert(sendCtx, record, info); err != nil {
-			a.Logger().LogAttrs(sendCtx, slog.LevelWarn, "Failed to send login alert", slog.String("error", err.Error()))
-		}
-	}()
-
 	return nil
 }
+
+// authAlertWait is how long a login waits for its new-device alert mail (PocketBase's
+// 15 s "fake" timeout in apis/record_helpers.go authAlert).
+const authAlertWait = 15 * time.Second
 
 // findAuthOrigins returns the origins of record, most recently created first.
 func (a *App) findAuthOrigins(ctx context.Context, record *Record) ([]authOrigin, error) {

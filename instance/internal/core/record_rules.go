@@ -14,7 +14,9 @@ func ValidateRule(find CollectionFinder, c *Collection, rule string) error {
 	if rule == "" {
 		return nil
 	}
-	resolver := NewRecordFieldResolver(find, c, nil, true)
+	// note: an empty request, not none, as PocketBase validates: @request.* paths are
+	// then resolved (and their modifiers checked) instead of all reading as NULL
+	resolver := NewRecordFieldResolver(find, c, &RequestInfo{}, true)
 	if _, err := search.FilterData(rule).BuildExpr(resolver); err != nil {
 		return err
 	}

@@ -106,6 +106,42 @@ func TestAuthAlertAndOrigins(t *testing.T) {
 	}))
 }
 
+// TestAuthAlertUnsentKeepsNoOrigin: as PocketBase, an origin whose alert mail could not
+// be sent (here: no mail server configured, the fixture's settings) is not recorded, so
+// the next login from it alerts again; the login itself succeeds.
+func TestAuthAlertUnsentKeepsNoOrigin(t *testing.T) {
+	app := fixtureApp(t)
+	count := func(t testing.TB, app *core.App) int {
+		t.Helper()
+		var n int
+		if err := app.DB().Read().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM _authOrigins WHERE recordRef = ?", aliceID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	login := func(name, userAgent string, want int) apitest.ApiScenario {
+		return apitest.ApiScenario{
+			Name: name, Method: http.MethodPost, URL: "/api/collections/users/auth-with-password",
+			Body:           jsonBody(`{"identity":"alice@example.com","password":"alice-pass-123"}`),
+			Headers:        map[string]string{"Content-Type": "application/json", "User-Agent": userAgent},
+			TestAppFactory: sharedApp(app),
+			ExpectedStatus: http.StatusOK, ExpectedContent: []string{`"token":"`},
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+				if got := count(t, app); got != want {
+					t.Errorf("alice has %d origins, want %d", got, want)
+				}
+			},
+		}
+	}
+	execSQL(t, app, `DELETE FROM _authOrigins`)
+	runSeq(t,
+		login("the first login is recorded without a mail", "device-A", 1),
+		login("a new device whose alert cannot be sent is not", "device-B", 1),
+		login("nor on the next try", "device-B", 1),
+		login("a known device is still touched", "device-A", 1),
+	)
+}
+
 // TestAuthOriginFingerprintMatchesPocketBase compares the fingerprint with the row
 // PocketBase v0.40 stored in the fixture when the admin logged in from Node on loopback.
 func TestAuthOriginFingerprintMatchesPocketBase(t *testing.T) {
