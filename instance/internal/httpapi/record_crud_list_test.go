@@ -104,7 +104,7 @@ func withListRules(rules map[string]*string) func(testing.TB, *core.App) {
 
 // TestRecordsListJoinedListRules checks PocketBase's recordsList for a non-superuser
 // whose filter or sort joins another collection (a relation, a back-relation): the
-// joined collection's listRule restricts the whole list ("id='' || (rule)" over the
+// joined collection's listRule restricts the whole list (the rule or an empty id, over the
 // join, AND-ed at the top level), an empty rule restricts nothing, and a null rule fails
 // the request. Superusers are not restricted. Paths that join no collection (rel.id of
 // a single relation, :length, :each) are never restricted.
@@ -232,7 +232,7 @@ func TestRecordsListJoinedListRules(t *testing.T) {
 			ExpectedStatus: 200, ExpectedContent: []string{`"items":[]`}, AfterTestFunc: expectList(0)},
 		{Name: "joined rule with an auth join and a comment, user", Method: http.MethodGet, URL: posts("filter=" + urlQuery("tags.label = 'go'")),
 			BeforeTestFunc: withListRules(map[string]*string{"tags": rule("label != 'sqlite' && @request.auth.name != '' // users only")}),
-			Headers: auth(tok.bob), ExpectedStatus: 200, ExpectedContent: []string{`"items":`}, AfterTestFunc: expectList(2, post6ID, post12ID)},
+			Headers:        auth(tok.bob), ExpectedStatus: 200, ExpectedContent: []string{`"items":`}, AfterTestFunc: expectList(2, post6ID, post12ID)},
 
 		// the collection's own rule joins users without restriction; the client's sort
 		// reuses that join, which then is restricted
