@@ -34,7 +34,12 @@ const (
 // of alice, of the guest and of the superuser.
 func resolverFixture(t *testing.T) (app *core.App, alice, guest, superuser *core.RequestInfo) {
 	t.Helper()
-	app = apitest.NewTestApp(t, apitest.CopyFixture(t))
+	return resolverFixtureOf(t, apitest.NewTestApp(t, apitest.CopyFixture(t)))
+}
+
+// resolverFixtureOf returns app with the requests of resolverFixture.
+func resolverFixtureOf(t *testing.T, app *core.App) (_ *core.App, alice, guest, superuser *core.RequestInfo) {
+	t.Helper()
 	a, err := app.FindRecordByID(t.Context(), "users", fxAliceID)
 	if err != nil {
 		t.Fatal(err)
@@ -327,6 +332,102 @@ func TestRecordFieldResolverRuleAndFilterJoins(t *testing.T) {
 			}
 			if len(records) != tt.want {
 				t.Errorf("got %d records, want %d\n%s", len(records), tt.want, built.SQL)
+			}
+		})
+	}
+}
+
+// setListRule sets the listRule of collection name (nil: superusers only).
+func setListRule(t *testing.T, app *core.App, name string, rule *string) {
+	t.Helper()
+	c, err := app.FindCollectionByNameOrID(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ListRule = rule
+	if err := app.SaveCollection(t.Context(), c); err != nil {
+		t.Fatalf("setting the %s listRule: %v", name, err)
+	}
+}
+
+// TestRecordFieldResolverNullJoinedListRule checks which paths join a collection
+// (PocketBase's registerJoin with a collection table): without hidden fields, joining a
+// collection whose listRule is null fails; with them, or on a path that joins no
+// collection, it does not.
+func TestRecordFieldResolverNullJoinedListRule(t *testing.T) {
+	tests := []struct {
+		name, null, filter string
+		joins              bool
+	}{
+		{"single relation", "users", "author.name != ''", true},
+		{"multiple relation", "tags", "tags.label ?= 'go'", true},
+		{"multiple relation id", "tags", "tags.id ?= 'x'", true},
+		{"back-relation", "comments", "comments_via_post.text != ''", true},
+		{"nested relation through a listable collection", "users", "comments_via_post.author.name != ''", true},
+		{"@collection", "tags", "@collection.tags.label ?= 'go'", true},
+		{"@request.auth field", "users", "@request.auth.name != ''", true},
+		{"@request.body relation", "tags", "@request.body.tags.label ?= 'go'", true},
+		{"single relation id", "users", "author.id != ''", false},
+		{"relation column", "tags", "tags ?= 'x'", false},
+		{":each and :length", "tags", "tags:each ?= 'x' && tags:length > 1", false},
+		{"@request.body :each", "tags", "@request.body.tags:each ?= 'x'", false},
+		{"plain @request.auth field", "users", "@request.auth.id != ''", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := apitest.NewTestApp(t, apitest.CopyFixture(t))
+			setListRule(t, app, tt.null, nil)
+			// the auth record carries its collection as of the request
+			_, alice, _, _ := resolverFixtureOf(t, app)
+
+			_, err := buildFilter(t, app, "posts", tt.filter, alice, false)
+			wantMsg := `"` + tt.null + `" fields can be accessed only when allowHiddenFields is enabled or by superusers`
+			if got := err != nil && strings.Contains(err.Error(), wantMsg); got != tt.joins {
+				t.Errorf("without hidden fields: error %v, want %q: %v", err, wantMsg, tt.joins)
+			}
+			if _, err := buildFilter(t, app, "posts", tt.filter, alice, true); err != nil {
+				t.Errorf("with hidden fields: %v", err)
+			}
+		})
+	}
+}
+
+// TestRecordFieldResolverJoinedListRuleSQL checks the shape of a joined collection's
+// listRule: or'ed with an empty id over the join alias, AND-ed to the query, its own
+// joins under a fresh alias suffix; nothing for an empty rule or with hidden fields.
+func TestRecordFieldResolverJoinedListRuleSQL(t *testing.T) {
+	app, _, guest, _ := resolverFixture(t)
+	setListRule(t, app, "comments", new("post.published = true // published only"))
+	suffixRe := regexp.MustCompile(`_p[a-z0-9]{12}`)
+
+	const backRelJoin = "SELECT DISTINCT `posts`.`id` FROM `posts` LEFT JOIN `comments` `posts_comments_via_post` ON `posts`.`id` IN " +
+		"(SELECT `posts_comments_via_post_je`.`value` FROM json_each(CASE WHEN iif(json_valid(`posts_comments_via_post`.`post`), json_type(`posts_comments_via_post`.`post`)='array', FALSE) " +
+		"THEN `posts_comments_via_post`.`post` ELSE json_array(`posts_comments_via_post`.`post`) END) `posts_comments_via_post_je`) "
+	tests := []struct {
+		name, filter string
+		allowHidden  bool
+		want         string
+	}{
+		{"rule with a join", "comments_via_post.text ?~ 'x'", false, backRelJoin +
+			"LEFT JOIN `posts` `posts_comments_via_post_post_S` ON `posts_comments_via_post_post_S`.`id` = `posts_comments_via_post`.`post` " +
+			"WHERE (`posts_comments_via_post`.`text` LIKE :P ESCAPE '\\') AND (((`posts_comments_via_post`.`id` = '' OR `posts_comments_via_post`.`id` IS NULL) " +
+			"OR `posts_comments_via_post_post_S`.`published` = 1)) ORDER BY `posts`.`_rowid_` ASC"},
+		{"hidden fields allowed", "comments_via_post.text ?~ 'x'", true, backRelJoin +
+			"WHERE `posts_comments_via_post`.`text` LIKE :P ESCAPE '\\' ORDER BY `posts`.`_rowid_` ASC"},
+		{"empty rule", "tags.label ?= 'go'", false, "SELECT DISTINCT `posts`.`id` FROM `posts` " +
+			"LEFT JOIN json_each(CASE WHEN iif(json_valid(`posts`.`tags`), json_type(`posts`.`tags`)='array', FALSE) THEN `posts`.`tags` ELSE json_array(`posts`.`tags`) END) `posts_tags_je` " +
+			"LEFT JOIN `tags` `posts_tags` ON `posts_tags`.`id` = `posts_tags_je`.`value` " +
+			"WHERE `posts_tags`.`label` = :P ORDER BY `posts`.`_rowid_` ASC"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := buildFilter(t, app, "posts", tt.filter, guest, tt.allowHidden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sql := suffixRe.ReplaceAllString(normalizeResolverSQL(got.SQL), "_S")
+			if diff := cmp.Diff(tt.want, sql); diff != "" {
+				t.Errorf("SQL mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
