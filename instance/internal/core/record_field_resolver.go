@@ -99,12 +99,19 @@ type RecordFieldResolver struct {
 	info        *RequestInfo
 	static      map[string]any
 	allowHidden bool
-	// joinRules applies the listRule of every joined collection to its join (client
-	// filters of non-superusers, §6.4).
-	joinRules bool
-	joins     []search.Join
-	// aliasSeq numbers the rule subqueries of joinRules.
-	aliasSeq int
+	joins       []search.Join
+	// ruleJoins are the collection joins registered while hidden fields were not
+	// allowed: UpdateQuery restricts the query by their collections' listRules.
+	ruleJoins []ruleJoin
+	// joinAliasSuffix keeps the join aliases of a listRule resolved over a join apart
+	// from the aliases of the query it restricts.
+	joinAliasSuffix string
+}
+
+// ruleJoin is a join of a collection whose listRule restricts the query.
+type ruleJoin struct {
+	collection *Collection
+	alias      string
 }
 
 var _ search.FieldResolver = (*RecordFieldResolver)(nil)
@@ -149,29 +156,69 @@ func stringMapToAny(m map[string]string) map[string]any {
 // SetAllowHiddenFields changes whether hidden fields may be used.
 func (r *RecordFieldResolver) SetAllowHiddenFields(allow bool) { r.allowHidden = allow }
 
-// SetJoinRules makes relation joins honour the joined collection's listRule, as for the
-// filters and sorts of non-superusers: a null listRule joins nothing.
-func (r *RecordFieldResolver) SetJoinRules(apply bool) { r.joinRules = apply }
-
 // UpdateQuery implements search.FieldResolver: it adds the joins of the resolved
-// identifiers, with DISTINCT.
+// identifiers, with DISTINCT, then restricts the query by the listRule of every
+// collection joined while hidden fields were not allowed (PocketBase's UpdateQuery).
+//
+// Multi-match subqueries are not restricted, as in PocketBase.
 func (r *RecordFieldResolver) UpdateQuery(q *search.SelectQuery) error {
-	if len(r.joins) == 0 {
-		return nil
-	}
-	q.Distinct = true
-	for _, j := range r.joins {
-		replaced := false
-		for i := range q.Joins {
-			if q.Joins[i].Alias == j.Alias {
-				q.Joins[i] = j
-				replaced = true
-				break
+	if len(r.joins) > 0 {
+		q.Distinct = true
+		for _, j := range r.joins {
+			replaced := false
+			for i := range q.Joins {
+				if q.Joins[i].Alias == j.Alias {
+					q.Joins[i] = j
+					replaced = true
+					break
+				}
+			}
+			if !replaced {
+				q.Joins = append(q.Joins, j)
 			}
 		}
-		if !replaced {
-			q.Joins = append(q.Joins, j)
+	}
+
+	for _, j := range r.ruleJoins {
+		if err := r.updateQueryWithCollectionListRule(j.collection, j.alias, q); err != nil {
+			return err
 		}
+	}
+
+	return nil
+}
+
+// updateQueryWithCollectionListRule ANDs to q the listRule of c resolved over its join
+// aliased alias, or'ed with an empty id: a missing relation (a NULL join row) passes, a
+// present one only when the requester may list it, so that "a.x != 1 || b.x != 1" still
+// matches a record without b. Rules are resolved with hidden fields allowed; their own
+// joins get a fresh alias suffix. An empty rule restricts nothing.
+//
+// The condition sits at the top level of the query, not in the join: a joined record
+// the requester may not list excludes the whole row rather than looking absent.
+func (r *RecordFieldResolver) updateQueryWithCollectionListRule(c *Collection, alias string, q *search.SelectQuery) error {
+	if r.allowHidden || c == nil || c.ListRule == nil || *c.ListRule == "" {
+		return nil
+	}
+
+	sub := *r
+	sub.joins = nil
+	sub.ruleJoins = nil
+	sub.base = c
+	sub.baseAlias = alias
+	sub.allowHidden = true
+	sub.joinAliasSuffix = "_" + search.NewParamName()
+
+	// note: the newlines end a trailing // comment of the rule
+	expr, err := search.FilterData("id='' || (\n" + *c.ListRule + "\n)").BuildExpr(&sub)
+	if err != nil {
+		return fmt.Errorf("failed to build %q ListRule join subquery filter expression: %w", c.Name, err)
+	}
+	q.AndWhere(expr)
+
+	if len(sub.joins) > 0 {
+		q.Distinct = true
+		q.Joins = append(q.Joins, sub.joins...)
 	}
 
 	return nil
@@ -210,52 +257,39 @@ func (r *RecordFieldResolver) loadCollection(nameOrID string) (*Collection, erro
 	return r.find(nameOrID)
 }
 
-// registerJoin adds a join, replacing an earlier one with the same alias.
-func (r *RecordFieldResolver) registerJoin(j search.Join) {
+// registerJoin adds a join, replacing an earlier one with the same alias. c is the
+// joined collection, nil for a table expression (json_each). While hidden fields are not
+// allowed (a non-superuser's filter and sort, a realtime filter), a collection join
+// subjects the query to the collection's listRule (see UpdateQuery), and a collection
+// with a null listRule cannot be joined at all (PocketBase's registerJoin).
+func (r *RecordFieldResolver) registerJoin(j search.Join, c *Collection) error {
+	if !r.allowHidden && c != nil {
+		if c.ListRule == nil {
+			return fmt.Errorf("%q fields can be accessed only when allowHiddenFields is enabled or by superusers", c.Name)
+		}
+		r.registerRuleJoin(c, j.Alias)
+	}
+
 	for i := range r.joins {
 		if r.joins[i].Alias == j.Alias {
 			r.joins[i] = j
-			return
+			return nil
 		}
 	}
 	r.joins = append(r.joins, j)
+
+	return nil
 }
 
-// joinRuleCondition returns the condition restricting a join of collection c aliased
-// alias to the records its listRule lets the requester list (joinRules mode), or an
-// empty Expr when nothing restricts it.
-func (r *RecordFieldResolver) joinRuleCondition(c *Collection, alias string) (search.Expr, error) {
-	if !r.joinRules || r.info.HasSuperuserAuth() {
-		return search.Expr{}, nil
+// registerRuleJoin records that the join aliased alias is restricted by c's listRule.
+func (r *RecordFieldResolver) registerRuleJoin(c *Collection, alias string) {
+	for i := range r.ruleJoins {
+		if r.ruleJoins[i].alias == alias {
+			r.ruleJoins[i].collection = c
+			return
+		}
 	}
-	if c.ListRule == nil {
-		return search.NewExpr("0", nil), nil
-	}
-	if *c.ListRule == "" {
-		return search.Expr{}, nil
-	}
-
-	r.aliasSeq++
-	subAlias := fmt.Sprintf("__rule%d_%s", r.aliasSeq, search.Columnify(c.Name))
-	sub := NewRecordFieldResolver(r.find, c, r.info, true)
-	sub.baseAlias = subAlias
-	expr, err := search.FilterData(*c.ListRule).BuildExpr(sub)
-	if err != nil {
-		return search.Expr{}, err
-	}
-	q := &search.SelectQuery{
-		Selects: []string{search.QuoteIdent(subAlias, FieldNameID)},
-		From:    c.Name,
-		Alias:   subAlias,
-	}
-	q.AndWhere(expr)
-	if err := sub.UpdateQuery(q); err != nil {
-		return search.Expr{}, err
-	}
-	q.Distinct = false
-	built := q.Build()
-
-	return search.NewExpr(search.QuoteIdent(alias, FieldNameID)+" IN ("+built.SQL+")", built.Params), nil
+	r.ruleJoins = append(r.ruleJoins, ruleJoin{collection: c, alias: alias})
 }
 
 // staticValue resolves a @request.* path to a bound value (§6.2): a missing path is

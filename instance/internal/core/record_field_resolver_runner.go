@@ -51,18 +51,6 @@ func newResolverRun(r *RecordFieldResolver, field string) *resolverRun {
 	return run
 }
 
-// joinAlias returns the alias of a relation join starting from alias. Joins restricted
-// by the joined collections' listRules (client filters of non-superusers) get their own
-// aliases, so that they never replace the unrestricted joins of the API rule.
-func (run *resolverRun) joinAlias(alias string) string {
-	r := run.resolver
-	if !r.joinRules || r.info.HasSuperuserAuth() || strings.HasPrefix(alias, "__f_") {
-		return alias
-	}
-
-	return "__f_" + alias
-}
-
 func (run *resolverRun) nullResult() *search.ResolverResult {
 	return &search.ResolverResult{Identifier: "NULL"}
 }
@@ -125,26 +113,19 @@ func (run *resolverRun) processCollectionField() (*search.ResolverResult, error)
 
 	run.activeColl = collection.Name
 	if hasAlias && alias != "" {
-		run.activeAlias = search.Columnify("__collection_alias_" + alias)
+		run.activeAlias = search.Columnify("__collection_alias_"+alias) + r.joinAliasSuffix
 	} else {
-		run.activeAlias = search.Columnify("__collection_" + collection.Name)
+		run.activeAlias = search.Columnify("__collection_"+collection.Name) + r.joinAliasSuffix
 	}
 	run.withMultiMatch = true
 
-	on, err := r.joinRuleCondition(collection, run.activeAlias)
-	if err != nil {
+	table := search.QuoteIdent(search.Columnify(collection.Name))
+	if err := r.registerJoin(search.Join{Table: table, Alias: run.activeAlias}, collection); err != nil {
 		return nil, err
 	}
-	r.registerJoin(search.Join{Table: search.QuoteIdent(search.Columnify(collection.Name)), Alias: run.activeAlias, On: on})
 
 	run.multiMatchAlias = "__mm" + run.activeAlias
-	mmOn, err := r.joinRuleCondition(collection, run.multiMatchAlias)
-	if err != nil {
-		return nil, err
-	}
-	run.multiMatch.Joins = append(run.multiMatch.Joins, search.Join{
-		Table: search.QuoteIdent(search.Columnify(collection.Name)), Alias: run.multiMatchAlias, On: mmOn,
-	})
+	run.multiMatch.Joins = append(run.multiMatch.Joins, search.Join{Table: table, Alias: run.multiMatchAlias})
 
 	run.props = run.props[2:]
 
@@ -165,14 +146,17 @@ func (run *resolverRun) processRequestAuthField() (*search.ResolverResult, error
 
 	collection := r.info.Auth.Collection()
 	run.activeColl = collection.Name
-	run.activeAlias = "__auth_" + search.Columnify(collection.Name)
+	run.activeAlias = "__auth_" + search.Columnify(collection.Name) + r.joinAliasSuffix
 
 	name := search.NewParamName()
-	r.registerJoin(search.Join{
+	err := r.registerJoin(search.Join{
 		Table: search.QuoteIdent(search.Columnify(collection.Name)),
 		Alias: run.activeAlias,
 		On:    search.NewExpr(search.QuoteIdent(run.activeAlias, FieldNameID)+" = :"+name, search.Params{name: r.info.Auth.ID()}),
-	})
+	}, collection)
+	if err != nil {
+		return nil, err
+	}
 
 	run.multiMatchAlias = "__mm_" + run.activeAlias
 	name2 := search.NewParamName()
@@ -219,8 +203,10 @@ func (run *resolverRun) processBodyEach(f Field) (*search.ResolverResult, error)
 	}
 
 	name := search.NewParamName()
-	alias := "__dataEach_" + search.Columnify(f.GetName()) + "_je"
-	run.resolver.registerJoin(search.Join{Table: "json_each(:" + name + ")", Alias: alias})
+	alias := "__dataEach_" + search.Columnify(f.GetName()) + "_je" + run.resolver.joinAliasSuffix
+	if err := run.resolver.registerJoin(search.Join{Table: "json_each(:" + name + ")", Alias: alias}, nil); err != nil {
+		return nil, err
+	}
 
 	result := &search.ResolverResult{
 		Identifier: search.QuoteIdent(alias, "value"),
@@ -295,8 +281,11 @@ func (run *resolverRun) processBodyRelationField(rel *RelationField) (*search.Re
 	}
 
 	run.activeColl = relCollection.Name
-	run.activeAlias = search.Columnify("__data_" + relCollection.Name + "_" + rel.Name)
-	r.registerJoin(search.Join{Table: search.QuoteIdent(relCollection.Name), Alias: run.activeAlias, On: inExpr(run.activeAlias)})
+	run.activeAlias = search.Columnify("__data_"+relCollection.Name+"_"+rel.Name) + r.joinAliasSuffix
+	err = r.registerJoin(search.Join{Table: search.QuoteIdent(relCollection.Name), Alias: run.activeAlias, On: inExpr(run.activeAlias)}, relCollection)
+	if err != nil {
+		return nil, err
+	}
 
 	if rel.IsMultiple() {
 		run.withMultiMatch = true
@@ -392,21 +381,25 @@ func (run *resolverRun) processActiveProps() (*search.ResolverResult, error) {
 
 		column := search.Columnify(rel.Name)
 		prefixed := search.QuoteIdent(run.activeAlias, column)
-		newAlias := run.joinAlias(run.activeAlias + "_" + column)
+		newAlias := run.activeAlias + "_" + column + r.joinAliasSuffix
 		table := search.QuoteIdent(search.Columnify(relCollection.Name))
 
-		ruleOn, err := r.joinRuleCondition(relCollection, newAlias)
-		if err != nil {
-			return nil, err
-		}
 		if !rel.IsMultiple() {
-			r.registerJoin(search.Join{Table: table, Alias: newAlias,
-				On: search.And(search.NewExpr(search.QuoteIdent(newAlias, FieldNameID)+" = "+prefixed, nil), ruleOn)})
+			err := r.registerJoin(search.Join{Table: table, Alias: newAlias,
+				On: search.NewExpr(search.QuoteIdent(newAlias, FieldNameID)+" = "+prefixed, nil)}, relCollection)
+			if err != nil {
+				return nil, err
+			}
 		} else {
-			jeAlias := run.joinAlias(run.activeAlias + "_" + column + "_je")
-			r.registerJoin(search.Join{Table: sqlJSONEach(prefixed), Alias: jeAlias})
-			r.registerJoin(search.Join{Table: table, Alias: newAlias,
-				On: search.And(search.NewExpr(search.QuoteIdent(newAlias, FieldNameID)+" = "+search.QuoteIdent(jeAlias, "value"), nil), ruleOn)})
+			jeAlias := newAlias + "_je"
+			if err := r.registerJoin(search.Join{Table: sqlJSONEach(prefixed), Alias: jeAlias}, nil); err != nil {
+				return nil, err
+			}
+			err := r.registerJoin(search.Join{Table: table, Alias: newAlias,
+				On: search.NewExpr(search.QuoteIdent(newAlias, FieldNameID)+" = "+search.QuoteIdent(jeAlias, "value"), nil)}, relCollection)
+			if err != nil {
+				return nil, err
+			}
 		}
 		run.activeColl = relCollection.Name
 		run.activeAlias = newAlias
@@ -416,19 +409,15 @@ func (run *resolverRun) processActiveProps() (*search.ResolverResult, error) {
 		}
 		newAlias2 := run.multiMatchAlias + "_" + column
 		prefixed2 := search.QuoteIdent(run.multiMatchAlias, column)
-		ruleOn2, err := r.joinRuleCondition(relCollection, newAlias2)
-		if err != nil {
-			return nil, err
-		}
 		if !rel.IsMultiple() {
 			run.multiMatch.Joins = append(run.multiMatch.Joins, search.Join{Table: table, Alias: newAlias2,
-				On: search.And(search.NewExpr(search.QuoteIdent(newAlias2, FieldNameID)+" = "+prefixed2, nil), ruleOn2)})
+				On: search.NewExpr(search.QuoteIdent(newAlias2, FieldNameID)+" = "+prefixed2, nil)})
 		} else {
 			jeAlias2 := run.multiMatchAlias + "_" + column + "_je"
 			run.multiMatch.Joins = append(run.multiMatch.Joins,
 				search.Join{Table: sqlJSONEach(prefixed2), Alias: jeAlias2},
 				search.Join{Table: table, Alias: newAlias2,
-					On: search.And(search.NewExpr(search.QuoteIdent(newAlias2, FieldNameID)+" = "+search.QuoteIdent(jeAlias2, "value"), nil), ruleOn2)},
+					On: search.NewExpr(search.QuoteIdent(newAlias2, FieldNameID)+" = "+search.QuoteIdent(jeAlias2, "value"), nil)},
 			)
 		}
 		run.multiMatchAlias = newAlias2
@@ -467,7 +456,7 @@ func (run *resolverRun) joinBackRelation(collection *Collection, prop string) (*
 
 	cleanProp := search.Columnify(prop)
 	cleanBackField := search.Columnify(backRel.Name)
-	newAlias := run.joinAlias(run.activeAlias + "_" + cleanProp)
+	newAlias := run.activeAlias + "_" + cleanProp + r.joinAliasSuffix
 	table := search.QuoteIdent(search.Columnify(backCollection.Name))
 
 	multiple := backRel.IsMultiple() || !hasSingleColumnUniqueIndex(backCollection.Indexes, backRel.Name)
@@ -481,24 +470,18 @@ func (run *resolverRun) joinBackRelation(collection *Collection, prop string) (*
 			" FROM "+sqlJSONEach(search.QuoteIdent(alias, cleanBackField))+" "+search.QuoteIdent(jeAlias)+")", nil)
 	}
 
-	ruleOn, err := r.joinRuleCondition(backCollection, newAlias)
-	if err != nil {
+	if err := r.registerJoin(search.Join{Table: table, Alias: newAlias, On: on(newAlias, run.activeAlias)}, backCollection); err != nil {
 		return nil, err
 	}
-	r.registerJoin(search.Join{Table: table, Alias: newAlias, On: search.And(on(newAlias, run.activeAlias), ruleOn)})
 	run.activeColl = backCollection.Name
 	run.activeAlias = newAlias
 
 	if multiple {
 		run.withMultiMatch = true
 	}
-	newAlias2 := run.multiMatchAlias + "_" + cleanProp
-	ruleOn2, err := r.joinRuleCondition(backCollection, newAlias2)
-	if err != nil {
-		return nil, err
-	}
+	newAlias2 := run.multiMatchAlias + "_" + cleanProp + r.joinAliasSuffix
 	run.multiMatch.Joins = append(run.multiMatch.Joins, search.Join{Table: table, Alias: newAlias2,
-		On: search.And(on(newAlias2, run.multiMatchAlias), ruleOn2)})
+		On: on(newAlias2, run.multiMatchAlias)})
 	run.multiMatchAlias = newAlias2
 
 	return nil, nil
@@ -534,8 +517,11 @@ func (run *resolverRun) processLastProp(collection *Collection, prop string) (*s
 	}
 
 	if modifier == modifierEach && isMulti {
-		jeAlias := run.activeAlias + "_" + column + "_je"
-		run.resolver.registerJoin(search.Join{Table: sqlJSONEach(search.QuoteIdent(run.activeAlias, column)), Alias: jeAlias})
+		jeAlias := run.activeAlias + "_" + column + "_je" + run.resolver.joinAliasSuffix
+		err := run.resolver.registerJoin(search.Join{Table: sqlJSONEach(search.QuoteIdent(run.activeAlias, column)), Alias: jeAlias}, nil)
+		if err != nil {
+			return nil, err
+		}
 		result := &search.ResolverResult{Identifier: search.QuoteIdent(jeAlias, "value")}
 		if mv.IsMultiple() {
 			run.withMultiMatch = true

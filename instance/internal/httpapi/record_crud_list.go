@@ -59,10 +59,10 @@ func (a *api) recordsList(c *gin.Context) error {
 		}
 		query.AndWhere(expr)
 	}
-	// the client's filter and sort: hidden fields and other collections' records are
-	// reachable by superusers only
+	// the client's filter and sort: hidden fields are reachable by superusers only, and a
+	// non-superuser's joins subject the list to the joined collections' listRules (a
+	// null one fails the request)
 	resolver.SetAllowHiddenFields(superuser)
-	resolver.SetJoinRules(!superuser)
 
 	provider := search.NewProvider(resolver).Query(query)
 	if !collection.IsView() {
