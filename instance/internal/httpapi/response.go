@@ -7,8 +7,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/pocketfleet/pocketfleet/instance/internal/picker"
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
+	"github.com/pocketfleet/pocketfleet/instance/internal/picker"
 	"github.com/pocketfleet/pocketfleet/instance/internal/search"
 )
 

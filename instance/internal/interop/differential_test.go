@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -49,9 +48,6 @@ type answer struct {
 // volatile are the keys whose values each server generates on its own: new ids,
 // timestamps of new rows, tokens.
 var volatile = map[string]bool{"token": true, "otpId": true, "mfaId": true}
-
-// fixtureTime matches the fixture's timestamps; other timestamps were made by the run.
-var fixtureTime = regexp.MustCompile(`^2026-`)
 
 // mask replaces what each server generates on its own by placeholders: tokens, ids of
 // records created by the probes, and created/updated times that are not the fixture's.
