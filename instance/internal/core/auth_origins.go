@@ -76,7 +76,7 @@ func (a *App) TrackAuthOrigin(ctx context.Context, record *Record, ip, userAgent
 		err := a.SendRecordAuthAlert(sendCtx, record, info)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("sending the new-login alert: %w", err)
+			return err
 		}
 	}
 

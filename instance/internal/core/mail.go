@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"log/slog"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -74,11 +73,11 @@ type SMTPClient struct {
 // NewMailClient returns the mailer configured by settings.smtp.
 //
 // note: with smtp disabled PocketBase falls back to the local `sendmail` binary; the
-// instance image has none, so SendMail logs and fails with ErrMailerDisabled instead.
+// instance image has none, so sending fails with ErrMailerDisabled instead.
 func (a *App) NewMailClient() Mailer {
 	s := a.Settings().SMTP
 	if !s.Enabled {
-		return disabledMailer{logger: a.Logger()}
+		return disabledMailer{}
 	}
 
 	return &SMTPClient{
@@ -93,15 +92,10 @@ func (a *App) NewMailClient() Mailer {
 }
 
 // disabledMailer is the Mailer of a disabled smtp configuration.
-type disabledMailer struct {
-	logger *slog.Logger
-}
+type disabledMailer struct{}
 
-// Send logs the message and returns ErrMailerDisabled.
-func (d disabledMailer) Send(ctx context.Context, m *MailMessage) error {
-	d.logger.LogAttrs(ctx, slog.LevelWarn, "Failed to send email: smtp is disabled",
-		slog.String("subject", m.Subject), slog.Int("recipients", len(m.To)))
-
+// Send returns ErrMailerDisabled; the callers log it, as PocketBase's do.
+func (disabledMailer) Send(context.Context, *MailMessage) error {
 	return ErrMailerDisabled
 }
 

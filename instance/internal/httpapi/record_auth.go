@@ -142,6 +142,6 @@ func authRequestInfo(c *gin.Context) *core.RequestInfo {
 // new-login alert (apis/record_helpers.go authAlert). Failures are only logged.
 func (a *api) authAlert(c *gin.Context, record *core.Record) {
 	if err := a.app.TrackAuthOrigin(c.Request.Context(), record, a.clientIP(c), c.Request.UserAgent()); err != nil {
-		a.app.Logger().LogAttrs(c.Request.Context(), slog.LevelWarn, "Failed to send login alert", slog.String("error", err.Error()))
+		a.app.Logger().LogAttrs(c.Request.Context(), slog.LevelWarn, "[recordAuthResponse] Failed to send login alert", slog.String("error", err.Error()))
 	}
 }
