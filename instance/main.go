@@ -5,7 +5,8 @@
 //
 //	instance serve [--http 127.0.0.1:8090] [--dir pb_data] [--metrics-http ADDR]
 //	instance superuser upsert|create|update EMAIL PASS [--dir pb_data]
-//	instance superuser delete EMAIL [--dir pb_data]
+//	instance superuser delete|otp EMAIL [--dir pb_data]
+//	instance superuser ips [IP|SUBNET...] [--dir pb_data]
 //	instance backup push (--url URL | --dir PATH) --name NAME.zip [--keep-last N] [--max-age DURATION] [--result-file PATH]
 //	instance backup restore --dir PATH --key KEY [--if-empty] [--result-file PATH]
 //	instance --version
@@ -20,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/mail"
 	"os"
 	"os/signal"
 	"strings"
@@ -49,6 +51,8 @@ Usage:
   instance superuser create EMAIL PASS [--dir pb_data]   creates a new superuser
   instance superuser update EMAIL PASS [--dir pb_data]   changes the password of a superuser
   instance superuser delete EMAIL [--dir pb_data]        deletes a superuser
+  instance superuser otp EMAIL [--dir pb_data]           creates a one-time password for a superuser
+  instance superuser ips [IP|SUBNET...] [--dir pb_data]  sets (or, with none, clears) the superuser IP allow-list
   instance backup push (--url URL | --dir PATH) --name NAME.zip [--keep-last N] [--max-age DURATION] [--result-file PATH]
       streams a consistent backup zip of a running instance (or of a stopped one's data
       directory) to PF_S3_PREFIX+NAME with a NAME.zip.json manifest, then prunes the prefix
@@ -168,17 +172,17 @@ func openApp(ctx context.Context, dir string, logger *slog.Logger) (*core.App, e
 	return app, nil
 }
 
-// superuser runs `instance superuser upsert|create|update|delete`, with PocketBase's
-// arguments and messages (cmd/superuser.go).
+// superuser runs `instance superuser upsert|create|update|delete|otp|ips`, with
+// PocketBase's arguments and messages (cmd/superuser.go).
 func (c *cli) superuser(ctx context.Context, args []string) error {
-	fs := c.newFlagSet("superuser", "instance superuser upsert|create|update EMAIL PASS [--dir pb_data] | delete EMAIL [--dir pb_data]")
+	fs := c.newFlagSet("superuser", "instance superuser upsert|create|update EMAIL PASS | delete|otp EMAIL | ips [IP|SUBNET...] [--dir pb_data]")
 	dir := fs.String(strings.TrimPrefix(contract.FlagDir, "--"), contract.DefaultLocalDataDir, "the PocketBase data directory")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(positional) == 0 {
-		return errors.New("missing superuser action: upsert, create, update or delete")
+		return errors.New("missing superuser action: upsert, create, update, delete, otp or ips")
 	}
 	action, positional := positional[0], positional[1:]
 
@@ -187,12 +191,16 @@ func (c *cli) superuser(ctx context.Context, args []string) error {
 		if len(positional) != 2 {
 			return errors.New("missing email and password arguments")
 		}
-	case "delete":
-		if len(positional) != 1 {
+		if !isEmail(positional[0]) {
+			return errors.New("missing or invalid email address")
+		}
+	case "delete", "otp":
+		if len(positional) != 1 || !isEmail(positional[0]) {
 			return errors.New("invalid or missing email address")
 		}
+	case "ips":
 	default:
-		return fmt.Errorf("unknown superuser action %q: want upsert, create, update or delete", action)
+		return fmt.Errorf("unknown superuser action %q: want upsert, create, update, delete, otp or ips", action)
 	}
 
 	logger := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -202,16 +210,20 @@ func (c *cli) superuser(ctx context.Context, args []string) error {
 	}
 	defer app.Close()
 
+	if action == "ips" {
+		return c.superuserIPs(ctx, app, positional)
+	}
+
 	email := positional[0]
 	switch action {
 	case "upsert":
 		if _, err := app.UpsertSuperuser(ctx, email, positional[1]); err != nil {
-			return err
+			return fmt.Errorf("failed to upsert superuser account: %w", err)
 		}
 		fmt.Fprintf(c.stdout, "Successfully saved superuser %q!\n", email)
 	case "create":
 		if _, err := app.CreateSuperuser(ctx, email, positional[1]); err != nil {
-			return err
+			return fmt.Errorf("failed to create new superuser account: %w", err)
 		}
 		fmt.Fprintf(c.stdout, "Successfully created new superuser %q!\n", email)
 	case "update":
@@ -220,7 +232,7 @@ func (c *cli) superuser(ctx context.Context, args []string) error {
 			return fmt.Errorf("superuser with email %q doesn't exist", email)
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("failed to change superuser %q password: %w", email, err)
 		}
 		fmt.Fprintf(c.stdout, "Successfully changed superuser %q password!\n", email)
 	case "delete":
@@ -230,9 +242,65 @@ func (c *cli) superuser(ctx context.Context, args []string) error {
 			return nil
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("failed to delete superuser %q: %w", email, err)
 		}
 		fmt.Fprintf(c.stdout, "Successfully deleted superuser %q!\n", email)
+	case "otp":
+		return c.superuserOTP(ctx, app, email)
+	}
+
+	return nil
+}
+
+// isEmail is PocketBase's is.EmailFormat check of the CLI's email argument.
+func isEmail(s string) bool {
+	addr, err := mail.ParseAddress(s)
+	return err == nil && addr.Address == s && addr.Name == ""
+}
+
+// superuserOTP creates a one-time password for a superuser and prints it, for a
+// superuser locked out of a collection with OTP enabled (`pocketbase superuser otp`).
+func (c *cli) superuserOTP(ctx context.Context, app *core.App, email string) error {
+	coll, err := app.FindCachedCollectionByNameOrID(ctx, core.CollectionNameSuperusers)
+	if err != nil {
+		return fmt.Errorf("failed to fetch %q collection: %w", core.CollectionNameSuperusers, err)
+	}
+	record, err := app.FindAuthRecordByEmail(ctx, coll, email)
+	if err != nil {
+		return fmt.Errorf("superuser with email %q doesn't exist", email)
+	}
+	if !coll.Auth.OTP.Enabled {
+		return errors.New("OTP auth is not enabled for the _superusers collection")
+	}
+	id, pass, err := app.CreateRecordOTP(ctx, record)
+	if err != nil {
+		return fmt.Errorf("failed to create OTP: %w", err)
+	}
+	fmt.Fprintf(c.stdout, "Successfully created OTP for superuser %q:\n├─ Id:    %s\n├─ Pass:  %s\n└─ Valid: %ds\n\n",
+		email, id, pass, coll.Auth.OTP.Duration)
+
+	return nil
+}
+
+// superuserIPs sets settings.superuserIPs (none clears it), so that a superuser locked
+// out by the allow-list can get back in from the host (`pocketbase superuser ips`).
+func (c *cli) superuserIPs(ctx context.Context, app *core.App, ips []string) error {
+	s := app.Settings()
+	s.SuperuserIPs = append([]string{}, ips...)
+	if err := app.SaveSettings(ctx, s); err != nil {
+		return fmt.Errorf("failed to update SuperuserIPs setting: %w", err)
+	}
+	if len(ips) == 0 {
+		fmt.Fprintln(c.stdout, "Successfully cleared SuperuserIPs setting!")
+		return nil
+	}
+	fmt.Fprintln(c.stdout, "Successfully updated SuperuserIPs setting:")
+	for i, ip := range ips {
+		branch := "├─"
+		if i == len(ips)-1 {
+			branch = "└─"
+		}
+		fmt.Fprintf(c.stdout, "%s %s\n", branch, ip)
 	}
 
 	return nil

@@ -89,7 +89,7 @@ func TestSuperuserCommands(t *testing.T) {
 		{name: "password after --", args: []string{"superuser", "update", "--dir", dir, "ops@example.com", "--", "-dash-pass-1"}, wantStdout: `Successfully changed superuser "ops@example.com" password!`},
 		{name: "update missing", args: []string{"superuser", "update", "missing@example.com", "some-pass-1", "--dir", dir}, wantCode: 1, wantStderr: `superuser with email "missing@example.com" doesn't exist`},
 		{name: "short password", args: []string{"superuser", "upsert", "x@example.com", "short", "--dir", dir}, wantCode: 1, wantStderr: "password: Must be at least 8 character(s)"},
-		{name: "invalid email", args: []string{"superuser", "upsert", "not-an-email", "long-enough-1", "--dir", dir}, wantCode: 1, wantStderr: "email: must be a valid email address"},
+		{name: "invalid email", args: []string{"superuser", "upsert", "not-an-email", "long-enough-1", "--dir", dir}, wantCode: 1, wantStderr: "missing or invalid email address"},
 		{name: "missing password", args: []string{"superuser", "upsert", "x@example.com", "--dir", dir}, wantCode: 1, wantStderr: "missing email and password arguments"},
 		{name: "delete", args: []string{"superuser", "delete", "ops@example.com", "--dir", dir}, wantStdout: `Successfully deleted superuser "ops@example.com"!`},
 		{name: "delete missing", args: []string{"superuser", "delete", "ops@example.com", "--dir", dir}, wantStdout: `superuser "ops@example.com" is missing or already deleted`},
@@ -119,6 +119,70 @@ func TestSuperuserCommands(t *testing.T) {
 	}
 	if n, err := app.CountSuperusers(t.Context()); err != nil || n != 1 {
 		t.Errorf("CountSuperusers() = %d, %v; want 1", n, err)
+	}
+}
+
+// TestSuperuserOTPAndIPs covers `superuser otp` (a code for a superuser, printed, not
+// mailed) and `superuser ips` (the allow-list, set and cleared), as PocketBase's CLI.
+func TestSuperuserOTPAndIPs(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pb_data")
+	openDir := func() *core.App {
+		t.Helper()
+		app, err := core.New(t.Context(), core.Config{DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return app
+	}
+	expect := func(wantCode int, want string, args ...string) string {
+		t.Helper()
+		code, stdout, stderr := runCLI(t, append(args, "--dir", dir)...)
+		if code != wantCode || !strings.Contains(stdout+stderr, want) {
+			t.Fatalf("%v: exit %d, stdout %q, stderr %q; want exit %d and %q", args, code, stdout, stderr, wantCode, want)
+		}
+		return stdout
+	}
+
+	expect(0, "Successfully created", "superuser", "create", "admin@example.com", "first-pass-1")
+	expect(1, "OTP auth is not enabled for the _superusers collection", "superuser", "otp", "admin@example.com")
+	expect(1, `superuser with email "nobody@example.com" doesn't exist`, "superuser", "otp", "nobody@example.com")
+	expect(1, "invalid or missing email address", "superuser", "otp", "not-an-email")
+
+	app := openDir()
+	coll, err := app.FindCachedCollectionByNameOrID(t.Context(), core.CollectionNameSuperusers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll.Auth.OTP.Enabled = true
+	if err := app.SaveCollection(t.Context(), coll); err != nil {
+		t.Fatal(err)
+	}
+	app.Close()
+
+	out := expect(0, `Successfully created OTP for superuser "admin@example.com":`, "superuser", "otp", "admin@example.com")
+	m := regexp.MustCompile(`Id:\s+(\w+)\n├─ Pass:\s+(\d+)\n└─ Valid: 180s`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no id, pass and validity in %q", out)
+	}
+	app = openDir()
+	otp, _, err := app.FindOTPForAuth(t.Context(), coll, m[1])
+	if err != nil || !otp.ValidatePassword(m[2]) || otp.ValidatePassword(m[2]+"0") {
+		t.Errorf("the printed OTP %s/%s does not log in: %v", m[1], m[2], err)
+	}
+	app.Close()
+
+	expect(0, "Successfully updated SuperuserIPs setting:\n├─ 10.0.0.0/8\n└─ 127.0.0.1\n", "superuser", "ips", "10.0.0.0/8", "127.0.0.1")
+	app = openDir()
+	if got := app.Settings().SuperuserIPs; len(got) != 2 || got[0] != "10.0.0.0/8" || got[1] != "127.0.0.1" {
+		t.Errorf("superuserIPs = %v", got)
+	}
+	app.Close()
+	expect(1, "invalid IP or CIDR subnet", "superuser", "ips", "nope")
+	expect(0, "Successfully cleared SuperuserIPs setting!", "superuser", "ips")
+	app = openDir()
+	defer app.Close()
+	if got := app.Settings().SuperuserIPs; len(got) != 0 {
+		t.Errorf("superuserIPs = %v after clearing", got)
 	}
 }
 

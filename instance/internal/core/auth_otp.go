@@ -271,3 +271,23 @@ func (a *App) deleteAuthRow(ctx context.Context, table, id string) error {
 
 	return nil
 }
+
+// CreateRecordOTP creates an OTP for record without mailing it, as `pocketbase superuser
+// otp` does, and returns its id and code. The record's collection must have OTP enabled
+// (ErrOTPDisabled otherwise).
+func (a *App) CreateRecordOTP(ctx context.Context, record *Record) (id, code string, err error) {
+	c := record.Collection()
+	if !c.IsAuth() || !c.Auth.OTP.Enabled {
+		return "", "", ErrOTPDisabled
+	}
+	code, err = security.RandomStringWithAlphabet(max(c.Auth.OTP.Length, 1), otpDigits)
+	if err != nil {
+		return "", "", err
+	}
+	id, err = a.createOTP(ctx, record, code, "")
+	if err != nil {
+		return "", "", err
+	}
+
+	return id, code, nil
+}
