@@ -53,7 +53,7 @@ func TestRunTopLevel(t *testing.T) {
 		{name: "serve with arguments", args: []string{"serve", "example.com"}, wantCode: 1, wantStderr: "serve takes no arguments"},
 		{name: "superuser without action", args: []string{"superuser"}, wantCode: 1, wantStderr: "missing superuser action"},
 		{name: "superuser help", args: []string{"superuser", "--help"}, wantStderr: "Usage: instance superuser upsert|create|update"},
-		{name: "superuser unknown action", args: []string{"superuser", "otp", "a@example.com"}, wantCode: 1, wantStderr: `unknown superuser action "otp"`},
+		{name: "superuser unknown action", args: []string{"superuser", "nope", "a@example.com"}, wantCode: 1, wantStderr: `unknown superuser action "nope"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
