@@ -162,14 +162,86 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	return append(positional, rest...), nil
 }
 
-// openApp opens the data directory, creating and bootstrapping it if needed.
+// openApp opens the data directory, creating and bootstrapping it if needed; the
+// settings encryption key comes from contract.EnvEncryptionKey.
 func openApp(ctx context.Context, dir string, logger *slog.Logger) (*core.App, error) {
-	app, err := core.New(ctx, core.Config{DataDir: dir, Logger: logger})
+	return openAppWithKey(ctx, dir, logger, "")
+}
+
+// openAppWithKey is openApp with the settings encryption key given ("" for the
+// contract.EnvEncryptionKey environment variable).
+func openAppWithKey(ctx context.Context, dir string, logger *slog.Logger, encryptionKey string) (*core.App, error) {
+	app, err := core.New(ctx, core.Config{DataDir: dir, Logger: logger, EncryptionKey: encryptionKey})
 	if err != nil {
 		return nil, fmt.Errorf("opening data directory: %w", err)
 	}
 
 	return app, nil
+}
+
+// pbServeFlags are the flags of `pocketbase serve` (and its global flags) that a
+// PocketBase command line may carry, so that one runs unchanged. --origins and
+// --encryptionEnv work as in PocketBase; --https and domain arguments are refused with a
+// reason; the others configure features this instance does not have (JS hooks, Go
+// migrations, pb_public, dev logging) and are accepted, with a warning when set.
+type pbServeFlags struct {
+	originsList   *string
+	https         *string
+	encryptionEnv *string
+	ignored       map[string]*string
+}
+
+func pocketbaseServeFlags(fs *flag.FlagSet) *pbServeFlags {
+	f := &pbServeFlags{
+		originsList:   fs.String("origins", "*", "CORS allowed domain origins, comma separated (PocketBase's flag)"),
+		https:         fs.String("https", "", "not supported: TLS is terminated in front of the instance"),
+		encryptionEnv: fs.String("encryptionEnv", "", "the environment variable whose 32-character value encrypts the stored settings (default "+contract.EnvEncryptionKey+")"),
+		ignored:       map[string]*string{},
+	}
+	for _, name := range []string{"hooksDir", "hooksPool", "migrationsDir", "publicDir", "queryTimeout"} {
+		f.ignored[name] = fs.String(name, "", "accepted for PocketBase command lines; no effect here")
+	}
+	for _, name := range []string{"dev", "automigrate", "hooksWatch", "indexFallback"} {
+		v := new(string)
+		fs.Var(boolFlag{v}, name, "accepted for PocketBase command lines; no effect here")
+		f.ignored[name] = v
+	}
+
+	return f
+}
+
+// boolFlag is a flag that may be given bare (--dev) or with a value (--dev=false), kept
+// as text.
+type boolFlag struct{ v *string }
+
+func (b boolFlag) String() string {
+	if b.v == nil {
+		return ""
+	}
+	return *b.v
+}
+
+func (b boolFlag) Set(s string) error { *b.v = s; return nil }
+
+func (boolFlag) IsBoolFlag() bool { return true }
+
+func (f *pbServeFlags) origins() []string {
+	var out []string
+	for o := range strings.SplitSeq(*f.originsList, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+
+	return out
+}
+
+func (f *pbServeFlags) warnIgnored(logger *slog.Logger) {
+	for name, v := range f.ignored {
+		if *v != "" {
+			logger.Warn("flag accepted for PocketBase compatibility has no effect here", slog.String("flag", "--"+name), slog.String("value", *v))
+		}
+	}
 }
 
 // superuser runs `instance superuser upsert|create|update|delete|otp|ips`, with
@@ -308,21 +380,34 @@ func (c *cli) superuserIPs(ctx context.Context, app *core.App, ips []string) err
 
 // serve runs `instance serve` until ctx is cancelled.
 func (c *cli) serve(ctx context.Context, args []string) error {
-	fs := c.newFlagSet(contract.ServeCommand, "instance serve [--http 127.0.0.1:8090] [--dir pb_data] [--metrics-http ADDR]")
+	fs := c.newFlagSet(contract.ServeCommand, "instance serve [--http 127.0.0.1:8090] [--dir pb_data] [--metrics-http ADDR] [--origins ORIGIN,...] [--encryptionEnv VAR]")
 	httpAddr := fs.String(strings.TrimPrefix(contract.FlagHTTP, "--"), defaultHTTPAddr, "TCP address of the API server")
 	dir := fs.String(strings.TrimPrefix(contract.FlagDir, "--"), contract.DefaultLocalDataDir, "the PocketBase data directory")
 	metricsAddr := fs.String(strings.TrimPrefix(contract.FlagMetricsHTTP, "--"), "", "TCP address of the Prometheus metrics listener (off when empty)")
+	pb := pocketbaseServeFlags(fs)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(positional) > 0 {
-		return fmt.Errorf("serve takes no arguments, got %q", positional)
+		return fmt.Errorf("serve takes no domain arguments (%q): automatic TLS certificates are not supported; "+
+			"serve plain HTTP with --http and terminate TLS in front (the operator's Ingress does)", positional)
+	}
+	if *pb.https != "" {
+		return errors.New("--https is not supported: serve plain HTTP with --http and terminate TLS in front (the operator's Ingress does)")
 	}
 
 	logger := slog.New(slog.NewJSONHandler(c.stderr, nil))
+	pb.warnIgnored(logger)
 
-	app, err := openApp(ctx, *dir, logger)
+	encryptionKey := ""
+	if *pb.encryptionEnv != "" {
+		if encryptionKey = c.getenv(*pb.encryptionEnv); encryptionKey == "" {
+			return fmt.Errorf("--encryptionEnv %s: the variable is empty or not set", *pb.encryptionEnv)
+		}
+	}
+
+	app, err := openAppWithKey(ctx, *dir, logger, encryptionKey)
 	if err != nil {
 		return err
 	}
@@ -355,7 +440,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	defer cancelBase()
 
 	// The metrics are recorded only when they are served, on their own listener.
-	var routerOpts []httpapi.Option
+	routerOpts := []httpapi.Option{httpapi.WithAllowedOrigins(pb.origins())}
 	var appMetrics *metrics.Metrics
 	if *metricsAddr != "" {
 		appMetrics = metrics.New()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"net/http"
@@ -50,7 +51,7 @@ func TestRunTopLevel(t *testing.T) {
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 1, wantStderr: `Error: unknown command "frobnicate" for "instance"`},
 		{name: "serve help", args: []string{"serve", "-h"}, wantStderr: "-metrics-http"},
 		{name: "serve with an unknown flag", args: []string{"serve", "--nope"}, wantCode: 1, wantStderr: "flag provided but not defined: -nope"},
-		{name: "serve with arguments", args: []string{"serve", "example.com"}, wantCode: 1, wantStderr: "serve takes no arguments"},
+		{name: "serve with arguments", args: []string{"serve", "example.com"}, wantCode: 1, wantStderr: "serve takes no domain arguments"},
 		{name: "superuser without action", args: []string{"superuser"}, wantCode: 1, wantStderr: "missing superuser action"},
 		{name: "superuser help", args: []string{"superuser", "--help"}, wantStderr: "Usage: instance superuser upsert|create|update"},
 		{name: "superuser unknown action", args: []string{"superuser", "nope", "a@example.com"}, wantCode: 1, wantStderr: `unknown superuser action "nope"`},
@@ -436,5 +437,73 @@ func TestUntilBootstrappedHoldsAllButAGuestHealthCheck(t *testing.T) {
 		if code := <-done; code != http.StatusNoContent {
 			t.Errorf("held request %d = %d after the bootstrap", i, code)
 		}
+	}
+}
+
+// TestServeAcceptsPocketBaseFlags runs serve with a PocketBase command line: --origins
+// limits CORS, --encryptionEnv names the key that encrypts the stored settings, flags of
+// features this instance does not have are accepted with a warning, and --https or
+// domain arguments (automatic TLS) are refused with the reason.
+func TestServeAcceptsPocketBaseFlags(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pb_data")
+	key := "0123456789abcdef0123456789abcdef"
+	_, stderr, baseURL, stop := startServe(t, map[string]string{"MY_PB_KEY": key},
+		"--http", "127.0.0.1:0", "--dir", dir, "--origins", "https://app.example.com, https://*.admin.example.com",
+		"--encryptionEnv", "MY_PB_KEY", "--dev", "--automigrate=false", "--publicDir", "./pb_public", "--queryTimeout", "10")
+
+	allowed := func(origin string) string {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, baseURL+"/api/health", nil)
+		req.Header.Set("Origin", origin)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		return res.Header.Get("Access-Control-Allow-Origin")
+	}
+	if got := allowed("https://app.example.com"); got != "https://app.example.com" {
+		t.Errorf("listed origin: Access-Control-Allow-Origin %q", got)
+	}
+	if got := allowed("https://x.admin.example.com"); got != "https://x.admin.example.com" {
+		t.Errorf("wildcard origin: Access-Control-Allow-Origin %q", got)
+	}
+	if got := allowed("https://evil.example.com"); got != "" {
+		t.Errorf("other origin: Access-Control-Allow-Origin %q, want none", got)
+	}
+	if !strings.Contains(stderr.String(), `"flag":"--publicDir"`) || !strings.Contains(stderr.String(), `"flag":"--dev"`) {
+		t.Errorf("no warning for the flags without effect: %s", stderr)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exited with %d", code)
+	}
+
+	// the settings were stored encrypted with the named key: the database alone does not
+	// open them, the key does
+	db, err := sql.Open("sqlite", filepath.Join(dir, "data.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var value string
+	if err := db.QueryRowContext(t.Context(), "SELECT CAST(value AS TEXT) FROM _params WHERE id = 'settings'").Scan(&value); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(value, "appName") {
+		t.Errorf("settings stored in clear: %.80s", value)
+	}
+
+	for _, args := range [][]string{
+		{"--https", "127.0.0.1:8443"},
+		{"example.com"},
+	} {
+		code, _, stderr := runCLI(t, append([]string{"serve", "--dir", dir}, args...)...)
+		if code != 1 || !strings.Contains(stderr, "terminate TLS in front") {
+			t.Errorf("serve %v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	code, _, stderr2 := runCLI(t, "serve", "--dir", dir, "--http", "127.0.0.1:0", "--encryptionEnv", "UNSET_VAR")
+	if code != 1 || !strings.Contains(stderr2, "UNSET_VAR") {
+		t.Errorf("serve with an unset --encryptionEnv: exit %d, stderr %q", code, stderr2)
 	}
 }

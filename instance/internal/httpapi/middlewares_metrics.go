@@ -22,6 +22,14 @@ func WithMetrics(m *metrics.Metrics) Option {
 	}
 }
 
+// WithAllowedOrigins limits CORS to these origins, as PocketBase's `serve --origins`
+// (each may hold "*" and "?" wildcards); none, or "*", allows any origin.
+func WithAllowedOrigins(origins []string) Option {
+	return func(a *api) {
+		a.origins = origins
+	}
+}
+
 // requestMetrics counts every request by method, route template and status, with its
 // latency. It runs outside the error writer, so the status is the one sent.
 func requestMetrics(m *metrics.Metrics) gin.HandlerFunc {

@@ -55,6 +55,8 @@ type api struct {
 	metrics *metrics.Metrics
 	// limiters enforce settings.rateLimits.
 	limiters *rateLimiters
+	// origins are the CORS allowed origins (WithAllowedOrigins); none allows any.
+	origins []string
 }
 
 var ginModeOnce sync.Once
@@ -101,7 +103,7 @@ func newEngine(app *core.App, opts ...Option) *gin.Engine {
 	// data directory hold (holdData) lets a backup restore swap the databases between
 	// requests only.
 	e.Use(
-		cors(DefaultCORSConfig),
+		cors(CORSConfig{AllowOrigins: a.origins}),
 		requestLogger(app.ProcessLogger()),
 		a.activityLogger(),
 		a.holdData(),
