@@ -224,7 +224,8 @@ func writeCollectionRow(ctx context.Context, tx *sql.Tx, c *Collection) error {
 		)
 	}
 	if err != nil {
-		return fmt.Errorf("saving collection row: %w", err)
+		// note: unwrapped, as PocketBase: the error reaches the API's "Raw error"
+		return err
 	}
 
 	return nil

@@ -318,6 +318,11 @@ func TestCollectionCreate(t *testing.T) {
 			exact: `{"data":{},"message":"Failed to load the collection type data due to invalid formatting.","status":400}`,
 		},
 		{
+			name: "reserved table name", status: http.StatusBadRequest,
+			body:  `{"name":"sqlite_master"}`,
+			exact: `{"data":{},"message":"Failed to create collection. Raw error: \nSQL logic error: object name reserved for internal use: sqlite_master (1).","status":400}`,
+		},
+		{
 			name: "bad index", status: http.StatusBadRequest,
 			body:  `{"name":"x","indexes":["CREATE INDEX"]}`,
 			exact: `{"data":{"indexes":{"0":{"code":"validation_invalid_index_expression","message":"Invalid CREATE INDEX expression."}}},"message":"Failed to create collection.","status":400}`,
