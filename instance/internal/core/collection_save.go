@@ -17,13 +17,49 @@ import (
 // failures are NestedErrors (PocketBase's "Failed to create collection." data).
 //
 // On success c holds what was stored (generated ids, timestamps, system fields).
+//
+// Renaming a collection renames the "<name>:" rate limit rules of the settings with it,
+// as PocketBase's settings hook does.
 func (a *App) SaveCollection(ctx context.Context, c *Collection) error {
+	oldName := ""
+	if !c.IsNew() {
+		if old, err := a.FindCollectionByNameOrID(ctx, c.lastSavedID); err == nil {
+			oldName = old.Name
+		}
+	}
 	err := a.data.Tx(ctx, func(tx *sql.Tx) error {
 		return a.saveCollection(ctx, tx, c, true)
 	})
 	a.invalidateCollections()
+	if err != nil {
+		return err
+	}
 
-	return err
+	return a.renameRateLimitLabels(ctx, map[string]string{oldName: c.Name})
+}
+
+// renameRateLimitLabels rewrites the rate limit rules labelled "<old>:…" to "<new>:…"
+// for every renamed collection (old name → new name) and saves the settings when one
+// changed.
+func (a *App) renameRateLimitLabels(ctx context.Context, renames map[string]string) error {
+	s := a.Settings()
+	changed := false
+	for oldName, newName := range renames {
+		if oldName == "" || oldName == newName {
+			continue
+		}
+		for i, r := range s.RateLimits.Rules {
+			if strings.HasPrefix(r.Label, oldName+":") {
+				s.RateLimits.Rules[i].Label = strings.Replace(r.Label, oldName+":", newName+":", 1)
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return nil
+	}
+
+	return a.SaveSettings(ctx, s)
 }
 
 // saveCollection is PocketBase's Save for collections, inside tx: normalize, validate
