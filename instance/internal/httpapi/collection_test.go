@@ -349,7 +349,21 @@ func TestCollectionUpdate(t *testing.T) {
 	a2, h2 := collectionsApp(true, false)
 	a3, h3 := collectionsApp(true, false)
 	a4, h4 := collectionsApp(true, false)
+	a5, h5 := collectionsApp(true, false)
+	a6, h6 := collectionsApp(true, false)
 	scenarios := []apitest.ApiScenario{
+		{
+			Name: "id changed to no collection's", Method: http.MethodPatch, URL: "/api/collections/tags",
+			Body: collectionBody(`{"id":"otherid","name":"x y"}`), TestAppFactory: a5, Headers: withJSONType(h5),
+			ExpectedStatus: http.StatusNotFound,
+			ExpectedBody:   `{"data":{},"message":"The requested resource wasn't found.","status":404}`,
+		},
+		{
+			Name: "id changed to another collection's", Method: http.MethodPatch, URL: "/api/collections/tags",
+			Body: collectionBody(`{"id":"posts"}`), TestAppFactory: a6, Headers: withJSONType(h6),
+			ExpectedStatus: http.StatusBadRequest,
+			ExpectedBody:   `{"data":{"id":{"code":"validation_values_mismatch","message":"Values don't match."}},"message":"Failed to update collection.","status":400}`,
+		},
 		{
 			Name: "rules and name", Method: http.MethodPatch, URL: "/api/collections/tags",
 			Body:           collectionBody(`{"name":"labels","createRule":"@request.auth.id != ''"}`),

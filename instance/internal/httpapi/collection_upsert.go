@@ -127,8 +127,17 @@ func (a *api) collectionUpdate(c *gin.Context) error {
 	if err != nil {
 		return bindError("Failed to load the submitted data due to invalid formatting.", err)
 	}
+	storedID := collection.ID
 	if err := json.Unmarshal(body, collection); err != nil {
 		return NewBadRequestError("Failed to load the submitted data due to invalid formatting.", err)
+	}
+	// as PocketBase, whose settings hook looks the collection up by its new id before
+	// validating: an id changed to one that names no collection is a 404 (one that
+	// does is refused by the validator)
+	if collection.ID != storedID {
+		if _, err := a.app.FindCollectionByNameOrID(c.Request.Context(), collection.ID); err != nil {
+			return NewNotFoundError("", err)
+		}
 	}
 
 	if err := a.app.SaveCollection(c.Request.Context(), collection); err != nil {
