@@ -498,9 +498,62 @@ func (v *collectionValidator) validateViewOptions(ctx context.Context) NestedErr
 	}
 
 	if tx, ok := v.q.(*sql.Tx); ok {
-		if _, err := createViewFields(ctx, tx, query); err != nil {
-			return NestedErrors{"viewQuery": newValidationError("validation_invalid_view_query", "Invalid query - "+err.Error(), nil)}
+		if err := v.dryRunView(ctx, tx, query); err != nil {
+			raw := err.Error()
+			if len(raw) > 500 {
+				raw = raw[:500] // as PocketBase: an extra precaution
+			}
+			return NestedErrors{"viewQuery": newValidationError("validation_invalid_view_query", "Invalid query - "+raw, nil)}
 		}
+	}
+
+	return nil
+}
+
+// dryRunView is PocketBase's DryRunView as its validator runs it: derive the fields,
+// validate each of them, then read a sample of up to 10 rows, whose ids must be set
+// and distinct.
+func (v *collectionValidator) dryRunView(ctx context.Context, tx *sql.Tx, query string) error {
+	query = strings.Trim(strings.TrimSpace(query), ";")
+	fields, err := createViewFields(ctx, tx, query)
+	if err != nil {
+		return err
+	}
+
+	temp := &Collection{Type: CollectionTypeView, Fields: fields}
+	sc := &SettingsContext{Collection: temp, FindCollection: v.find}
+	for i, f := range fields {
+		if err := f.ValidateSettings(ctx, sc); err != nil {
+			return fmt.Errorf("invalid field %q (%d): %w", f.GetName(), i, err)
+		}
+	}
+
+	normalized, err := normalizeViewQueryID(ctx, tx, query)
+	if err != nil {
+		return fmt.Errorf("failed to normalize view query id: %w", err)
+	}
+
+	rows, err := tx.QueryContext(ctx, "SELECT "+quoteIdent(FieldNameID)+" FROM (SELECT * FROM ("+normalized+")) LIMIT 10")
+	if err != nil {
+		return fmt.Errorf("failed to retrieve query records: %w", err)
+	}
+	defer rows.Close()
+	ids := map[string]bool{}
+	for rows.Next() {
+		var id sql.NullString
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("failed to retrieve query records: %w", err)
+		}
+		if id.String == "" {
+			return errors.New("the query could return records with empty or invalid ids")
+		}
+		if ids[id.String] {
+			return errors.New("the query could return records with non-unique ids")
+		}
+		ids[id.String] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("failed to retrieve query records: %w", err)
 	}
 
 	return nil

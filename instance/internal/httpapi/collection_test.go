@@ -303,6 +303,21 @@ func TestCollectionCreate(t *testing.T) {
 			body200: []string{`"viewQuery":{"code":"validation_invalid_view_query","message":"Invalid query - missing required id column`},
 		},
 		{
+			name: "view with a wildcard", status: http.StatusBadRequest,
+			body:    `{"name":"v","type":"view","viewQuery":"SELECT u.* FROM users u"}`,
+			body200: []string{`"viewQuery":{"code":"validation_invalid_view_query","message":"Invalid query - wildcard columns (*) are not supported - manually type the collection field names you want the view query to have."}`},
+		},
+		{
+			name: "view with a duplicated column", status: http.StatusBadRequest,
+			body:    `{"name":"v","type":"view","viewQuery":"SELECT id, email, email FROM users"}`,
+			body200: []string{`"viewQuery":{"code":"validation_invalid_view_query","message":"Invalid query - invalid field \"email:1\" (2): name: must be in a valid format."}`},
+		},
+		{
+			name: "view with non-unique ids", status: http.StatusBadRequest,
+			body:    `{"name":"v","type":"view","viewQuery":"SELECT 'a' AS id FROM (SELECT 1 UNION ALL SELECT 2)"}`,
+			body200: []string{`"viewQuery":{"code":"validation_invalid_view_query","message":"Invalid query - the query could return records with non-unique ids."}`},
+		},
+		{
 			name: "view rules must stay null", status: http.StatusBadRequest,
 			body:    `{"name":"v","type":"view","viewQuery":"SELECT id FROM users","createRule":""}`,
 			body200: []string{`"createRule":{"code":"validation_nil","message":"Must be blank."}`},
