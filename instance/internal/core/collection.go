@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -354,6 +355,9 @@ func (c *Collection) UnmarshalJSON(data []byte) error {
 	if in.Fields != nil {
 		var fields FieldsList
 		if err := json.Unmarshal(in.Fields, &fields); err != nil {
+			if fieldErr, ok := errors.AsType[*FieldUnmarshalError](err); ok {
+				fieldErr.Pointer = "/fields" + fieldErr.Pointer
+			}
 			return err
 		}
 		c.Fields = fields

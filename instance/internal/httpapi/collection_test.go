@@ -492,11 +492,19 @@ func TestCollectionsImportAndScaffolds(t *testing.T) {
 	apps := make([]struct {
 		f func(t testing.TB) *core.App
 		h map[string]string
-	}, 5)
+	}, 6)
 	for i := range apps {
 		apps[i].f, apps[i].h = collectionsApp(true, false)
 	}
 	scenarios := []apitest.ApiScenario{
+		{
+			Name: "unknown field type", Method: http.MethodPut, URL: "/api/collections/import",
+			Body:           collectionBody(`{"collections":[{"name":"x","fields":[{"name":"b","type":"bool"},{"name":"a","type":"nope"}]}]}`),
+			TestAppFactory: apps[5].f, Headers: withJSONType(apps[5].h),
+			ExpectedStatus: http.StatusBadRequest,
+			ExpectedBody: `{"data":{"collections":{"code":"validation_collections_import_failure","message":"Failed to import the collections configuration. Raw error:\n` +
+				`json: cannot unmarshal JSON object into Go core.fieldWithType within \"/fields/1\": missing or unknown field type in {\"name\":\"a\",\"type\":\"nope\"}."}},"message":"Failed to import collections.","status":400}`,
+		},
 		{
 			Name: "empty import", Method: http.MethodPut, URL: "/api/collections/import",
 			Body: collectionBody(`{"collections":[]}`), TestAppFactory: apps[0].f, Headers: withJSONType(apps[0].h),
