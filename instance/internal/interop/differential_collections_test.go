@@ -570,6 +570,46 @@ func collectionProbes() []probe {
 		send("delete second2", http.MethodDelete, cols+"/second2", "su", nil),
 	)
 
+	// more creates: defaults, auth fields by name, output of hidden fields
+	ps = append(ps,
+		create("defaults of every option", obj{"name": "defaults", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "fields": list(
+			obj{"name": "t", "type": "text", "max": 5001},
+			obj{"name": "n", "type": "number", "min": nil, "max": nil},
+			obj{"name": "e", "type": "editor", "maxSize": 0},
+			obj{"name": "f", "type": "file", "maxSize": 0, "maxSelect": 0},
+			obj{"name": "j", "type": "json", "maxSize": 0},
+			obj{"name": "r", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 0, "minSelect": 0},
+			obj{"name": "s", "type": "select", "values": list("x"), "maxSelect": 0},
+			obj{"name": "d", "type": "date", "min": "", "max": ""},
+			obj{"name": "a", "type": "autodate", "onUpdate": true},
+			obj{"name": "secret", "type": "text", "hidden": true},
+		)}),
+		send("defaults record", http.MethodPost, cols+"/defaults/records", "", obj{"id": "defaultsrecord1", "t": strings.Repeat("x", 5001), "secret": "s", "s": "x", "j": obj{"a": 1}}),
+		send("defaults record, valid", http.MethodPost, cols+"/defaults/records", "", obj{"id": "defaultsrecord2", "t": "x", "secret": "s", "s": "x", "j": obj{"a": 1}}),
+		get("defaults record as guest hides the hidden field", cols+"/defaults/records/defaultsrecord2", ""),
+		get("defaults record as superuser shows it", cols+"/defaults/records/defaultsrecord2", "su"),
+		get("defaults list filtered on the hidden field as guest", cols+"/defaults/records?filter="+q("secret = 's'"), ""),
+		update("unhide and make presentable", "defaults", obj{"fields": list(
+			obj{"id": "text3208210256", "name": "id", "type": "text", "primaryKey": true, "required": true, "min": 15, "max": 15, "pattern": "^[a-z0-9]+$", "autogeneratePattern": "[a-z0-9]{15}", "system": true},
+			obj{"id": "text" + "2957271051", "name": "secret", "type": "text", "presentable": true},
+		)}),
+		create("auth with fields named like system ones", obj{"name": "members2", "type": "auth", "fields": list(
+			obj{"name": "password", "type": "text"}, obj{"name": "verified", "type": "number"})}),
+		create("auth with an extra password field", obj{"name": "members2", "type": "auth", "fields": list(obj{"name": "pin", "type": "password", "min": 4})}),
+		create("base with a tokenKey field", obj{"name": "members3", "type": "base", "fields": list(obj{"name": "tokenKey", "type": "text"}, obj{"name": "emailVisibility", "type": "bool"})}),
+		get("collections page out of range", cols+"?perPage=2&page=100", "su"),
+		get("collections sorted by type then name", cols+"?sort=-type,name&fields=name,type", "su"),
+		get("collections filter by a rule", cols+"?filter="+q("viewRule = null"), "su"),
+		get("collections filter name like", cols+"?filter="+q("name ~ '_'")+"&fields=name", "su"),
+		get("collections skipTotal", cols+"?skipTotal=true&perPage=3&fields=name", "su"),
+		get("collections expand ignored", cols+"?expand=fields&perPage=1&fields=name", "su"),
+		get("collection by a name with a slash", cols+"/a%2Fb", "su"),
+		send("truncate users (cascades and unsets)", http.MethodDelete, cols+"/users/truncate", "su", nil),
+		get("comments after users truncate", cols+"/comments/records?sort=id&perPage=2&fields=id,author", "su"),
+		get("second2 after users truncate", cols+"/defaults/records?fields=id,r", "su"),
+		send("truncate superusers", http.MethodDelete, cols+"/_superusers/truncate", "alice", nil),
+	)
+
 	// import
 	imp := func(name string, body any) probe { return send(name, http.MethodPut, cols+"/import", "su", body) }
 	ps = append(ps,
