@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -358,7 +359,7 @@ func (v *collectionValidator) checkFieldSettings(ctx context.Context) error {
 
 	errs := NestedErrors{}
 	for i, f := range v.new.Fields {
-		errs.addErr(strconv.Itoa(i), f.ValidateSettings(ctx, sc))
+		errs.addErr(strconv.Itoa(i), withHelpCheck(f, f.ValidateSettings(ctx, sc)))
 	}
 
 	return errs.orNil()
@@ -489,6 +490,27 @@ oldIndexes:
 	}
 
 	return nil
+}
+
+// withHelpCheck adds to a field's settings errors PocketBase's check of its help text
+// (DefaultFieldHelpValidationRule: at most 300 characters), for the types that have one.
+func withHelpCheck(f Field, err error) error {
+	help := reflect.ValueOf(f).Elem().FieldByName("Help")
+	if !help.IsValid() || help.Kind() != reflect.String {
+		return err
+	}
+	helpErr := checkLength(help.String(), 1, 300)
+	if helpErr == nil {
+		return err
+	}
+	if err == nil {
+		return NestedErrors{"help": helpErr}
+	}
+	if nested, ok := err.(NestedErrors); ok { //nolint:errorlint // ValidateSettings returns the tree unwrapped
+		nested["help"] = helpErr
+	}
+
+	return err
 }
 
 func (v *collectionValidator) validateViewOptions(ctx context.Context) NestedErrors {
