@@ -306,6 +306,16 @@ func (o AuthOptions) normalized() AuthOptions {
 	return out
 }
 
+// AllocateNilRules sets every null rule (the API rules and the auth and manage rules)
+// to "", as PocketBase's form binder does to the nil pointers of a collection.
+func (c *Collection) AllocateNilRules() {
+	for _, rule := range []**string{&c.ListRule, &c.ViewRule, &c.CreateRule, &c.UpdateRule, &c.DeleteRule, &c.Auth.AuthRule, &c.Auth.ManageRule} {
+		if *rule == nil {
+			*rule = new(string)
+		}
+	}
+}
+
 // UnmarshalJSON implements json.Unmarshaler by merging the given keys over the
 // collection, as PocketBase binds request bodies: only the keys present change, and
 // "fields" and "indexes" are replaced as a whole. A new collection without a type is

@@ -354,6 +354,26 @@ func TestCollectionCreate(t *testing.T) {
 		}
 		scenarios = append(scenarios, s)
 	}
+	// as PocketBase's form binder, which allocates the nil rule pointers: a form body
+	// leaves no rule null (and an auth collection's "" manageRule is refused)
+	formBase, formBaseHeaders := collectionsApp(false, false)
+	formBaseHeaders["Content-Type"] = "application/x-www-form-urlencoded"
+	formAuth, formAuthHeaders := collectionsApp(false, false)
+	formAuthHeaders["Content-Type"] = "application/x-www-form-urlencoded"
+	scenarios = append(scenarios,
+		apitest.ApiScenario{
+			Name: "base collection from a form", Method: http.MethodPost, URL: "/api/collections", Body: collectionBody("name=formed&deleteRule=id%3D%27a%27"),
+			TestAppFactory: formBase, Headers: formBaseHeaders,
+			ExpectedStatus:  http.StatusOK,
+			ExpectedContent: []string{`"listRule":"","viewRule":"","createRule":"","updateRule":"","deleteRule":"id='a'","name":"formed"`},
+		},
+		apitest.ApiScenario{
+			Name: "auth collection from a form", Method: http.MethodPost, URL: "/api/collections", Body: collectionBody("name=formed&type=auth"),
+			TestAppFactory: formAuth, Headers: formAuthHeaders,
+			ExpectedStatus: http.StatusBadRequest,
+			ExpectedBody:   `{"data":{"manageRule":{"code":"validation_nil_or_not_empty_required","message":"Cannot be blank."}},"message":"Failed to create collection.","status":400}`,
+		},
+	)
 	for _, s := range scenarios {
 		s.Test(t)
 	}
