@@ -615,6 +615,57 @@ func collectionProbes() []probe {
 		sendProbe("delete third", http.MethodDelete, cols+"/third", "su", nil),
 	)
 
+	// body encodings and null/typed values
+	ps = append(ps,
+		probe{name: "create from a form", method: http.MethodPost, path: cols, as: "su", body: "name=formcol&type=base&listRule=", ctype: "application/x-www-form-urlencoded"},
+		get("form collection, read back", cols+"/formcol", "su"),
+		probe{name: "create an auth collection from a form", method: http.MethodPost, path: cols, as: "su", body: "name=formauth&type=auth", ctype: "application/x-www-form-urlencoded"},
+		probe{name: "create from an empty form", method: http.MethodPost, path: cols, as: "su", body: "", ctype: "application/x-www-form-urlencoded"},
+		probe{name: "create from multipart json payload", method: http.MethodPost, path: cols, as: "su",
+			body:  "--XX\r\nContent-Disposition: form-data; name=\"@jsonPayload\"\r\n\r\n{\"name\":\"mpcol\",\"type\":\"base\"}\r\n--XX--\r\n",
+			ctype: "multipart/form-data; boundary=XX"},
+		get("multipart collection, read back", cols+"/mpcol", "su"),
+		update("fields null", "formcol", obj{"fields": nil}),
+		update("indexes null", "formcol", obj{"indexes": nil}),
+		update("rule as a number", "formcol", obj{"listRule": 5}),
+		update("name as a number", "formcol", obj{"name": 5}),
+		update("system as a string", "formcol", obj{"system": "yes"}),
+		update("unknown keys", "formcol", obj{"nope": 1, "options": obj{"a": 1}}),
+		update("auth keys on a base collection", "formcol", obj{"authRule": "", "otp": obj{"enabled": true}}),
+		probe{name: "update from a form", method: http.MethodPatch, path: cols + "/formcol", as: "su", body: "listRule=id%20%3D%20%27a%27", ctype: "application/x-www-form-urlencoded"},
+		probe{name: "settings from a form", method: http.MethodPatch, path: "/api/settings", as: "su", body: "meta.appName=Formed", ctype: "application/x-www-form-urlencoded"},
+		sendProbe("delete formcol", http.MethodDelete, cols+"/formcol", "su", nil),
+		sendProbe("delete mpcol", http.MethodDelete, cols+"/mpcol", "su", nil),
+	)
+
+	// auth option bounds
+	ps = append(ps,
+		create("auth bounds", obj{"name": "bounds", "type": "auth"}),
+		update("token durations at the max", "bounds", obj{"authToken": obj{"duration": 315360000}, "fileToken": obj{"duration": 315360000}}),
+		update("token durations over the max", "bounds", obj{"authToken": obj{"duration": 315360001}, "verificationToken": obj{"duration": 315360001}}),
+		update("token secret too long", "bounds", obj{"authToken": obj{"secret": strings.Repeat("s", 300)}}),
+		update("mfa duration bounds", "bounds", obj{"mfa": obj{"duration": 86401}}),
+		update("otp duration bounds", "bounds", obj{"otp": obj{"duration": 86401, "length": 4}}),
+		update("otp length bounds", "bounds", obj{"otp": obj{"length": 100}}),
+		update("identity field of a number", "bounds", obj{
+			"fields":       list(obj{"name": "code", "type": "number"}),
+			"indexes":      list("CREATE UNIQUE INDEX idx_bounds_code ON bounds (code)"),
+			"passwordAuth": obj{"identityFields": list("email", "code")}}),
+		update("identity field with a partial unique index", "bounds", obj{
+			"fields":       list(obj{"name": "nick", "type": "text"}),
+			"indexes":      list("CREATE UNIQUE INDEX idx_bounds_nick ON bounds (nick) WHERE nick != ''"),
+			"passwordAuth": obj{"identityFields": list("nick")}}),
+		update("identity field with a multi-column unique index", "bounds", obj{
+			"fields":       list(obj{"name": "nick", "type": "text"}, obj{"name": "org", "type": "text"}),
+			"indexes":      list("CREATE UNIQUE INDEX idx_bounds_pair ON bounds (nick, org)"),
+			"passwordAuth": obj{"identityFields": list("nick")}}),
+		update("oauth2 mapped to a missing field", "bounds", obj{"oauth2": obj{"mappedFields": obj{"name": "nope", "avatarURL": "email", "username": "verified", "id": "id"}}}),
+		get("bounds read back", cols+"/bounds", "su"),
+		update("auth alert template", "bounds", obj{"authAlert": obj{"enabled": true, "emailTemplate": obj{"subject": "New login", "body": "{ALERT_INFO}"}}}),
+		update("reset template blank body", "bounds", obj{"resetPasswordTemplate": obj{"body": ""}}),
+		sendProbe("delete bounds", http.MethodDelete, cols+"/bounds", "su", nil),
+	)
+
 	// more creates: defaults, auth fields by name, output of hidden fields
 	ps = append(ps,
 		create("defaults of every option", obj{"name": "defaults", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "fields": list(
