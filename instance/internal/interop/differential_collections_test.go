@@ -60,13 +60,18 @@ func TestSameCollectionAnswersAsPocketBase(t *testing.T) {
 // server generates at random.
 var randomExample = regexp.MustCompile(`(could produce invalid field values, ex\.: )".*"`)
 
+// randomS3Prefix is the random directory of an S3 test upload.
+var randomS3Prefix = regexp.MustCompile(`pb_settings_test_[A-Za-z0-9]{5}`)
+
 // unrandomized rewrites the random parts of the strings of v: "json: unable to"
 // becomes "json: cannot" (PocketBase's encoding/json/v2 picks one of the two at random
-// once per process, Hyrum-proofing its messages), and autogenerate examples are masked.
+// once per process, Hyrum-proofing its messages), and autogenerate examples and S3 test
+// directories are masked.
 func unrandomized(v any) any {
 	switch x := v.(type) {
 	case string:
 		x = strings.ReplaceAll(x, "json: unable to ", "json: cannot ")
+		x = randomS3Prefix.ReplaceAllString(x, "pb_settings_test_<random>")
 		return randomExample.ReplaceAllString(x, `$1"<random>"`)
 	case map[string]any:
 		out := make(map[string]any, len(x))
@@ -820,6 +825,9 @@ func collectionProbes() []probe {
 		sendProbe("test s3, empty", http.MethodPost, settings+"/test/s3", "su", obj{}),
 		sendProbe("test s3, storage disabled", http.MethodPost, settings+"/test/s3", "su", obj{"filesystem": "storage"}),
 		sendProbe("test s3, backups disabled", http.MethodPost, settings+"/test/s3", "su", obj{"filesystem": "backups"}),
+		patch("s3 on, unreachable", obj{"s3": obj{"enabled": true, "bucket": "b", "region": "r", "endpoint": "http://127.0.0.1:1", "accessKey": "a", "secret": "s"}}),
+		sendProbe("test s3, unreachable", http.MethodPost, settings+"/test/s3", "su", obj{"filesystem": "storage"}),
+		patch("s3 off again", obj{"s3": obj{"enabled": false}}),
 		patch("smtp off", obj{"smtp": obj{"enabled": false}}),
 		patch("s3 keep secret", obj{"s3": obj{"bucket": "b2"}}),
 		get("settings final", settings, "su"),
