@@ -483,7 +483,7 @@ func TestSettingsTestS3(t *testing.T) {
 				// note: a closed loopback port; tests never reach outside the machine
 				s.Backups.S3 = core.S3Config{Enabled: true, Bucket: "b", Region: "r", Endpoint: "http://127.0.0.1:1", AccessKey: "k", Secret: "s", ForcePathStyle: true}
 			}),
-			ExpectedStatus:  http.StatusBadRequest,
+			ExpectedStatus: http.StatusBadRequest,
 			ExpectedContent: []string{`{"data":{},"message":"Failed to test the S3 filesystem. Raw error: \nfailed to upload a test file: [key: pb_settings_test_`,
 				`/test.txt] Put \"http://127.0.0.1:1/b/pb_settings_test_`, `/test.txt\": dial tcp 127.0.0.1:1: connect: connection refused."`},
 		},
