@@ -147,6 +147,9 @@ func collectionProbes() []probe {
 	oneField := func(name string, f obj) probe {
 		return create(name, obj{"name": "f_probe", "type": "base", "fields": list(f)})
 	}
+	// idField is the default id field, sent when a "fields" list replaces a collection's
+	idField := obj{"id": "text3208210256", "name": "id", "type": "text", "primaryKey": true, "required": true, "min": 15, "max": 15,
+		"pattern": "^[a-z0-9]+$", "autogeneratePattern": "[a-z0-9]{15}", "system": true}
 	var ps []probe
 
 	// reads
@@ -575,6 +578,21 @@ func collectionProbes() []probe {
 		sendProbe("delete a view used by a view", http.MethodDelete, cols+"/v_post_files", "su", nil),
 		sendProbe("delete view over a view", http.MethodDelete, cols+"/v_over", "su", nil),
 		sendProbe("delete the view", http.MethodDelete, cols+"/v_post_files", "su", nil),
+		// schema changes over existing records
+		update("unique index over duplicates", "posts", obj{"indexes": list("CREATE UNIQUE INDEX idx_posts_status ON posts (status)")}),
+		update("index on a dropped field", "tags", obj{"fields": list(idField), "indexes": list("CREATE UNIQUE INDEX idx_tags_label ON tags (label)")}),
+		update("drop a field an index uses", "tags", obj{"fields": list(idField)}),
+		get("tags after dropping label", cols+"/tags", "su"),
+		update("rename a field the rules use", "comments", obj{"fields": list(idField,
+			obj{"id": "relation1519021197", "name": "post", "type": "relation", "required": true, "cascadeDelete": true, "collectionId": "pbc_1125843985", "maxSelect": 1},
+			obj{"id": "relation3182418120", "name": "writer", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 1},
+			obj{"id": "text999008199", "name": "text", "type": "text", "required": true},
+			obj{"id": "autodate2990389176", "name": "created", "type": "autodate", "onCreate": true})}),
+		get("comments after rename", cols+"/comments/records?sort=id&perPage=2", "su"),
+		update("multiple to single select", "posts", obj{"fields": list(idField,
+			obj{"id": "select4078232246", "name": "channels", "type": "select", "values": list("web", "mobile", "email"), "maxSelect": 1})}),
+	)
+	ps = append(ps,
 		// truncate with cascades
 		sendProbe("truncate posts", http.MethodDelete, cols+"/posts/truncate", "su", nil),
 		get("comments after posts truncate", cols+"/comments/records?perPage=1", "su"),
@@ -584,8 +602,6 @@ func collectionProbes() []probe {
 	)
 
 	// more option checks on a fresh collection
-	idField := obj{"id": "text3208210256", "name": "id", "type": "text", "primaryKey": true, "required": true, "min": 15, "max": 15,
-		"pattern": "^[a-z0-9]+$", "autogeneratePattern": "[a-z0-9]{15}", "system": true}
 	ps = append(ps,
 		create("third", obj{"id": "probethird0001x", "name": "third", "type": "base", "fields": list(
 			obj{"id": "thirdtext", "name": "t", "type": "text", "pattern": "^[a-z]+$", "autogeneratePattern": "[a-z]{5}"},
