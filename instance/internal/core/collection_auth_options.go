@@ -1,7 +1,9 @@
 package core
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/security"
 )
@@ -57,6 +59,51 @@ type OAuth2Config struct {
 	MappedFields OAuth2MappedFields `json:"mappedFields"`
 	// Enabled turns OAuth2 on.
 	Enabled bool `json:"enabled"`
+}
+
+// UnmarshalJSON implements json.Unmarshaler as PocketBase does: the given keys merge
+// over the config, and "providers" replaces the list, each submitted provider merged
+// over the stored one of the same name (so a client that never sees clientSecret does
+// not erase it) or starting blank.
+func (c *OAuth2Config) UnmarshalJSON(data []byte) error {
+	var in struct {
+		Providers    []json.RawMessage   `json:"providers"`
+		MappedFields *OAuth2MappedFields `json:"mappedFields"`
+		Enabled      *bool               `json:"enabled"`
+	}
+	in.MappedFields = &c.MappedFields
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	if in.Enabled != nil {
+		c.Enabled = *in.Enabled
+	}
+	if in.Providers == nil {
+		return nil
+	}
+
+	providers := make([]OAuth2ProviderConfig, len(in.Providers))
+	for i, raw := range in.Providers {
+		var named struct {
+			Name string `json:"name"`
+		}
+		if err := json.Unmarshal(raw, &named); err != nil {
+			return err
+		}
+		for _, original := range c.Providers {
+			if original.Name == named.Name {
+				providers[i] = original
+				providers[i].Extra = maps.Clone(original.Extra)
+				break
+			}
+		}
+		if err := json.Unmarshal(raw, &providers[i]); err != nil {
+			return err
+		}
+	}
+	c.Providers = providers
+
+	return nil
 }
 
 // OAuth2MappedFields names the collection fields filled from an OAuth2 user.

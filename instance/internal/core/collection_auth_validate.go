@@ -41,10 +41,8 @@ func (v *collectionValidator) validateAuthOptions() NestedErrors {
 		"resetPasswordTemplate":      o.ResetPasswordTemplate,
 		"confirmEmailChangeTemplate": o.ConfirmEmailChangeTemplate,
 	} {
-		if tmpl == (EmailTemplate{}) {
-			errs[key] = errRequired()
-			continue
-		}
+		// note: a blank template is reported per key, as PocketBase (validation.Required
+		// does not treat a struct as empty)
 		errs.addErr(key, validateEmailTemplate(tmpl))
 	}
 	if len(errs) > 0 {

@@ -26,12 +26,16 @@ func (a *App) ImportCollections(ctx context.Context, toImport []map[string]any, 
 		return ErrNothingToImport
 	}
 
+	renames := map[string]string{}
 	err := a.data.Tx(ctx, func(tx *sql.Tx) error {
-		return a.importCollections(ctx, tx, toImport, deleteMissing)
+		return a.importCollections(ctx, tx, toImport, deleteMissing, renames)
 	})
 	a.invalidateCollections()
+	if err != nil {
+		return err
+	}
 
-	return err
+	return a.renameRateLimitLabels(ctx, renames)
 }
 
 type importedCollection struct {
@@ -39,7 +43,9 @@ type importedCollection struct {
 	created, updated string
 }
 
-func (a *App) importCollections(ctx context.Context, tx *sql.Tx, toImport []map[string]any, deleteMissing bool) error {
+// importCollections imports inside tx and records the renamed collections (old name →
+// new name) in renames.
+func (a *App) importCollections(ctx context.Context, tx *sql.Tx, toImport []map[string]any, deleteMissing bool, renames map[string]string) error {
 	imported := make([]importedCollection, 0, len(toImport))
 	mapped := make(map[string]*Collection, len(toImport))
 
@@ -95,6 +101,9 @@ func (a *App) importCollections(ctx context.Context, tx *sql.Tx, toImport []map[
 	}
 
 	for _, item := range imported {
+		if old := mappedExisting[item.c.ID]; old != nil {
+			renames[old.Name] = item.c.Name
+		}
 		if err := a.saveCollection(ctx, tx, item.c, false); err != nil {
 			return fmt.Errorf("failed to save collection %q: %w", item.c.Name, err)
 		}

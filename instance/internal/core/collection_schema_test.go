@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -369,6 +370,14 @@ func TestSchemaMigrationsKeepData(t *testing.T) {
 	}
 	if masterSQL(t, app.DB().Read(), "posts") != "" || masterSQL(t, app.DB().Read(), "idx_title") != "CREATE UNIQUE INDEX `idx_title` ON `articles` (`title`)" {
 		t.Errorf("rename left %q / %q", masterSQL(t, app.DB().Read(), "posts"), masterSQL(t, app.DB().Read(), "idx_title"))
+	}
+	// the stored definitions follow too, in the canonical form (PocketBase's onCollectionSave)
+	articles, err := app.FindCollectionByNameOrID(t.Context(), "articles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"CREATE UNIQUE INDEX `idx_title` ON `articles` (`title`)"}; !slices.Equal(articles.Indexes, want) {
+		t.Errorf("stored indexes = %q, want %q", articles.Indexes, want)
 	}
 }
 

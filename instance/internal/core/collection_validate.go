@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -358,7 +359,7 @@ func (v *collectionValidator) checkFieldSettings(ctx context.Context) error {
 
 	errs := NestedErrors{}
 	for i, f := range v.new.Fields {
-		errs.addErr(strconv.Itoa(i), f.ValidateSettings(ctx, sc))
+		errs.addErr(strconv.Itoa(i), withHelpCheck(f, f.ValidateSettings(ctx, sc)))
 	}
 
 	return errs.orNil()
@@ -491,6 +492,27 @@ oldIndexes:
 	return nil
 }
 
+// withHelpCheck adds to a field's settings errors PocketBase's check of its help text
+// (DefaultFieldHelpValidationRule: at most 300 characters), for the types that have one.
+func withHelpCheck(f Field, err error) error {
+	help := reflect.ValueOf(f).Elem().FieldByName("Help")
+	if !help.IsValid() || help.Kind() != reflect.String {
+		return err
+	}
+	helpErr := checkLength(help.String(), 1, 300)
+	if helpErr == nil {
+		return err
+	}
+	if err == nil {
+		return NestedErrors{"help": helpErr}
+	}
+	if nested, ok := err.(NestedErrors); ok { //nolint:errorlint // ValidateSettings returns the tree unwrapped
+		nested["help"] = helpErr
+	}
+
+	return err
+}
+
 func (v *collectionValidator) validateViewOptions(ctx context.Context) NestedErrors {
 	query := v.new.ViewQuery
 	if query == "" {
@@ -498,9 +520,62 @@ func (v *collectionValidator) validateViewOptions(ctx context.Context) NestedErr
 	}
 
 	if tx, ok := v.q.(*sql.Tx); ok {
-		if _, err := createViewFields(ctx, tx, query); err != nil {
-			return NestedErrors{"viewQuery": newValidationError("validation_invalid_view_query", "Invalid query - "+err.Error(), nil)}
+		if err := v.dryRunView(ctx, tx, query); err != nil {
+			raw := err.Error()
+			if len(raw) > 500 {
+				raw = raw[:500] // as PocketBase: an extra precaution
+			}
+			return NestedErrors{"viewQuery": newValidationError("validation_invalid_view_query", "Invalid query - "+raw, nil)}
 		}
+	}
+
+	return nil
+}
+
+// dryRunView is PocketBase's DryRunView as its validator runs it: derive the fields,
+// validate each of them, then read a sample of up to 10 rows, whose ids must be set
+// and distinct.
+func (v *collectionValidator) dryRunView(ctx context.Context, tx *sql.Tx, query string) error {
+	query = strings.Trim(strings.TrimSpace(query), ";")
+	fields, err := createViewFields(ctx, tx, query)
+	if err != nil {
+		return err
+	}
+
+	temp := &Collection{Type: CollectionTypeView, Fields: fields}
+	sc := &SettingsContext{Collection: temp, FindCollection: v.find}
+	for i, f := range fields {
+		if err := f.ValidateSettings(ctx, sc); err != nil {
+			return fmt.Errorf("invalid field %q (%d): %w", f.GetName(), i, err)
+		}
+	}
+
+	normalized, err := normalizeViewQueryID(ctx, tx, query)
+	if err != nil {
+		return fmt.Errorf("failed to normalize view query id: %w", err)
+	}
+
+	rows, err := tx.QueryContext(ctx, "SELECT "+quoteIdent(FieldNameID)+" FROM (SELECT * FROM ("+normalized+")) LIMIT 10")
+	if err != nil {
+		return fmt.Errorf("failed to retrieve query records: %w", err)
+	}
+	defer rows.Close()
+	ids := map[string]bool{}
+	for rows.Next() {
+		var id sql.NullString
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("failed to retrieve query records: %w", err)
+		}
+		if id.String == "" {
+			return errors.New("the query could return records with empty or invalid ids")
+		}
+		if ids[id.String] {
+			return errors.New("the query could return records with non-unique ids")
+		}
+		ids[id.String] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("failed to retrieve query records: %w", err)
 	}
 
 	return nil

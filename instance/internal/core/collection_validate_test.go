@@ -3,6 +3,7 @@ package core_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/apitest"
@@ -34,6 +35,9 @@ func TestCollectionValidation(t *testing.T) {
 		{"identity field missing", "", `{"name":"x","type":"auth","passwordAuth":{"enabled":true,"identityFields":["nope"]}}`, "passwordAuth.identityFields:validation_missing_field"},
 		{"mfa needs two methods", "", `{"name":"x","type":"auth","mfa":{"enabled":true,"duration":600}}`, "mfa.enabled:validation_mfa_not_enough_auths"},
 		{"token duration", "", `{"name":"x","type":"auth","authToken":{"duration":5}}`, "authToken.duration:validation_min_greater_equal_than_required"},
+		{"help too long", "", `{"name":"x","fields":[{"name":"a","type":"bool","help":"` + strings.Repeat("h", 301) + `"},{"name":"b","type":"select","help":"` + strings.Repeat("h", 300) + `"}]}`,
+			"fields.1.help:validation_length_out_of_range,fields.2.values:validation_required"},
+		{"blank template", "", `{"name":"x","type":"auth","verificationTemplate":{"subject":"","body":""}}`, "verificationTemplate.body:validation_required,verificationTemplate.subject:validation_required"},
 		{"empty manage rule", "", `{"name":"x","type":"auth","manageRule":""}`, "manageRule:validation_nil_or_not_empty_required"},
 		{"oauth2 provider", "", `{"name":"x","type":"auth","oauth2":{"enabled":true,"providers":[{"name":"google"}]}}`, "oauth2.providers.0.clientId:validation_required,oauth2.providers.0.clientSecret:validation_required"},
 		{"duplicated index name", "", `{"name":"x","fields":[{"name":"a","type":"text"}],"indexes":["CREATE INDEX i1 ON x (a)","CREATE INDEX I1 ON x (id)"]}`, "indexes.1:validation_duplicated_index_name"},

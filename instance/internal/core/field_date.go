@@ -86,10 +86,9 @@ func (f *DateField) ValidateValue(_ context.Context, _ ValueContext, value any) 
 // ValidateSettings implements Field.
 func (f *DateField) ValidateSettings(_ context.Context, _ *SettingsContext) error {
 	errs := NestedErrors{}
+	// note: PocketBase v0.40 does not compare min and max (its range rule is built
+	// and dropped), so a max before min is accepted as it is there
 	f.validateBase(errs)
-	if f.Max != "" && f.Min != "" && f.Max.Time().Before(f.Min.Time()) {
-		errs["max"] = newValidationError("validation_date_out_of_range", "the date is out of range", nil)
-	}
 
 	return errs.orNil()
 }

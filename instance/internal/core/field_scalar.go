@@ -57,7 +57,7 @@ func (f *NumberField) ValidateValue(_ context.Context, _ ValueContext, value any
 		return newValidationError("validation_only_int_constraint", "Decimal numbers are not allowed", nil)
 	}
 	if f.Min != nil && v < *f.Min {
-		return newValidationError("validation_min_number_constraint", "Must be greater or equal than "+fmt.Sprint(*f.Min), map[string]any{"min": *f.Min})
+		return errMinNumber(*f.Min)
 	}
 	if f.Max != nil && v > *f.Max {
 		return newValidationError("validation_max_number_constraint", "Must be less or equal than "+fmt.Sprint(*f.Max), map[string]any{"max": *f.Max})
@@ -72,13 +72,20 @@ func (f *NumberField) ValidateSettings(_ context.Context, _ *SettingsContext) er
 	f.validateBase(errs)
 	errs.addErr("min", f.checkOnlyInt(f.Min))
 
+	// as PocketBase: a max below min is refused even when it is zero, with the
+	// value error of the number field itself
 	maxErr := f.checkOnlyInt(f.Max)
-	if maxErr == nil && f.Min != nil && f.Max != nil && *f.Max != 0 && *f.Max < *f.Min {
-		maxErr = errMinThreshold(*f.Min)
+	if maxErr == nil && f.Min != nil && f.Max != nil && *f.Max < *f.Min {
+		maxErr = errMinNumber(*f.Min)
 	}
 	errs.addErr("max", maxErr)
 
 	return errs.orNil()
+}
+
+// errMinNumber is a number below the field's min.
+func errMinNumber(minimum float64) *ValidationError {
+	return newValidationError("validation_min_number_constraint", "Must be greater or equal than "+fmt.Sprint(minimum), map[string]any{"min": minimum})
 }
 
 func (f *NumberField) checkOnlyInt(v *float64) *ValidationError {

@@ -186,10 +186,10 @@ func (l *FieldsList) UnmarshalJSON(data []byte) error {
 	}
 
 	list := FieldsList{}
-	for _, raw := range raws {
+	for i, raw := range raws {
 		f, err := unmarshalField(raw)
 		if err != nil {
-			return err
+			return &FieldUnmarshalError{Pointer: "/" + strconv.Itoa(i), Err: err}
 		}
 		list.add(f)
 	}
@@ -197,6 +197,20 @@ func (l *FieldsList) UnmarshalJSON(data []byte) error {
 
 	return nil
 }
+
+// FieldUnmarshalError is a field object that could not be decoded, at Pointer (a JSON
+// pointer, "/fields/1" in a collection). Its message is the one PocketBase's
+// encoding/json/v2 gives, which imports report as their raw error.
+type FieldUnmarshalError struct {
+	Pointer string
+	Err     error
+}
+
+func (e *FieldUnmarshalError) Error() string {
+	return fmt.Sprintf("json: cannot unmarshal JSON object into Go core.fieldWithType within %q: %v", e.Pointer, e.Err)
+}
+
+func (e *FieldUnmarshalError) Unwrap() error { return e.Err }
 
 func unmarshalField(raw json.RawMessage) (Field, error) {
 	var typed struct {

@@ -36,8 +36,10 @@ func (a *App) TestS3(ctx context.Context, cfg S3Config) error {
 		return err
 	}
 	prefix := "pb_settings_test_" + suffix
-	if err := store.Upload(ctx, prefix+"/test.txt", strings.NewReader("test"), "text/plain; charset=utf-8", nil); err != nil {
-		return fmt.Errorf("failed to upload a test file: %w", err)
+	key := prefix + "/test.txt"
+	if err := store.Upload(ctx, key, strings.NewReader("test"), "text/plain; charset=utf-8", nil); err != nil {
+		// the key prefix is PocketBase's blob bucket error wrapper
+		return fmt.Errorf("failed to upload a test file: [key: %s] %w", key, err)
 	}
 	if err := store.DeleteDir(ctx, prefix); err != nil {
 		return fmt.Errorf("failed to delete a test file: %w", err)

@@ -124,6 +124,9 @@ func (c *SMTPClient) Send(ctx context.Context, m *MailMessage) error {
 }
 
 // dial connects and says hello, upgrading to TLS (implicit or STARTTLS) before any auth.
+//
+// note: the smtp and network errors of dial and send are returned as they are, as
+// PocketBase's mailer (mailyak) does: the test email route shows them as its raw error.
 func (c *SMTPClient) dial(ctx context.Context) (*smtp.Client, error) {
 	addr := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
 	dialer := &net.Dialer{Timeout: mailDialTimeout}
@@ -140,7 +143,7 @@ func (c *SMTPClient) dial(ctx context.Context) (*smtp.Client, error) {
 		conn, err = dialer.DialContext(ctx, "tcp", addr)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("connecting to smtp server %s: %w", addr, err)
+		return nil, err
 	}
 	if deadline, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(deadline)
@@ -149,19 +152,19 @@ func (c *SMTPClient) dial(ctx context.Context) (*smtp.Client, error) {
 	client, err := smtp.NewClient(conn, c.Host)
 	if err != nil {
 		_ = conn.Close()
-		return nil, fmt.Errorf("starting smtp session: %w", err)
+		return nil, err
 	}
 	if c.LocalName != "" {
 		if err := client.Hello(c.LocalName); err != nil {
 			_ = client.Close()
-			return nil, fmt.Errorf("smtp hello: %w", err)
+			return nil, err
 		}
 	}
 	if !c.TLS {
 		if ok, _ := client.Extension("STARTTLS"); ok {
 			if err := client.StartTLS(tlsConfig); err != nil {
 				_ = client.Close()
-				return nil, fmt.Errorf("smtp starttls: %w", err)
+				return nil, err
 			}
 		}
 	}
@@ -179,29 +182,29 @@ func (c *SMTPClient) send(client *smtp.Client, m *MailMessage, raw []byte) error
 			auth = smtp.PlainAuth("", c.Username, c.Password, c.Host)
 		}
 		if err := client.Auth(auth); err != nil {
-			return fmt.Errorf("smtp auth: %w", err)
+			return err
 		}
 	}
 
 	if err := client.Mail(m.From.Address); err != nil {
-		return fmt.Errorf("smtp mail from: %w", err)
+		return err
 	}
 	for _, to := range m.To {
 		if err := client.Rcpt(to.Address); err != nil {
-			return fmt.Errorf("smtp rcpt to %s: %w", to.Address, err)
+			return err
 		}
 	}
 
 	w, err := client.Data()
 	if err != nil {
-		return fmt.Errorf("smtp data: %w", err)
+		return err
 	}
 	if _, err := w.Write(raw); err != nil {
 		_ = w.Close()
-		return fmt.Errorf("writing smtp data: %w", err)
+		return err
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("smtp data: %w", err)
+		return err
 	}
 
 	return nil

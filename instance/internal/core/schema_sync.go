@@ -89,7 +89,8 @@ func syncRecordTable(ctx context.Context, tx *sql.Tx, newC, oldC *Collection) er
 
 	if needRename {
 		if err := execAll(ctx, tx, "ALTER TABLE "+quoteIdent(oldC.Name)+" RENAME TO "+quoteIdent(newC.Name)); err != nil {
-			return fmt.Errorf("renaming table %s: %w", oldC.Name, err)
+			// note: unwrapped, as PocketBase: the error reaches the API's "Raw error"
+			return err
 		}
 	}
 	table := quoteIdent(newC.Name)
@@ -151,7 +152,8 @@ func syncRecordTable(ctx context.Context, tx *sql.Tx, newC, oldC *Collection) er
 
 func createRecordTable(ctx context.Context, tx *sql.Tx, c *Collection) error {
 	if err := execAll(ctx, tx, CreateTableSQL(c)); err != nil {
-		return fmt.Errorf("creating table %s: %w", c.Name, err)
+		// note: unwrapped, as PocketBase: the error reaches the API's "Raw error"
+		return err
 	}
 
 	return createCollectionIndexes(ctx, tx, c)

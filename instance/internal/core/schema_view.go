@@ -190,6 +190,11 @@ func parseViewQuery(ctx context.Context, q sqlitedb.Querier, query string) (map[
 
 	result := make(map[string]viewQueryField, len(p.columns))
 	for _, col := range p.columns {
+		// a "*" or "t.*" column (no valid SQL aliases a wildcard)
+		if col.alias == "*" {
+			return nil, errors.New("wildcard columns (*) are not supported - manually type the collection field names you want the view query to have")
+		}
+
 		lower := strings.ToLower(col.original)
 
 		if col.alias == FieldNameID {
@@ -239,9 +244,6 @@ func parseViewQuery(ctx context.Context, q sqlitedb.Querier, query string) (map[
 		if collection == nil {
 			result[col.alias] = viewQueryField{field: defaultViewField(col.alias)}
 			continue
-		}
-		if fieldName == "*" {
-			return nil, errors.New("dynamic column names are not supported")
 		}
 
 		var field Field

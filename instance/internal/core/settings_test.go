@@ -508,9 +508,9 @@ func TestSettingsValidate(t *testing.T) {
 			},
 		},
 		{
-			// PocketBase compares "label@@audience" keys as prefixes: "/api/x@@" (all)
-			// conflicts with "/api/x@@@guest". The conflict is reported alone.
-			name: "rate limit labels conflict before the rules are checked",
+			// as PocketBase answers (checked live): the rules' own errors come first and
+			// hide the conflicts
+			name: "rate limit rule errors before label conflicts",
 			change: func(s *core.Settings) {
 				s.RateLimits.Rules = []core.RateLimitRule{
 					{Label: "", Duration: 0},
@@ -520,7 +520,24 @@ func TestSettingsValidate(t *testing.T) {
 				}
 			},
 			want: map[string]string{
-				"rateLimits.rules.2.label": `validation_conflicting_rate_limit_rule {"label":"/api/x"}: Rate limit rule configuration with label /api/x already exists or conflicts with another rule.`,
+				"rateLimits.rules.0.label":       "validation_required: cannot be blank",
+				"rateLimits.rules.0.duration":    "validation_required: cannot be blank",
+				"rateLimits.rules.0.maxRequests": "validation_required: cannot be blank",
+			},
+		},
+		{
+			// PocketBase compares "label@@audience" keys as prefixes: "/api/x@@" (all)
+			// conflicts with "/api/x@@@guest"
+			name: "rate limit labels conflict",
+			change: func(s *core.Settings) {
+				s.RateLimits.Rules = []core.RateLimitRule{
+					{Label: "/api/x", Duration: 1, MaxRequests: 1},
+					{Label: "/api/x", Audience: "@guest", Duration: 1, MaxRequests: 1},
+					{Label: "/api/x", Duration: 1, MaxRequests: 1},
+				}
+			},
+			want: map[string]string{
+				"rateLimits.rules.1.label": `validation_conflicting_rate_limit_rule {"label":"/api/x"}: Rate limit rule configuration with label /api/x already exists or conflicts with another rule.`,
 			},
 		},
 		{

@@ -132,15 +132,17 @@ func (c RateLimitsConfig) validate() error {
 	case c.Enabled && len(c.Rules) == 0:
 		errs.addErr("rules", errRequired())
 	default:
-		if err := checkUniqueRateLimitLabels(c.Rules); err != nil {
-			errs.addErr("rules", err)
-			break
-		}
+		// as PocketBase answers: the rules' own errors first, and only when every rule
+		// is valid the first conflicting label
 		rules := NestedErrors{}
 		for i, r := range c.Rules {
 			rules.addErr(strconv.Itoa(i), r.validate())
 		}
-		errs.addErr("rules", rules.orNil())
+		if len(rules) > 0 {
+			errs["rules"] = rules
+			break
+		}
+		errs.addErr("rules", checkUniqueRateLimitLabels(c.Rules))
 	}
 	errs.addErr("excludedIPs", validateIPsOrSubnets(c.ExcludedIPs))
 

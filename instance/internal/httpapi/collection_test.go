@@ -303,6 +303,21 @@ func TestCollectionCreate(t *testing.T) {
 			body200: []string{`"viewQuery":{"code":"validation_invalid_view_query","message":"Invalid query - missing required id column`},
 		},
 		{
+			name: "view with a wildcard", status: http.StatusBadRequest,
+			body:    `{"name":"v","type":"view","viewQuery":"SELECT u.* FROM users u"}`,
+			body200: []string{`"viewQuery":{"code":"validation_invalid_view_query","message":"Invalid query - wildcard columns (*) are not supported - manually type the collection field names you want the view query to have."}`},
+		},
+		{
+			name: "view with a duplicated column", status: http.StatusBadRequest,
+			body:    `{"name":"v","type":"view","viewQuery":"SELECT id, email, email FROM users"}`,
+			body200: []string{`"viewQuery":{"code":"validation_invalid_view_query","message":"Invalid query - invalid field \"email:1\" (2): name: must be in a valid format."}`},
+		},
+		{
+			name: "view with non-unique ids", status: http.StatusBadRequest,
+			body:    `{"name":"v","type":"view","viewQuery":"SELECT 'a' AS id FROM (SELECT 1 UNION ALL SELECT 2)"}`,
+			body200: []string{`"viewQuery":{"code":"validation_invalid_view_query","message":"Invalid query - the query could return records with non-unique ids."}`},
+		},
+		{
 			name: "view rules must stay null", status: http.StatusBadRequest,
 			body:    `{"name":"v","type":"view","viewQuery":"SELECT id FROM users","createRule":""}`,
 			body200: []string{`"createRule":{"code":"validation_nil","message":"Must be blank."}`},
@@ -316,6 +331,11 @@ func TestCollectionCreate(t *testing.T) {
 			name: "broken JSON", status: http.StatusBadRequest,
 			body:  `{"name":`,
 			exact: `{"data":{},"message":"Failed to load the collection type data due to invalid formatting.","status":400}`,
+		},
+		{
+			name: "reserved table name", status: http.StatusBadRequest,
+			body:  `{"name":"sqlite_master"}`,
+			exact: `{"data":{},"message":"Failed to create collection. Raw error: \nSQL logic error: object name reserved for internal use: sqlite_master (1).","status":400}`,
 		},
 		{
 			name: "bad index", status: http.StatusBadRequest,
@@ -334,6 +354,26 @@ func TestCollectionCreate(t *testing.T) {
 		}
 		scenarios = append(scenarios, s)
 	}
+	// as PocketBase's form binder, which allocates the nil rule pointers: a form body
+	// leaves no rule null (and an auth collection's "" manageRule is refused)
+	formBase, formBaseHeaders := collectionsApp(false, false)
+	formBaseHeaders["Content-Type"] = "application/x-www-form-urlencoded"
+	formAuth, formAuthHeaders := collectionsApp(false, false)
+	formAuthHeaders["Content-Type"] = "application/x-www-form-urlencoded"
+	scenarios = append(scenarios,
+		apitest.ApiScenario{
+			Name: "base collection from a form", Method: http.MethodPost, URL: "/api/collections", Body: collectionBody("name=formed&deleteRule=id%3D%27a%27"),
+			TestAppFactory: formBase, Headers: formBaseHeaders,
+			ExpectedStatus:  http.StatusOK,
+			ExpectedContent: []string{`"listRule":"","viewRule":"","createRule":"","updateRule":"","deleteRule":"id='a'","name":"formed"`},
+		},
+		apitest.ApiScenario{
+			Name: "auth collection from a form", Method: http.MethodPost, URL: "/api/collections", Body: collectionBody("name=formed&type=auth"),
+			TestAppFactory: formAuth, Headers: formAuthHeaders,
+			ExpectedStatus: http.StatusBadRequest,
+			ExpectedBody:   `{"data":{"manageRule":{"code":"validation_nil_or_not_empty_required","message":"Cannot be blank."}},"message":"Failed to create collection.","status":400}`,
+		},
+	)
 	for _, s := range scenarios {
 		s.Test(t)
 	}
@@ -344,7 +384,21 @@ func TestCollectionUpdate(t *testing.T) {
 	a2, h2 := collectionsApp(true, false)
 	a3, h3 := collectionsApp(true, false)
 	a4, h4 := collectionsApp(true, false)
+	a5, h5 := collectionsApp(true, false)
+	a6, h6 := collectionsApp(true, false)
 	scenarios := []apitest.ApiScenario{
+		{
+			Name: "id changed to no collection's", Method: http.MethodPatch, URL: "/api/collections/tags",
+			Body: collectionBody(`{"id":"otherid","name":"x y"}`), TestAppFactory: a5, Headers: withJSONType(h5),
+			ExpectedStatus: http.StatusNotFound,
+			ExpectedBody:   `{"data":{},"message":"The requested resource wasn't found.","status":404}`,
+		},
+		{
+			Name: "id changed to another collection's", Method: http.MethodPatch, URL: "/api/collections/tags",
+			Body: collectionBody(`{"id":"posts"}`), TestAppFactory: a6, Headers: withJSONType(h6),
+			ExpectedStatus: http.StatusBadRequest,
+			ExpectedBody:   `{"data":{"id":{"code":"validation_values_mismatch","message":"Values don't match."}},"message":"Failed to update collection.","status":400}`,
+		},
 		{
 			Name: "rules and name", Method: http.MethodPatch, URL: "/api/collections/tags",
 			Body:           collectionBody(`{"name":"labels","createRule":"@request.auth.id != ''"}`),
@@ -458,11 +512,19 @@ func TestCollectionsImportAndScaffolds(t *testing.T) {
 	apps := make([]struct {
 		f func(t testing.TB) *core.App
 		h map[string]string
-	}, 5)
+	}, 6)
 	for i := range apps {
 		apps[i].f, apps[i].h = collectionsApp(true, false)
 	}
 	scenarios := []apitest.ApiScenario{
+		{
+			Name: "unknown field type", Method: http.MethodPut, URL: "/api/collections/import",
+			Body:           collectionBody(`{"collections":[{"name":"x","fields":[{"name":"b","type":"bool"},{"name":"a","type":"nope"}]}]}`),
+			TestAppFactory: apps[5].f, Headers: withJSONType(apps[5].h),
+			ExpectedStatus: http.StatusBadRequest,
+			ExpectedBody: `{"data":{"collections":{"code":"validation_collections_import_failure","message":"Failed to import the collections configuration. Raw error:\n` +
+				`json: cannot unmarshal JSON object into Go core.fieldWithType within \"/fields/1\": missing or unknown field type in {\"name\":\"a\",\"type\":\"nope\"}."}},"message":"Failed to import collections.","status":400}`,
+		},
 		{
 			Name: "empty import", Method: http.MethodPut, URL: "/api/collections/import",
 			Body: collectionBody(`{"collections":[]}`), TestAppFactory: apps[0].f, Headers: withJSONType(apps[0].h),

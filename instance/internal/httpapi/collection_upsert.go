@@ -84,6 +84,15 @@ func formBodyJSON(c *gin.Context, body []byte) ([]byte, error) {
 	return json.Marshal(values)
 }
 
+// allocateRulesOfForm mirrors PocketBase's form binder, which allocates every nil
+// pointer of the struct it fills: a collection bound from a non-empty form or
+// multipart body has its null rules turned into "" before the values apply.
+func allocateRulesOfForm(c *gin.Context, collection *core.Collection) {
+	if len(c.Request.PostForm) > 0 {
+		collection.AllocateNilRules()
+	}
+}
+
 // collectionCreate is POST /api/collections: the body's type and name build the
 // scaffold (core.NewCollection), then the whole body is merged over it.
 func (a *api) collectionCreate(c *gin.Context) error {
@@ -104,6 +113,7 @@ func (a *api) collectionCreate(c *gin.Context) error {
 	if err != nil {
 		return NewInternalServerError("", err)
 	}
+	allocateRulesOfForm(c, collection)
 	if err := json.Unmarshal(body, collection); err != nil {
 		return NewBadRequestError("Failed to load the submitted data due to invalid formatting.", err)
 	}
@@ -127,8 +137,18 @@ func (a *api) collectionUpdate(c *gin.Context) error {
 	if err != nil {
 		return bindError("Failed to load the submitted data due to invalid formatting.", err)
 	}
+	storedID := collection.ID
+	allocateRulesOfForm(c, collection)
 	if err := json.Unmarshal(body, collection); err != nil {
 		return NewBadRequestError("Failed to load the submitted data due to invalid formatting.", err)
+	}
+	// as PocketBase, whose settings hook looks the collection up by its new id before
+	// validating: an id changed to one that names no collection is a 404 (one that
+	// does is refused by the validator)
+	if collection.ID != storedID {
+		if _, err := a.app.FindCollectionByNameOrID(c.Request.Context(), collection.ID); err != nil {
+			return NewNotFoundError("", err)
+		}
 	}
 
 	if err := a.app.SaveCollection(c.Request.Context(), collection); err != nil {

@@ -55,8 +55,9 @@ func TestSettingsTestEmailDelivery(t *testing.T) {
 		BeforeTestFunc: saveSettings(func(s *core.Settings) {
 			s.SMTP = core.SMTPConfig{Enabled: true, Host: "127.0.0.1", Port: 1}
 		}),
-		ExpectedStatus:  http.StatusBadRequest,
-		ExpectedContent: []string{`{"data":{},"message":"Failed to send the test email. Raw error: \nconnecting to smtp server 127.0.0.1:1: `},
+		ExpectedStatus: http.StatusBadRequest,
+		// as PocketBase (mailyak): the raw dial error, unwrapped
+		ExpectedBody: `{"data":{},"message":"Failed to send the test email. Raw error: \ndial tcp 127.0.0.1:1: connect: connection refused.","status":400}`,
 	}
 	broken.Test(t)
 }
