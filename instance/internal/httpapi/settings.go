@@ -1,12 +1,7 @@
 package httpapi
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -48,15 +43,6 @@ func (a *api) settingsList(c *gin.Context) error {
 // PocketBase nils its settings pointer instead and answers 500 from the panic that
 // follows.
 func (a *api) settingsSet(c *gin.Context) error {
-	null, err := isJSONNullBody(c)
-	if err != nil {
-		return NewBadRequestError(msgFormLoadFailed, err)
-	}
-	if null {
-		// as PocketBase, which binds null over its settings pointer and fails saving nil
-		return NewInternalServerError("", errNullSettings)
-	}
-
 	s := a.app.Settings()
 	if err := bindFixedForm(c, s); err != nil {
 		return err
@@ -67,25 +53,6 @@ func (a *api) settingsSet(c *gin.Context) error {
 	}
 
 	return writeJSON(c, http.StatusOK, a.app.Settings())
-}
-
-// errNullSettings is a PATCH /api/settings whose JSON body is null.
-var errNullSettings = errors.New("null settings body")
-
-// isJSONNullBody reports whether the request's JSON body is the literal null; the body
-// stays readable.
-func isJSONNullBody(c *gin.Context) (bool, error) {
-	r := c.Request
-	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") || r.ContentLength == 0 || r.ContentLength > maxFixedFormBody {
-		return false, nil
-	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, maxFixedFormBody+1))
-	if err != nil {
-		return false, fmt.Errorf("reading the settings body: %w", err)
-	}
-	r.Body = io.NopCloser(bytes.NewReader(raw))
-
-	return bytes.Equal(bytes.TrimSpace(raw), []byte("null")), nil
 }
 
 // settingsTestS3 answers POST /api/settings/test/s3 {"filesystem":"storage"|"backups"}.

@@ -393,14 +393,13 @@ func TestSettingsSet(t *testing.T) {
 			AfterTestFunc: unchanged,
 		},
 		{
-			// as PocketBase, which binds null over its settings pointer
-			Name:   "null body",
+			Name:   "null body resets everything and fails validation",
 			Method: http.MethodPatch, URL: "/api/settings",
-			Body: strings.NewReader(` null `), Headers: su,
-			TestAppFactory: fixtureApp,
-			ExpectedStatus: http.StatusInternalServerError,
-			ExpectedBody:   `{"data":{},"message":"Something went wrong while processing your request.","status":500}`,
-			AfterTestFunc:  unchanged,
+			Body: strings.NewReader(`null`), Headers: su,
+			TestAppFactory:  fixtureApp,
+			ExpectedStatus:  http.StatusBadRequest,
+			ExpectedContent: []string{`"meta":{"appName":{"code":"validation_required"`},
+			AfterTestFunc:   unchanged,
 		},
 		{
 			Name:   "invalid JSON",
