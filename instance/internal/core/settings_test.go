@@ -509,11 +509,11 @@ func TestSettingsValidate(t *testing.T) {
 		},
 		{
 			// PocketBase compares "label@@audience" keys as prefixes: "/api/x@@" (all)
-			// conflicts with "/api/x@@@guest". The conflict is reported alone.
-			name: "rate limit labels conflict before the rules are checked",
+			// conflicts with "/api/x@@@guest".
+			name: "rate limit labels conflict",
 			change: func(s *core.Settings) {
 				s.RateLimits.Rules = []core.RateLimitRule{
-					{Label: "", Duration: 0},
+					{Label: "/api/y", Duration: 1, MaxRequests: 1},
 					{Label: "/api/x", Duration: 1, MaxRequests: 1},
 					{Label: "/api/x", Audience: "@guest", Duration: 1, MaxRequests: 1},
 					{Label: "/api/x", Duration: 1, MaxRequests: 1},
@@ -521,6 +521,21 @@ func TestSettingsValidate(t *testing.T) {
 			},
 			want: map[string]string{
 				"rateLimits.rules.2.label": `validation_conflicting_rate_limit_rule {"label":"/api/x"}: Rate limit rule configuration with label /api/x already exists or conflicts with another rule.`,
+			},
+		},
+		{
+			// PocketBase's When(enabled, Required) validates each rule first: with any rule
+			// invalid, the label conflicts are not looked for
+			name: "invalid rate limit rules are reported before label conflicts",
+			change: func(s *core.Settings) {
+				s.RateLimits.Rules = []core.RateLimitRule{
+					{Label: "/api/x", Duration: 1, MaxRequests: 1},
+					{Label: "/api/x", Duration: 1, MaxRequests: 1},
+					{Label: "b", Duration: 1},
+				}
+			},
+			want: map[string]string{
+				"rateLimits.rules.2.maxRequests": "validation_required: cannot be blank",
 			},
 		},
 		{

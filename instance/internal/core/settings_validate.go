@@ -132,15 +132,17 @@ func (c RateLimitsConfig) validate() error {
 	case c.Enabled && len(c.Rules) == 0:
 		errs.addErr("rules", errRequired())
 	default:
-		if err := checkUniqueRateLimitLabels(c.Rules); err != nil {
-			errs.addErr("rules", err)
-			break
-		}
+		// note: PocketBase's When(enabled, Required) rule validates the rules themselves
+		// (ozzo's Validate of a slice of Validatable) before its label check runs
 		rules := NestedErrors{}
 		for i, r := range c.Rules {
 			rules.addErr(strconv.Itoa(i), r.validate())
 		}
-		errs.addErr("rules", rules.orNil())
+		if err := rules.orNil(); err != nil {
+			errs.addErr("rules", err)
+			break
+		}
+		errs.addErr("rules", checkUniqueRateLimitLabels(c.Rules))
 	}
 	errs.addErr("excludedIPs", validateIPsOrSubnets(c.ExcludedIPs))
 
