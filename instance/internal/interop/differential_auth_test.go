@@ -141,6 +141,8 @@ func readParts(contentType string, body io.Reader, m *mailed) error {
 var (
 	jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
 	otpPattern = regexp.MustCompile(`\b[0-9]{8}\b`)
+	// the times of login alerts
+	timePattern = regexp.MustCompile(`\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}Z`)
 )
 
 // maskMail hides the mailed tokens and codes, each server's own.
@@ -148,6 +150,7 @@ func maskMail(m mailed) mailed {
 	for _, s := range []*string{&m.HTML, &m.Text} {
 		*s = jwtPattern.ReplaceAllString(*s, "<token>")
 		*s = otpPattern.ReplaceAllString(*s, "<code>")
+		*s = timePattern.ReplaceAllString(*s, "<time>")
 	}
 	return m
 }
@@ -481,9 +484,12 @@ func TestSameAuthAnswersAsPocketBase(t *testing.T) {
 	d.mailFlows()
 	d.otpAndMFA()
 	d.impersonation()
+	d.moreAuth()
 	d.realtime()
+	d.realtimeEnds()
 	d.rateLimits()
 	d.superuserIPs()
+	d.noMoreMail()
 	t.Logf("%d probes", d.count)
 }
 
@@ -932,6 +938,28 @@ func (d *authDiff) rateLimits() {
 		d.same(get(fmt.Sprintf("posts as guest %d", i), "/api/collections/posts/records?fields=id&sort=id", ""),
 			get(fmt.Sprintf("limited posts as bob %d", i), "/api/collections/posts/records?fields=id&sort=id", "bob"))
 	}
+	d.same(send("rate limits, auth and create labels", http.MethodPatch, "/api/settings", "su", map[string]any{"rateLimits": map[string]any{"enabled": true, "rules": []map[string]any{
+		{"label": "*:auth", "maxRequests": 2, "duration": 60},
+		{"label": "posts:create", "maxRequests": 1, "duration": 60},
+		{"label": "/api/", "maxRequests": 1000, "duration": 60},
+	}}}))
+	for i := range 3 {
+		d.same(send(fmt.Sprintf("limited superuser login %d", i), http.MethodPost, "/api/collections/_superusers/auth-with-password", "", map[string]any{"identity": adminEmail, "password": "nope-nope-nope"}),
+			send(fmt.Sprintf("limited otp request %d", i), http.MethodPost, usersPath+"/request-otp", "", map[string]any{"email": aliceEmail}),
+			send(fmt.Sprintf("limited post create %d", i), http.MethodPost, "/api/collections/posts/records?fields=title", "alice", map[string]any{
+				"id": fmt.Sprintf("ratepost%07d", i), "title": "rate " + fmt.Sprint(i), "author": aliceID}),
+			send(fmt.Sprintf("limited refresh %d", i), http.MethodPost, usersPath+"/auth-refresh?fields=record.id", "alice", nil))
+	}
+	d.same(send("rate limits excluding loopback", http.MethodPatch, "/api/settings", "su", map[string]any{"rateLimits": map[string]any{"enabled": true, "excludedIPs": []string{"127.0.0.1"}, "rules": []map[string]any{
+		{"label": "*:auth", "maxRequests": 1, "duration": 60},
+	}}}))
+	for i := range 3 {
+		d.same(send(fmt.Sprintf("excluded login %d", i), http.MethodPost, usersPath+"/auth-with-password", "", map[string]any{"identity": aliceEmail, "password": "nope-nope-nope"}))
+	}
+	d.same(send("rate limits, bad rules", http.MethodPatch, "/api/settings", "su", map[string]any{"rateLimits": map[string]any{"enabled": true, "excludedIPs": []string{"nope"}, "rules": []map[string]any{
+		{"label": "nope:nope", "maxRequests": 1, "duration": 60}, {"label": "*:auth", "maxRequests": 1, "duration": 60, "audience": "nope"},
+		{"label": "*:auth", "maxRequests": 1, "duration": 60},
+	}}}))
 	d.same(send("rate limits off", http.MethodPatch, "/api/settings", "su", map[string]any{"rateLimits": map[string]any{"enabled": false}}))
 }
 
@@ -944,5 +972,126 @@ func (d *authDiff) superuserIPs() {
 		send("superuser login refused", http.MethodPost, "/api/collections/_superusers/auth-with-password", "", map[string]any{"identity": adminEmail, "password": adminPassword}),
 		send("superuser refresh refused", http.MethodPost, "/api/collections/_superusers/auth-refresh", "su", nil),
 		get("alice still served", "/api/collections/posts/records?fields=id&sort=id", "alice"),
+		send("impersonate refused", http.MethodPost, usersPath+"/impersonate/"+bobID, "su", map[string]any{}),
+		get("logs refused", "/api/logs", "su"),
+		get("guest list with a superuser filter", "/api/collections/posts/records?fields=id&sort=id&filter="+q("@request.auth.collectionName = '_superusers'"), "su"),
 		get("health as superuser", "/api/health", "su"))
+}
+
+// noMoreMail compares what is left in the mailboxes: alerts and mails no step read.
+func (d *authDiff) noMoreMail() {
+	d.count++
+	left := func(b *mailbox) []mailed {
+		var out []mailed
+		for {
+			select {
+			case m := <-b.got:
+				out = append(out, maskMail(m))
+			case <-time.After(time.Second):
+				return out
+			}
+		}
+	}
+	if diff := cmp.Diff(left(d.pb.mail), left(d.ours.mail)); diff != "" {
+		d.t.Errorf("mails left differ (-pocketbase +ours):\n%s", diff)
+	}
+}
+
+func (d *authDiff) moreAuth() {
+	testMail := func(template string) {
+		d.same(send("test mail "+template, http.MethodPost, "/api/settings/test/email", "su", map[string]any{
+			"email": "probe@example.com", "template": template, "collection": "users"}))
+		d.sameMail("test "+template, regexp.MustCompile(`.*`))
+	}
+	for _, tpl := range []string{"verification", "password-reset", "email-change", "otp", "login-alert"} {
+		testMail(tpl)
+	}
+	d.same(send("test mail, superusers otp", http.MethodPost, "/api/settings/test/email", "su", map[string]any{
+		"email": "probe@example.com", "template": "otp", "collection": "_superusers"}))
+	d.sameMail("test superusers otp", regexp.MustCompile(`.*`))
+
+	// superusers OTP
+	su := "/api/collections/_superusers"
+	d.same(send("superusers otp on", http.MethodPatch, su, "su", map[string]any{"otp": map[string]any{"enabled": true}}),
+		get("superusers auth methods with otp", su+"/auth-methods", ""),
+		send("superusers otp request, a user's email", http.MethodPost, su+"/request-otp", "", map[string]any{"email": aliceEmail}))
+	pbAns, oursAns := d.each("superusers otp request", nil, func(*side) probe {
+		return send("", http.MethodPost, su+"/request-otp", "", map[string]any{"email": adminEmail})
+	})
+	pbCode, oursCode := d.sameMail("superusers otp", otpCode)
+	d.each("superusers otp login in users", nil, func(s *side) probe {
+		if s == d.pb {
+			return send("", http.MethodPost, usersPath+"/auth-with-otp", "", map[string]any{"otpId": pbAns["otpId"], "password": pbCode})
+		}
+		return send("", http.MethodPost, usersPath+"/auth-with-otp", "", map[string]any{"otpId": oursAns["otpId"], "password": oursCode})
+	})
+	d.each("superusers otp login", nil, func(s *side) probe {
+		if s == d.pb {
+			return send("", http.MethodPost, su+"/auth-with-otp", "", map[string]any{"otpId": pbAns["otpId"], "password": pbCode})
+		}
+		return send("", http.MethodPost, su+"/auth-with-otp", "", map[string]any{"otpId": oursAns["otpId"], "password": oursCode})
+	})
+	d.same(send("superusers otp off", http.MethodPatch, su, "su", map[string]any{"otp": map[string]any{"enabled": false}}))
+
+	// a password change ends the sessions
+	users := usersPath + "/records/" + aliceID
+	d.same(send("alice password change", http.MethodPatch, users, "alice", map[string]any{
+		"oldPassword": alicePassword, "password": "alice-other-pass", "passwordConfirm": "alice-other-pass"}),
+		refresh2("refresh after a password change", "alice"),
+		send("alice login, old password", http.MethodPost, usersPath+"/auth-with-password", "", map[string]any{"identity": aliceEmail, "password": alicePassword}))
+	for _, s := range []*side{d.pb, d.ours} {
+		s.tokens["alice"] = s.login(d.t, "users", aliceEmail, "alice-other-pass")
+	}
+	d.same(send("alice password back", http.MethodPatch, users, "alice", map[string]any{
+		"oldPassword": "alice-other-pass", "password": alicePassword, "passwordConfirm": alicePassword}))
+	d.relogin()
+
+	// more mail flow edges
+	d.same(
+		send("verification request, verified carol", http.MethodPost, usersPath+"/request-verification", "", map[string]any{"email": "carol2@example.com"}),
+		send("verification request, array", http.MethodPost, usersPath+"/request-verification", "", "[]"),
+		send("email change, taken", http.MethodPost, usersPath+"/request-email-change", "carol", map[string]any{"newEmail": aliceEmail}),
+		send("email change, guest", http.MethodPost, usersPath+"/request-email-change", "", map[string]any{"newEmail": "z@example.com"}),
+		send("email change, superusers collection", http.MethodPost, "/api/collections/_superusers/request-email-change", "alice", map[string]any{"newEmail": "z@example.com"}),
+		send("reset request bob", http.MethodPost, usersPath+"/request-password-reset", "", map[string]any{"email": "bob@example.com"}),
+	)
+	d.sameMail("bob's reset", jwtPattern)
+	d.same(
+		send("reset request bob, superusers", http.MethodPost, "/api/collections/_superusers/request-password-reset", "", map[string]any{"email": "bob@example.com"}),
+		send("reset request admin", http.MethodPost, "/api/collections/_superusers/request-password-reset", "", map[string]any{"email": adminEmail}),
+	)
+	d.sameMail("admin's reset", jwtPattern)
+	d.same(
+		send("impersonate, long", http.MethodPost, usersPath+"/impersonate/"+bobID+"?fields=record.id", "su", map[string]any{"duration": 100000000}),
+		send("impersonate, fraction", http.MethodPost, usersPath+"/impersonate/"+bobID+"?fields=record.id", "su", map[string]any{"duration": 1.5}),
+		send("impersonate, expand", http.MethodPost, usersPath+"/impersonate/"+bobID+"?expand=nope&fields=record.email", "su", map[string]any{}),
+		send("impersonate carol", http.MethodPost, usersPath+"/impersonate/"+carolID+"?fields=record.email", "su", map[string]any{}),
+		send("impersonate superuser", http.MethodPost, "/api/collections/_superusers/impersonate/"+fmt.Sprint(d.superuserID())+"?fields=record.email", "su", map[string]any{}),
+		send("login, array body", http.MethodPost, usersPath+"/auth-with-password", "", "[]"),
+		send("otp request, otp off", http.MethodPost, usersPath+"/request-otp", "", map[string]any{"email": aliceEmail}),
+	)
+}
+
+// realtimeEnds: an auth record's deletion ends its realtime clients; unknown and
+// finished clients are refused.
+func (d *authDiff) realtimeEnds() {
+	d.count++
+	for _, s := range []*side{d.pb, d.ours} {
+		c, _ := connectSSE(d.t, s.server)
+		s.sse["carol"] = c
+	}
+	d.each("realtime carol", nil, func(s *side) probe {
+		return send("", http.MethodPost, "/api/realtime", "carol", map[string]any{"clientId": s.sse["carol"].id, "subscriptions": []string{"users/*", "posts/*"}})
+	})
+	d.same(send("rt carol renamed", http.MethodPatch, usersPath+"/records/"+carolID, "su", map[string]any{"name": "Carol R"}))
+	d.sameEvents("carol renamed", "carol", "su", "alice", "guest")
+	d.same(send("rt carol deleted", http.MethodDelete, usersPath+"/records/"+carolID, "su", nil))
+	d.sameEvents("carol deleted", "carol", "su", "alice", "guest")
+	d.each("realtime, deleted carol's client", nil, func(s *side) probe {
+		return send("", http.MethodPost, "/api/realtime", "", map[string]any{"clientId": s.sse["carol"].id, "subscriptions": []string{"posts/*"}})
+	})
+	d.same(send("realtime, unknown client", http.MethodPost, "/api/realtime", "", map[string]any{"clientId": "nope", "subscriptions": []string{"posts/*"}}))
+	d.each("realtime, impersonated bob", nil, func(s *side) probe {
+		return send("", http.MethodPost, "/api/realtime", "imp", map[string]any{"clientId": s.sse["spare"].id, "subscriptions": []string{"posts/*"}})
+	})
 }
