@@ -487,6 +487,7 @@ func TestSameAuthAnswersAsPocketBase(t *testing.T) {
 	d.authMethods()
 	d.passwordLogins()
 	d.refreshes()
+	d.usernames()
 	d.mailFlows()
 	d.otpAndMFA()
 	d.impersonation()
@@ -1166,4 +1167,45 @@ func (d *authDiff) oauth2Logins() {
 		get("oauth2 users", usersPath+"/records?filter="+q("email = 'oauthnew@example.com' || name = 'U'")+"&fields=email,name,verified,emailVisibility&sort=email", "su"))
 	d.patchUsers("oauth2 off", map[string]any{"oauth2": map[string]any{"enabled": false}})
 	d.relogin()
+}
+
+// usernames adds a unique username and a relation to the users on both servers and
+// logs in with them: identityFields, usernamePassword, expand on auth answers.
+func (d *authDiff) usernames() {
+	var users struct {
+		Fields  []any    `json:"fields"`
+		Indexes []string `json:"indexes"`
+	}
+	d.pb.must(d.t, http.StatusOK, http.MethodGet, usersPath, d.pb.tokens["su"], nil, &users)
+	fields := append(users.Fields,
+		map[string]any{"id": "text_probe_username", "name": "username", "type": "text", "max": 30},
+		map[string]any{"id": "relation_probe_friend", "name": "friend", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 1},
+	)
+	withIndex := func(index string) []string { return append(slices.Clone(users.Indexes), index) }
+	d.patchUsers("username field", map[string]any{"fields": fields, "indexes": withIndex("CREATE UNIQUE INDEX `idx_probe_username` ON `users` (`username` COLLATE NOCASE) WHERE `username` != ''")})
+	d.patchUsers("username identity", map[string]any{"passwordAuth": map[string]any{"enabled": true, "identityFields": []string{"email", "username"}}})
+	d.same(
+		get("auth methods with usernames", usersPath+"/auth-methods", ""),
+		send("alice username and friend", http.MethodPatch, usersPath+"/records/"+aliceID+"?expand=friend", "su", map[string]any{"username": "Alice_A", "friend": bobID}),
+		send("bob username", http.MethodPatch, usersPath+"/records/"+bobID, "bob", map[string]any{"username": "bobby", "friend": aliceID}),
+		send("username taken", http.MethodPatch, usersPath+"/records/"+bobID, "bob", map[string]any{"username": "alice_a"}),
+	)
+	login := func(name, query string, body map[string]any) probe {
+		return send(name, http.MethodPost, usersPath+"/auth-with-password"+query, "", body)
+	}
+	d.same(
+		login("login by username", "", map[string]any{"identity": "Alice_A", "password": alicePassword}),
+		login("login by username, other case", "", map[string]any{"identity": "alice_a", "password": alicePassword}),
+		login("login by username, expand", "?expand=friend,friend.friend", map[string]any{"identity": "bobby", "password": "bob-pass-1234"}),
+		login("login by username, expand fields", "?expand=friend&fields=record.username,record.expand.friend.username,record.expand.friend.email", map[string]any{"identity": "bobby", "password": "bob-pass-1234"}),
+		login("login by username field", "", map[string]any{"identity": "bobby", "password": "bob-pass-1234", "identityField": "username"}),
+		login("login by email as username", "", map[string]any{"identity": aliceEmail, "password": alicePassword, "identityField": "username"}),
+		login("login by unknown username", "", map[string]any{"identity": "nobody", "password": alicePassword}),
+		login("login by empty identity field", "", map[string]any{"identity": "", "password": alicePassword, "identityField": "username"}),
+		send("refresh with expand", http.MethodPost, usersPath+"/auth-refresh?expand=friend", "alice", nil),
+		send("impersonate with expand", http.MethodPost, usersPath+"/impersonate/"+bobID+"?expand=friend", "su", map[string]any{}),
+	)
+	d.patchUsers("email identity only", map[string]any{"passwordAuth": map[string]any{"enabled": true, "identityFields": []string{"email"}}})
+	d.same(login("login by username, email only", "", map[string]any{"identity": "bobby", "password": "bob-pass-1234"}),
+		login("login by username field, email only", "", map[string]any{"identity": "bobby", "password": "bob-pass-1234", "identityField": "username"}))
 }
