@@ -494,6 +494,7 @@ func TestSameAuthAnswersAsPocketBase(t *testing.T) {
 	d.moreAuth()
 	d.realtime()
 	d.realtimeEnds()
+	d.realtimeCascades()
 	d.oauth2Logins()
 	d.rateLimits()
 	d.superuserIPs()
@@ -1208,4 +1209,48 @@ func (d *authDiff) usernames() {
 	d.patchUsers("email identity only", map[string]any{"passwordAuth": map[string]any{"enabled": true, "identityFields": []string{"email"}}})
 	d.same(login("login by username, email only", "", map[string]any{"identity": "bobby", "password": "bob-pass-1234"}),
 		login("login by username field, email only", "", map[string]any{"identity": "bobby", "password": "bob-pass-1234", "identityField": "username"}))
+}
+
+// realtimeCascades: deletes that cascade, batch writes, view collections and topics
+// without a record part.
+func (d *authDiff) realtimeCascades() {
+	d.count++
+	for _, s := range []*side{d.pb, d.ours} {
+		for _, n := range []string{"watchGuest", "watchAlice", "watchSu"} {
+			c, _ := connectSSE(d.t, s.server)
+			s.sse[n] = c
+		}
+	}
+	watch := func(name, client, as string, subs []string) {
+		d.each(name, nil, func(s *side) probe {
+			return send("", http.MethodPost, "/api/realtime", as, map[string]any{"clientId": s.sse[client].id, "subscriptions": subs})
+		})
+	}
+	subs := []string{"comments/*", "posts", "post_stats/*", "posts/*?options=" + q(`{"query":{"fields":"id,title,expand.comments_via_post.text","expand":"comments_via_post"}}`),
+		"comments/*?options=" + q(`{"query":{"expand":"author,post"}}`), "comments/cascade0000000a"}
+	watch("watch as guest", "watchGuest", "", subs)
+	watch("watch as alice", "watchAlice", "alice", subs)
+	watch("watch as superuser", "watchSu", "su", subs)
+	all := []string{"watchGuest", "watchAlice", "watchSu"}
+	posts, comments := "/api/collections/posts/records", "/api/collections/comments/records"
+	step := func(ps ...probe) {
+		d.same(ps...)
+		d.sameEvents(ps[len(ps)-1].name, all...)
+	}
+	step(send("cascade post", http.MethodPost, posts, "alice", map[string]any{"id": "cascadepost0001", "title": "cascade", "author": aliceID, "published": true}))
+	step(send("cascade comment a", http.MethodPost, comments, "alice", map[string]any{"id": "cascade0000000a", "post": "cascadepost0001", "author": aliceID, "text": "first"}),
+		send("cascade comment b", http.MethodPost, comments, "bob", map[string]any{"id": "cascade0000000b", "post": "cascadepost0001", "author": bobID, "text": "second"}))
+	step(send("cascade comment edit", http.MethodPatch, comments+"/cascade0000000a", "alice", map[string]any{"text": "first, edited"}))
+	step(send("cascade delete post", http.MethodDelete, posts+"/cascadepost0001", "alice", nil))
+	step(send("batch on", http.MethodPatch, "/api/settings", "su", map[string]any{"batch": map[string]any{"enabled": true, "maxRequests": 10}}),
+		probe{name: "batch writes", method: http.MethodPost, path: "/api/batch", as: "alice", anyOrder: true, body: map[string]any{"requests": []map[string]any{
+			{"method": "POST", "url": posts, "body": map[string]any{"id": "batchrtpost0001", "title": "batched", "author": aliceID, "published": true}},
+			{"method": "POST", "url": comments, "body": map[string]any{"id": "batchrtcomment1", "post": "batchrtpost0001", "author": aliceID, "text": "batched"}},
+			{"method": "PATCH", "url": posts + "/batchrtpost0001", "body": map[string]any{"views": 4}},
+		}}})
+	step(probe{name: "batch failing", method: http.MethodPost, path: "/api/batch", as: "alice", body: map[string]any{"requests": []map[string]any{
+		{"method": "DELETE", "url": comments + "/batchrtcomment1"},
+		{"method": "POST", "url": posts, "body": map[string]any{"title": "x"}},
+	}}})
+	step(send("batch cleanup", http.MethodDelete, posts+"/batchrtpost0001", "su", nil))
 }
