@@ -412,7 +412,7 @@ func (d *authDiff) sameMail(what string, re *regexp.Regexp) (pbValue, oursValue 
 	find := func(m mailed) string {
 		v := re.FindString(m.HTML)
 		if v == "" {
-			d.t.Fatalf("mail %s: no %v in %s", what, re, m.HTML)
+			d.t.Fatalf("mail %s: no %v in %q to %v:\n%s", what, re, m.Subject, m.To, m.HTML)
 		}
 		return v
 	}
@@ -779,6 +779,21 @@ func (d *authDiff) otpAndMFA() {
 	otpLogin("otp login", func(id, code string) map[string]any { return map[string]any{"otpId": id, "password": code} })
 	otpLogin("otp login again", func(id, code string) map[string]any { return map[string]any{"otpId": id, "password": code} })
 	d.same(get("otps left", "/api/collections/_otps/records?fields=collectionRef,recordRef,sentTo", "su"))
+	// an unverified account logging in by OTP is verified, and its password is reset
+	// (a pre-registered password must not survive)
+	d.same(send("create dave", http.MethodPost, usersPath+"/records?fields=id,verified", "su", map[string]any{
+		"id": "probedave000001", "email": "dave@example.com", "password": "dave-pass-1234", "passwordConfirm": "dave-pass-1234"}),
+		send("otp request dave", http.MethodPost, usersPath+"/request-otp", "", map[string]any{"email": "dave@example.com"}))
+	d.sameMail("dave's first otp", otpCode)
+	pbAns, oursAns = d.each("otp request dave again", nil, func(*side) probe {
+		return send("", http.MethodPost, usersPath+"/request-otp", "", map[string]any{"email": "dave@example.com"})
+	})
+	pbCode, oursCode = d.sameMail("dave's second otp", otpCode)
+	pbOTP, oursOTP = fmt.Sprint(pbAns["otpId"]), fmt.Sprint(oursAns["otpId"])
+	otpLogin("otp login, unverified dave", func(id, code string) map[string]any { return map[string]any{"otpId": id, "password": code} })
+	d.same(get("dave verified by otp", usersPath+"/records/probedave000001?fields=email,verified", "su"),
+		get("dave's otps left", "/api/collections/_otps/records?fields=collectionRef,recordRef,sentTo", "su"),
+		send("dave's old password", http.MethodPost, usersPath+"/auth-with-password", "", map[string]any{"identity": "dave@example.com", "password": "dave-pass-1234"}))
 
 	// MFA: password first, then OTP
 	d.patchUsers("mfa on", map[string]any{"mfa": map[string]any{"enabled": true, "duration": 600, "rule": ""}})
@@ -1034,13 +1049,23 @@ func (d *authDiff) moreAuth() {
 		}
 		return send("", http.MethodPost, usersPath+"/auth-with-otp", "", map[string]any{"otpId": oursAns["otpId"], "password": oursCode})
 	})
-	d.each("superusers otp login", nil, func(s *side) probe {
+	pbMFA, oursMFA := d.each("superusers otp login, mfa", nil, func(s *side) probe {
 		if s == d.pb {
 			return send("", http.MethodPost, su+"/auth-with-otp", "", map[string]any{"otpId": pbAns["otpId"], "password": pbCode})
 		}
 		return send("", http.MethodPost, su+"/auth-with-otp", "", map[string]any{"otpId": oursAns["otpId"], "password": oursCode})
 	})
-	d.same(send("superusers otp off", http.MethodPatch, su, "su", map[string]any{"otp": map[string]any{"enabled": false}}))
+	d.each("superusers mfa second factor", nil, func(s *side) probe {
+		id := pbMFA["mfaId"]
+		if s == d.ours {
+			id = oursMFA["mfaId"]
+		}
+		return send("", http.MethodPost, su+"/auth-with-password?fields=record.email,meta", "", map[string]any{"identity": adminEmail, "password": adminPassword, "mfaId": id})
+	})
+	// note: both alert the superuser of a login from a new location here
+	d.sameMail("admin's login alert", regexp.MustCompile(`.*`))
+	d.same(send("superusers mfa, no second factor", http.MethodPost, su+"/auth-with-password", "", map[string]any{"identity": adminEmail, "password": "nope-nope-nope"}),
+		send("superusers otp off", http.MethodPatch, su, "su", map[string]any{"otp": map[string]any{"enabled": false}}))
 
 	// a password change ends the sessions
 	users := usersPath + "/records/" + aliceID
@@ -1227,7 +1252,8 @@ func (d *authDiff) realtimeCascades() {
 		})
 	}
 	subs := []string{"comments/*", "posts", "post_stats/*", "posts/*?options=" + q(`{"query":{"fields":"id,title,expand.comments_via_post.text","expand":"comments_via_post"}}`),
-		"comments/*?options=" + q(`{"query":{"expand":"author,post"}}`), "comments/cascade0000000a"}
+		"comments/*?options=" + q(`{"query":{"expand":"author,post"}}`), "comments/cascade0000000a",
+		"pbc_533777971/*", "pbc_533777971/cascade0000000b", "pbc_1125843985"}
 	watch("watch as guest", "watchGuest", "", subs)
 	watch("watch as alice", "watchAlice", "alice", subs)
 	watch("watch as superuser", "watchSu", "su", subs)
@@ -1253,4 +1279,21 @@ func (d *authDiff) realtimeCascades() {
 		{"method": "POST", "url": posts, "body": map[string]any{"title": "x"}},
 	}}})
 	step(send("batch cleanup", http.MethodDelete, posts+"/batchrtpost0001", "su", nil))
+
+	d.same(probe{name: "header rule collection", method: http.MethodPost, path: "/api/collections", as: "su", shapeOnly: true, body: map[string]any{
+		"id": "pbc_hdrprobe001", "name": "hdrprobe", "type": "base",
+		"listRule": "@request.headers.x_key = 'k' || @request.query.q = 'v'", "viewRule": "@request.context = 'realtime'",
+		"fields": []map[string]any{{"name": "label", "type": "text"}},
+	}})
+	watch("watch headers as guest", "watchGuest", "", []string{
+		"hdrprobe/*?options=" + q(`{"headers":{"x_key":"k"}}`),
+		"hdrprobe/*?options=" + q(`{"headers":{"X-Key":"k"}}`),
+		"hdrprobe/*?options=" + q(`{"headers":{"x-key":"k"}}`),
+		"hdrprobe/*?options=" + q(`{"query":{"q":"v"}}`),
+		"hdrprobe/*?options=" + q(`{"query":{"q":"w"},"headers":{"x_key":"no"}}`),
+		"hdrprobe/*",
+		"hdrprobe/hdrprobe0000001",
+	})
+	step(send("header rule record", http.MethodPost, "/api/collections/hdrprobe/records", "su", map[string]any{"id": "hdrprobe0000001", "label": "h"}))
+	step(send("header rule collection gone", http.MethodDelete, "/api/collections/hdrprobe", "su", nil))
 }
