@@ -159,12 +159,14 @@ func maskMail(m mailed) mailed {
 // sseEvent is one server-sent event.
 type sseEvent struct {
 	ID, Event, Data string
+	Other           string // any other field line (retry:, comments)
 }
 
 // sseClient reads a realtime stream.
 type sseClient struct {
 	events chan sseEvent
-	id     string // the clientId of PB_CONNECT
+	id     string      // the clientId of PB_CONNECT
+	header http.Header // of the stream's answer
 }
 
 // connectSSE opens GET /api/realtime on s and waits for PB_CONNECT.
@@ -182,7 +184,7 @@ func connectSSE(t *testing.T, s *server) (*sseClient, sseEvent) {
 	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("%s: realtime answered %d %q", s.name, res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	c := &sseClient{events: make(chan sseEvent, 256)}
+	c := &sseClient{events: make(chan sseEvent, 256), header: res.Header}
 	go func() {
 		sc := bufio.NewScanner(res.Body)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -202,6 +204,8 @@ func connectSSE(t *testing.T, s *server) (*sseClient, sseEvent) {
 				ev.Event = value
 			case "data":
 				ev.Data += value
+			default:
+				ev.Other += line + "\n"
 			}
 		}
 		close(c.events)
@@ -492,6 +496,7 @@ func TestSameAuthAnswersAsPocketBase(t *testing.T) {
 	d.otpAndMFA()
 	d.impersonation()
 	d.moreAuth()
+	d.staleTokens()
 	d.realtime()
 	d.realtimeEnds()
 	d.realtimeCascades()
@@ -882,6 +887,16 @@ func (d *authDiff) realtime() {
 	if diff := cmp.Diff(connects[0], connects[1]); diff != "" {
 		d.t.Errorf("PB_CONNECT differs (-pocketbase +ours):\n%s", diff)
 	}
+	streamHeaders := func(s *side) map[string]string {
+		out := map[string]string{}
+		for _, k := range []string{"Content-Type", "Cache-Control", "Connection", "X-Accel-Buffering", "Content-Encoding", "Transfer-Encoding"} {
+			out[k] = s.sse["guest"].header.Get(k)
+		}
+		return out
+	}
+	if diff := cmp.Diff(streamHeaders(d.pb), streamHeaders(d.ours)); diff != "" {
+		d.t.Errorf("realtime stream headers differ (-pocketbase +ours):\n%s", diff)
+	}
 	rt := "/api/realtime"
 	subscribe := func(name, client, as string, subs any) {
 		d.each(name, nil, func(s *side) probe {
@@ -1000,6 +1015,10 @@ func (d *authDiff) superuserIPs() {
 		get("logs refused", "/api/logs", "su"),
 		get("guest list with a superuser filter", "/api/collections/posts/records?fields=id&sort=id&filter="+q("@request.auth.collectionName = '_superusers'"), "su"),
 		get("health as superuser", "/api/health", "su"))
+	d.each("realtime as a refused superuser", nil, func(s *side) probe {
+		return send("", http.MethodPost, "/api/realtime", "su", map[string]any{"clientId": s.sse["watchGuest"].id, "subscriptions": []string{"posts/*"}})
+	})
+	d.same(send("settings reset refused", http.MethodPatch, "/api/settings", "su", map[string]any{"superuserIPs": []string{}}))
 }
 
 // noMoreMail compares what is left in the mailboxes: alerts and mails no step read.
@@ -1081,6 +1100,9 @@ func (d *authDiff) moreAuth() {
 	d.relogin()
 
 	// more mail flow edges
+	for _, s := range []*side{d.pb, d.ours} {
+		s.tokens["carol"] = s.login(d.t, "users", "carol2@example.com", "carol-new-pass-1")
+	}
 	d.same(
 		send("verification request, verified carol", http.MethodPost, usersPath+"/request-verification", "", map[string]any{"email": "carol2@example.com"}),
 		send("verification request, array", http.MethodPost, usersPath+"/request-verification", "", "[]"),
@@ -1296,4 +1318,46 @@ func (d *authDiff) realtimeCascades() {
 	})
 	step(send("header rule record", http.MethodPost, "/api/collections/hdrprobe/records", "su", map[string]any{"id": "hdrprobe0000001", "label": "h"}))
 	step(send("header rule collection gone", http.MethodDelete, "/api/collections/hdrprobe", "su", nil))
+}
+
+// staleTokens: mailed tokens whose account changed after they were issued, and token
+// settings.
+func (d *authDiff) staleTokens() {
+	erin := usersPath + "/records/probeerin000001"
+	d.same(send("create erin", http.MethodPost, usersPath+"/records?fields=id", "su", map[string]any{
+		"id": "probeerin000001", "email": "erin@example.com", "password": "erin-pass-1234", "passwordConfirm": "erin-pass-1234"}),
+		send("erin verification request", http.MethodPost, usersPath+"/request-verification", "", map[string]any{"email": "erin@example.com"}))
+	pbVerify, oursVerify := d.sameMail("erin's verification", jwtPattern)
+	d.same(send("erin reset request", http.MethodPost, usersPath+"/request-password-reset", "", map[string]any{"email": "erin@example.com"}))
+	pbReset, oursReset := d.sameMail("erin's reset", jwtPattern)
+	for _, s := range []*side{d.pb, d.ours} {
+		s.tokens["erin"] = s.login(d.t, "users", "erin@example.com", "erin-pass-1234")
+	}
+	d.same(send("erin email change request", http.MethodPost, usersPath+"/request-email-change", "erin", map[string]any{"newEmail": "erin2@example.com"}))
+	pbChange, oursChange := d.sameMail("erin's email change", jwtPattern)
+	d.same(send("erin email changed by a superuser", http.MethodPatch, erin+"?fields=email", "su", map[string]any{"email": "erin3@example.com"}))
+	confirm := func(name, path string, pbTok, oursTok string, extra map[string]any) {
+		d.each(name, nil, func(s *side) probe {
+			body := map[string]any{"token": pbTok}
+			if s == d.ours {
+				body["token"] = oursTok
+			}
+			for k, v := range extra {
+				body[k] = v
+			}
+			return send("", http.MethodPost, path, "", body)
+		})
+	}
+	confirm("verification for an old email", usersPath+"/confirm-verification", pbVerify, oursVerify, nil)
+	confirm("reset for an old email", usersPath+"/confirm-password-reset", pbReset, oursReset, map[string]any{"password": "erin-new-pass-1", "passwordConfirm": "erin-new-pass-1"})
+	d.same(send("someone takes erin2", http.MethodPatch, usersPath+"/records/probedave000001?fields=email", "su", map[string]any{"email": "erin2@example.com"}))
+	confirm("email change to a taken email", usersPath+"/confirm-email-change", pbChange, oursChange, map[string]any{"password": "erin-pass-1234"})
+	d.same(get("erin after all", erin+"?fields=email,verified", "su"))
+
+	d.patchUsers("token settings, bad", map[string]any{"authToken": map[string]any{"duration": 0, "secret": "short"}, "fileToken": map[string]any{"duration": -1}})
+	d.patchUsers("token secret", map[string]any{"authToken": map[string]any{"secret": strings.Repeat("s", 40)}})
+	d.same(refresh2("refresh after a new token secret", "alice"))
+	d.patchUsers("token duration", map[string]any{"authToken": map[string]any{"duration": 5}, "verificationToken": map[string]any{"duration": 60}})
+	d.relogin()
+	d.same(refresh2("refresh with a short token", "alice"))
 }
