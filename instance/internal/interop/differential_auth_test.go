@@ -1368,7 +1368,7 @@ func (d *authDiff) staleTokens() {
 		"id": "probefred000001", "email": "fred@example.com", "password": "fred-pass-1234", "passwordConfirm": "fred-pass-1234", "name": "Fred <b>&</b> \"Co\""}))
 	d.patchUsers("custom templates", map[string]any{
 		"verificationTemplate": map[string]any{"subject": "Hi {RECORD:name} from {APP_NAME}", "body": "<p>{RECORD:name} {RECORD:email} {RECORD:verified} {RECORD:created} {RECORD:tokenKey} {RECORD:nope}</p><a href=\"{APP_URL}/v/{TOKEN}\">go</a>"},
-		"otp": map[string]any{"enabled": true, "emailTemplate": map[string]any{"subject": "Code {OTP}", "body": "<p>{OTP} / [{OTP_ID}] for {RECORD:name}</p>"}},
+		"otp":                  map[string]any{"enabled": true, "emailTemplate": map[string]any{"subject": "Code {OTP}", "body": "<p>{OTP} / [{OTP_ID}] for {RECORD:name}</p>"}},
 	})
 	d.same(send("fred verification, custom template", http.MethodPost, usersPath+"/request-verification", "", map[string]any{"email": "fred@example.com"}))
 	d.sameMail("fred's custom verification", jwtPattern)
