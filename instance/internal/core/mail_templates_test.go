@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,6 +59,31 @@ func TestRenderRecordEmail(t *testing.T) {
 				t.Errorf("body = %q, want the layout around %q", body, tc.wantBody)
 			}
 		})
+	}
+}
+
+// TestRenderRecordEmailLayoutStyles checks that the layout styles exactly the selectors
+// of PocketBase's (mails/templates/layout.go), no more: the mails must be the same.
+func TestRenderRecordEmailLayoutStyles(t *testing.T) {
+	app := apitest.NewTestApp(t, apitest.CopyFixture(t))
+	alice, err := app.FindRecordByID(t.Context(), "users", "w2bx8e6qg38uo33")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, err := app.RenderRecordEmail(alice, core.EmailTemplate{Subject: "s", Body: "b"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	style, _, _ := strings.Cut(body[strings.Index(body, "<style>")+len("<style>"):], "</style>")
+	var selectors []string
+	for line := range strings.Lines(style) {
+		if sel, ok := strings.CutSuffix(strings.TrimSpace(line), " {"); ok {
+			selectors = append(selectors, sel)
+		}
+	}
+	want := []string{"body, html", "body", "strong", "em, i", "p", "small", "hr", "a", ".hidden", ".btn"}
+	if !slices.Equal(selectors, want) {
+		t.Errorf("layout selectors = %q, want PocketBase's %q", selectors, want)
 	}
 }
 

@@ -48,7 +48,7 @@ func (a *App) SendTestEmail(ctx context.Context, form TestEmailForm) error {
 	case "otp":
 		return a.SendRecordOTP(ctx, record, "_PB_TEST_OTP_ID_", "123456")
 	case "login-alert":
-		info := time.Now().UTC().Format("2006-01-02 15:04:05.000Z") + " - 127.0.0.1 TEST_USER_AGENT"
+		info := time.Now().UTC().Format("2006-01-02 15:04:05.000Z") + " - TEST_IP TEST_USER_AGENT"
 		return a.SendRecordAuthAlert(ctx, record, info)
 	default:
 		return fmt.Errorf("unknown template %s", form.Template)

@@ -54,14 +54,21 @@ func (a *App) DeleteRecord(ctx context.Context, c *Collection, id string) error 
 		prepared := map[recordRef]*PendingRecordDelete{}
 		d := &recordDeleter{app: a, tx: tx, deleted: map[string]map[string]bool{}}
 		d.beforeDelete = func(dc *Collection, did string) error {
-			record := root
-			if dc.ID != c.ID || did != id {
-				var err error
-				if record, err = findRecordWhere(ctx, tx, dc, "`id` = ?", did); err != nil {
-					return err
-				}
+			if dc.ID == c.ID && did == id {
+				prepared[recordRef{dc.ID, did}] = a.PrepareRecordDelete(ctx, root)
+				return nil
 			}
-			prepared[recordRef{dc.ID, did}] = a.PrepareRecordDelete(ctx, record)
+			record, err := findRecordWhere(ctx, tx, dc, "`id` = ?", did)
+			if err != nil {
+				return err
+			}
+			// PocketBase deletes the root first, then cascades, and expands a cascaded
+			// record's event inside its transaction: the records of this delete are
+			// gone from its expand (its rules are still checked on the committed state)
+			gone := withExpandGone(ctx, func(collectionID, recordID string) bool {
+				return (collectionID != dc.ID || recordID != did) && d.isDeleted(collectionID, recordID)
+			})
+			prepared[recordRef{dc.ID, did}] = a.PrepareRecordDelete(gone, record)
 			return nil
 		}
 		if err = d.delete(ctx, c, []string{id}); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/search"
@@ -182,6 +183,9 @@ func (a *App) expandPath(ctx context.Context, records []*Record, path string, in
 	}
 
 	related, relatedIDs, err := a.fetchExpandRelated(ctx, records, target, ruleExpr, info)
+	if gone, ok := ctx.Value(expandGoneKey{}).(func(collectionID, id string) bool); ok {
+		related = slices.DeleteFunc(related, func(r *Record) bool { return gone(r.Collection().ID, r.ID()) })
+	}
 	if err != nil {
 		return err
 	}
@@ -221,6 +225,16 @@ func (a *App) expandPath(ctx context.Context, records []*Record, path string, in
 	}
 
 	return nil
+}
+
+// expandGoneKey is the context key of withExpandGone.
+type expandGoneKey struct{}
+
+// withExpandGone returns ctx in which ExpandRecords leaves out the records for which
+// gone reports true: records a cascading delete has already removed, in PocketBase's
+// order, while the committed state still holds them.
+func withExpandGone(ctx context.Context, gone func(collectionID, id string) bool) context.Context {
+	return context.WithValue(ctx, expandGoneKey{}, gone)
 }
 
 // fetchExpandRelated loads the related records of records allowed by ruleExpr, and

@@ -710,3 +710,48 @@ func TestRealtimeRebindAfterSecretChange(t *testing.T) {
 	forbidden.Test(t)
 	allowed.Test(t)
 }
+
+// TestRealtimeCascadeDeleteExpand: PocketBase deletes the root record first and then
+// its cascade, expanding each cascaded record's delete event inside the transaction,
+// so a comment deleted with its post no longer expands the post; the root's own event
+// is expanded before anything is gone.
+func TestRealtimeCascadeDeleteExpand(t *testing.T) {
+	app := rtFixtureApp(t)
+	srv := httptest.NewServer(httpapi.NewRouter(app))
+	defer srv.Close()
+	defer app.Terminate()
+
+	postID := rtFirstRecordID(t, app, "posts", "published = 1 AND id IN (SELECT post FROM comments)")
+	commentTopic := "comments/*?options=" + url.QueryEscape(`{"query":{"expand":"post","fields":"id,expand.post.id"}}`)
+	postTopic := "posts/" + postID + "?options=" + url.QueryEscape(`{"query":{"expand":"comments_via_post","fields":"id,expand.comments_via_post.id"}}`)
+
+	s := openRealtime(t, t.Context(), srv.URL)
+	postSubscriptions(t, srv.URL, s.next(t).ID, "", commentTopic, postTopic)
+
+	posts, err := app.FindCollectionByNameOrID(t.Context(), "posts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.DeleteRecord(t.Context(), posts, postID); err != nil {
+		t.Fatal(err)
+	}
+
+	var comments, post int
+	for comments == 0 || post == 0 {
+		ev := s.next(t)
+		switch ev.Event {
+		case commentTopic:
+			comments++
+			if !strings.HasPrefix(ev.Data, `{"record":{"expand":{},"id":`) {
+				t.Errorf("cascaded comment event expands its deleted post: %s", ev.Data)
+			}
+		case postTopic:
+			post++
+			if !strings.Contains(ev.Data, `"comments_via_post":[{"id":`) {
+				t.Errorf("root post event lacks its comments: %s", ev.Data)
+			}
+		default:
+			t.Fatalf("unexpected event %+v", ev)
+		}
+	}
+}

@@ -218,10 +218,9 @@ func (a *api) recordAuthWithOAuth2(c *gin.Context) error {
 
 	record, isNew, err := a.oauth2Record(c, collection, form, user, signedIn)
 	if err != nil {
-		if apiErr, ok := errors.AsType[*ApiError](err); ok {
-			return apiErr
-		}
-		return NewBadRequestError("Failed to authenticate.", err)
+		// firstApiError(err, BadRequestError("Failed to authenticate.", err)): the
+		// validation errors of a failed save (the link's providerId) are the data
+		return recordSaveError("Failed to authenticate.", err)
 	}
 
 	c.Set(authMetaKey, newOAuth2Meta(user, isNew))

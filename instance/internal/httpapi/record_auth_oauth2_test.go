@@ -748,3 +748,30 @@ func TestRecordAuthWithOAuth2CreateDataEmailPassword(t *testing.T) {
 		t.Errorf("password login with createData's password = %d", got)
 	}
 }
+
+// A provider user without an id cannot be linked: PocketBase's oauth2Submit fails on
+// the link's providerId and answers its validation error as the data of "Failed to
+// authenticate.", and the signup is rolled back.
+func TestRecordAuthWithOAuth2UserWithoutID(t *testing.T) {
+	e := newOAuth2Env(t)
+	e.op.AddUser(oauth2test.User{ID: "op-dave", Username: "dave", Email: "dave@example.com", EmailVerified: true})
+	noSub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"email":"dave@example.com","email_verified":true}`))
+	}))
+	t.Cleanup(noSub.Close)
+	e.configure(t, func(p *core.OAuth2ProviderConfig) { p.UserInfoURL = noSub.URL })
+
+	status, body := e.exchangeAs(t, "op-dave", "", nil)
+	want := `{"data":{"providerId":{"code":"validation_required","message":"Cannot be blank."}},"message":"Failed to authenticate.","status":400}`
+	if status != http.StatusBadRequest || strings.TrimSpace(string(body)) != want {
+		t.Errorf("login of a user without id = %d %s, want 400 %s", status, body, want)
+	}
+	var n int
+	if err := e.app.DB().Read().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM users WHERE email = 'dave@example.com'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("users left by the failed signup = %d, want 0", n)
+	}
+}

@@ -23,7 +23,7 @@ func TestSettingsTestEmailDelivery(t *testing.T) {
 		{"password-reset", "", "Reset your Acme password", "/_/#/auth/confirm-password-reset/"},
 		{"email-change", "users", "Confirm your Acme new email address", "/_/#/auth/confirm-email-change/"},
 		{"otp", "users", "OTP for Acme", "<strong>123456</strong>"},
-		{"login-alert", "_superusers", "Login from a new location", " - 127.0.0.1 TEST_USER_AGENT</em>"},
+		{"login-alert", "_superusers", "Login from a new location", " - TEST_IP TEST_USER_AGENT</em>"},
 	}
 	for _, tc := range tests {
 		s := apitest.ApiScenario{
