@@ -110,7 +110,8 @@ func TestSameHeadersAsPocketBase(t *testing.T) {
 		{name: "file range", method: http.MethodGet, path: file, headers: map[string]string{"Range": "bytes=0-3"}},
 		{name: "protected file without token", method: http.MethodGet, path: "/api/files/posts/hxjy4dmsjikjbj4/notes1_ww0dglkzj2.txt"},
 		{name: "missing file", method: http.MethodGet, path: "/api/files/posts/hxjy4dmsjikjbj4/nope.png"},
-		{name: "realtime HEAD", method: http.MethodHead, path: "/api/realtime"},
+		// note: HEAD /api/realtime is not probed: PocketBase answers it only when the
+		// stream's 5-minute idle timeout ends it
 		{name: "backups", method: http.MethodGet, path: "/api/backups", as: "su"},
 		{name: "logs", method: http.MethodGet, path: "/api/logs", as: "su"},
 	}

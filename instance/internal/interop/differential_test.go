@@ -58,6 +58,8 @@ func mask(v any, known map[string]bool) any {
 		for k, val := range x {
 			s, isString := val.(string)
 			switch {
+			case k == "execTime":
+				out[k] = "<milliseconds>" // how long the SQL console's query ran
 			case volatile[k] && isString && s != "":
 				out[k] = "<" + k + ">"
 			case k == "id" && isString && !known[s]:
