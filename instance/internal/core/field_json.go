@@ -174,7 +174,6 @@ func (f *GeoPointField) ColumnType() string { return `JSON DEFAULT '{"lon":0,"la
 // PrepareValue implements Field: an object with lon/lat, or its JSON text; anything
 // else is the zero point.
 func (f *GeoPointField) PrepareValue(raw any) any {
-	var p GeoPoint
 	switch v := raw.(type) {
 	case GeoPoint:
 		return v
@@ -183,17 +182,41 @@ func (f *GeoPointField) PrepareValue(raw any) any {
 			return *v
 		}
 	case map[string]any:
-		p.Lon = castToFloat64(v["lon"])
-		p.Lat = castToFloat64(v["lat"])
+		return geoPointOf(v)
 	case string:
-		_ = json.Unmarshal([]byte(v), &p)
+		return geoPointOfJSON([]byte(v))
 	case []byte:
-		_ = json.Unmarshal(v, &p)
+		return geoPointOfJSON(v)
 	case json.RawMessage:
-		_ = json.Unmarshal(v, &p)
+		return geoPointOfJSON(v)
 	}
 
-	return p
+	return GeoPoint{}
+}
+
+// geoPointOfJSON decodes a JSON object into a point as geoPointOf does.
+func geoPointOfJSON(raw []byte) GeoPoint {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return GeoPoint{}
+	}
+
+	return geoPointOf(m)
+}
+
+// geoPointOf reads the point of an object as PocketBase's JSON decoding into its
+// GeoPoint does: the keys "lon" and "lat" match exactly, and a coordinate that is not a
+// number (a string such as "1.5", a bool, an object) is skipped and stays 0.
+func geoPointOf(m map[string]any) GeoPoint {
+	coordinate := func(v any) float64 {
+		switch v.(type) {
+		case float64, float32, int, int64, int32, uint, uint64, uint32, json.Number:
+			return castToFloat64(v)
+		}
+		return 0
+	}
+
+	return GeoPoint{Lon: coordinate(m["lon"]), Lat: coordinate(m["lat"])}
 }
 
 // DriverValue implements Field.

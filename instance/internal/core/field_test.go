@@ -96,6 +96,10 @@ func TestFieldValues(t *testing.T) {
 		{"geo string", geo, `{"lon":1,"lat":95}`, core.GeoPoint{Lon: 1, Lat: 95}, "validation_invalid_latitude"},
 		{"geo lon", geo, `{"lon":181,"lat":0}`, core.GeoPoint{Lon: 181}, "validation_invalid_longitude"},
 		{"geo required", geo, nil, core.GeoPoint{}, "validation_required"},
+		// PocketBase decodes the point as JSON: a coordinate that is not a number stays 0
+		{"geo string coordinate", geo, map[string]any{"lon": "1.5", "lat": 2.0}, core.GeoPoint{Lat: 2}, ""},
+		{"geo string coordinates", geo, `{"lon":"x","lat":"1"}`, core.GeoPoint{}, "validation_required"},
+		{"geo keys match exactly", geo, map[string]any{"Lon": 1.0, "lat": 2.0}, core.GeoPoint{Lat: 2}, ""},
 		{"relation too few", rel, "r1", []string{"r1"}, "validation_not_enough_values"},
 		{"relation too many", rel, []any{"a", "b", "c", "d"}, []string{"a", "b", "c", "d"}, "validation_too_many_values"},
 		{"file new name", file, "x.txt", []string{"x.txt"}, "validation_invalid_file"},
