@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/filesystem"
 )
 
 // batchForm is the body of POST /api/batch (apis/batch.go batchRequestsForm). JSON
@@ -293,9 +295,16 @@ func (r *batchRequest) encodeBody() ([]byte, string, error) {
 	return buf.Bytes(), w.FormDataContentType(), nil
 }
 
-// copyFilePart adds an uploaded file to w under key.
+// copyFilePart adds an uploaded file to w under key. Like PocketBase, which reads the
+// batch's files first and sends each sub-request their stored names, the file goes by
+// its normalized name: the record handler names it again (`a.png` is stored as
+// `a<10>_<10>_<10>.png`) and reports it by that name.
 func copyFilePart(w *multipart.Writer, key string, h *multipart.FileHeader) error {
-	part, err := w.CreateFormFile(key, h.Filename)
+	name, err := filesystem.NormalizeName(h.Filename, func() (io.ReadSeekCloser, error) { return h.Open() })
+	if err != nil {
+		return fmt.Errorf("naming batch file %s: %w", h.Filename, err)
+	}
+	part, err := w.CreateFormFile(key, name)
 	if err != nil {
 		return err
 	}
