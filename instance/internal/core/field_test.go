@@ -75,6 +75,11 @@ func TestFieldValues(t *testing.T) {
 		{"url ok", url, "https://good.example/x", "https://good.example/x", ""},
 		{"url bad", url, "not a url", "not a url", "validation_invalid_url"},
 		{"url domain", url, "https://bad.example", "https://bad.example", "validation_url_domain_not_allowed"},
+		// govalidator.IsURL, as PocketBase: an upper-case scheme is not a scheme, a port has up to 5 digits
+		{"url upper-case scheme", url, "HTTP://GOOD.EXAMPLE", "HTTP://GOOD.EXAMPLE", "validation_invalid_url"},
+		{"url 5-digit port", url, "https://good.example:99999", "https://good.example:99999", ""},
+		{"url 6-digit port", url, "https://good.example:123456", "https://good.example:123456", "validation_invalid_url"},
+		{"url without scheme", url, "good.example/x", "good.example/x", ""},
 		{"editor size", editor, "<p>x</p>", "<p>x</p>", "validation_content_size_limit"},
 		{"date layout", date, "2024-05-06 07:08:09.123Z", "2024-05-06 07:08:09.123Z", ""},
 		{"date rfc3339", date, "2024-05-06T07:08:09Z", "2024-05-06 07:08:09.000Z", ""},
