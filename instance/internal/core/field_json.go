@@ -194,14 +194,41 @@ func (f *GeoPointField) PrepareValue(raw any) any {
 	return GeoPoint{}
 }
 
-// geoPointOfJSON decodes a JSON object into a point as geoPointOf does.
+// geoPointOfJSON decodes a JSON object into a point as PocketBase's encoding/json/v2
+// does: members are read in order, a coordinate that is not a number is skipped, and
+// decoding stops at a repeated name or a syntax error, keeping what was read before.
 func geoPointOfJSON(raw []byte) GeoPoint {
-	var m map[string]any
-	if json.Unmarshal(raw, &m) != nil {
-		return GeoPoint{}
+	var p GeoPoint
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return p
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return p
+		}
+		name, _ := tok.(string)
+		if seen[name] {
+			return p
+		}
+		seen[name] = true
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return p
+		}
+		point := geoPointOf(map[string]any{name: v})
+		switch name {
+		case "lon":
+			p.Lon = point.Lon
+		case "lat":
+			p.Lat = point.Lat
+		}
 	}
 
-	return geoPointOf(m)
+	return p
 }
 
 // geoPointOf reads the point of an object as PocketBase's JSON decoding into its

@@ -105,6 +105,8 @@ func TestFieldValues(t *testing.T) {
 		{"geo string coordinate", geo, map[string]any{"lon": "1.5", "lat": 2.0}, core.GeoPoint{Lat: 2}, ""},
 		{"geo string coordinates", geo, `{"lon":"x","lat":"1"}`, core.GeoPoint{}, "validation_required"},
 		{"geo keys match exactly", geo, map[string]any{"Lon": 1.0, "lat": 2.0}, core.GeoPoint{Lat: 2}, ""},
+		{"geo repeated name stops", geo, `{"lon":1,"lat":2,"lon":3}`, core.GeoPoint{Lon: 1, Lat: 2}, ""},
+		{"geo syntax error keeps what was read", geo, `{"lon":1,"lat":`, core.GeoPoint{Lon: 1}, ""},
 		{"relation too few", rel, "r1", []string{"r1"}, "validation_not_enough_values"},
 		{"relation too many", rel, []any{"a", "b", "c", "d"}, []string{"a", "b", "c", "d"}, "validation_too_many_values"},
 		{"file new name", file, "x.txt", []string{"x.txt"}, "validation_invalid_file"},
