@@ -89,15 +89,21 @@ func readBatchForm(c *gin.Context, limit int64) (*batchForm, error) {
 	return form, nil
 }
 
-// decodeBatchJSON decodes a JSON batch form, keeping numbers exact.
+// decodeBatchJSON decodes a JSON batch form, keeping numbers exact. As PocketBase's
+// BindBody, only the first JSON value counts (see decodeBodyJSON).
 func decodeBatchJSON(data []byte, form *batchForm) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
+	var raw json.RawMessage
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&raw); err != nil {
+		return fmt.Errorf("decoding batch body: %w", err)
+	}
+	var check any
+	if err := unmarshalStrictJSON(raw, &check); err != nil {
+		return fmt.Errorf("decoding batch body: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(form); err != nil {
 		return fmt.Errorf("decoding batch body: %w", err)
-	}
-	if dec.More() {
-		return errors.New("decoding batch body: trailing data")
 	}
 
 	return nil
@@ -118,7 +124,7 @@ func readBatchMultipart(body []byte, boundary string, limit int64, form *batchFo
 	merged := map[string]json.RawMessage{}
 	for _, payload := range mf.Value[jsonPayloadKey] {
 		var obj map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(payload), &obj); err != nil {
+		if err := unmarshalStrictJSON([]byte(payload), &obj); err != nil {
 			return NewBadRequestError(msgBatchReadFailed, err)
 		}
 		for k, v := range obj {

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -62,7 +61,7 @@ type recordBody struct {
 
 // readRecordBody binds the request body of a record write, as PocketBase's BindBody does
 // into a map: an empty body binds nothing; JSON must be an object (keys are
-// case-sensitive); multipart and urlencoded values are type-inferred
+// case-sensitive; see decodeBodyJSON); multipart and urlencoded values are type-inferred
 // (core.InferFormValue; a repeated key becomes a list) with the @jsonPayload objects
 // merged over them; any other Content-Type is 400 "Unsupported Content-Type.". A body
 // over limit is 413 "Request entity too large."; one that does not decode is PocketBase's
@@ -91,7 +90,7 @@ func readRecordBody(c *gin.Context, limit int64) (*recordBody, error) {
 	mediaType, params, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	switch {
 	case strings.HasPrefix(mediaType, "application/json"):
-		if err := json.Unmarshal(body, &out.Data); err != nil {
+		if err := decodeBodyJSON(body, &out.Data); err != nil {
 			return nil, NewBadRequestError("", err)
 		}
 		if out.Data == nil { // a JSON null binds nothing
@@ -165,7 +164,7 @@ func mergeFormValues(data map[string]any, values map[string][]string) error {
 
 	for _, payload := range values[jsonPayloadKey] {
 		var obj map[string]any
-		if err := json.Unmarshal([]byte(payload), &obj); err != nil {
+		if err := unmarshalStrictJSON([]byte(payload), &obj); err != nil {
 			return fmt.Errorf("decoding %s: %w", jsonPayloadKey, err)
 		}
 		for k, v := range obj {

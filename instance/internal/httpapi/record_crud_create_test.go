@@ -288,6 +288,27 @@ func TestRecordCreate(t *testing.T) {
 			ExpectedContent: []string{`"channels":["web","mobile"]`, `"rating":2.5`, `"title":"Encoded"`},
 		},
 		{
+			Name:   "only the first json value counts",
+			Method: http.MethodPost, URL: postsURL + "?fields=title",
+			Body: strings.NewReader(`{"title":"First value"} {"title":"ignored"`), Headers: rwHeaders(tok.admin),
+			ExpectedStatus: 200,
+			ExpectedBody:   `{"title":"First value"}`,
+		},
+		{
+			Name:   "a repeated json name",
+			Method: http.MethodPost, URL: postsURL,
+			Body: strings.NewReader(`{"title":"One","meta":{"a":1,"\u0061":2}}`), Headers: rwHeaders(tok.admin),
+			ExpectedStatus: 400,
+			ExpectedBody:   rwErr(400, "Something went wrong while processing your request.", "{}"),
+		},
+		{
+			Name:   "invalid utf-8 in json",
+			Method: http.MethodPost, URL: postsURL,
+			Body: strings.NewReader("{\"title\":\"a\xffb\"}"), Headers: rwHeaders(tok.admin),
+			ExpectedStatus: 400,
+			ExpectedBody:   rwErr(400, "Something went wrong while processing your request.", "{}"),
+		},
+		{
 			Name:   "unsupported content type",
 			Method: http.MethodPost, URL: postsURL,
 			Body: strings.NewReader(`title=x`), Headers: map[string]string{"Authorization": tok.admin, "Content-Type": "text/plain"},
