@@ -110,6 +110,7 @@ func TestRecordCreate(t *testing.T) {
 		"slug":         {"0001"},
 		"@jsonPayload": {`{"channels":["web","email"],"meta":{"a":1}}`},
 	}, nil)
+	multipartQueried, multipartQueriedType := rwMultipart(t, map[string][]string{"slug": {"from-a-form"}, "channels": {"web"}}, nil)
 
 	scenarios := []apitest.ApiScenario{
 		{
@@ -286,6 +287,28 @@ func TestRecordCreate(t *testing.T) {
 			Headers:         map[string]string{"Authorization": tok.admin, "Content-Type": "application/x-www-form-urlencoded"},
 			ExpectedStatus:  200,
 			ExpectedContent: []string{`"channels":["web","mobile"]`, `"rating":2.5`, `"title":"Encoded"`},
+		},
+		{
+			Name:   "urlencoded body with query values, as PocketBase binds the request's Form",
+			Method: http.MethodPost, URL: postsURL + "?title=From%20the%20query&channels=email",
+			Body:            strings.NewReader(url.Values{"channels": {"web"}}.Encode()),
+			Headers:         map[string]string{"Authorization": tok.admin, "Content-Type": "application/x-www-form-urlencoded"},
+			ExpectedStatus:  200,
+			ExpectedContent: []string{`"channels":["web","email"]`, `"title":"From the query"`},
+		},
+		{
+			Name:   "multipart body after the query values",
+			Method: http.MethodPost, URL: postsURL + "?channels=email&title=From%20the%20query",
+			Body: multipartQueried, Headers: map[string]string{"Authorization": tok.admin, "Content-Type": multipartQueriedType},
+			ExpectedStatus:  200,
+			ExpectedContent: []string{`"channels":["email","web"]`, `"slug":"from-a-form"`, `"title":"From the query"`},
+		},
+		{
+			Name:   "the Content-Type prefix is case-sensitive",
+			Method: http.MethodPost, URL: postsURL,
+			Body: strings.NewReader(`{"title":"Upper"}`), Headers: map[string]string{"Authorization": tok.admin, "Content-Type": "APPLICATION/JSON"},
+			ExpectedStatus: 400,
+			ExpectedBody:   rwErr(400, "Unsupported Content-Type.", "{}"),
 		},
 		{
 			Name:   "only the first json value counts",
