@@ -14,6 +14,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -638,6 +639,57 @@ func recordProbes(t *testing.T) []recProbe {
 	ps = append(ps, recProbe{probe: probe{name: "update urlencoded", method: patch, path: all + "/" + base, as: "su",
 		body: "t=urlenc&n=7&sm=a&sm=b&j=%7B%22a%22%3A1%7D&g=%7B%22lon%22%3A3%2C%22lat%22%3A4%7D&b=on", ctype: "application/x-www-form-urlencoded"}})
 
+	// raw bodies: how each server reads JSON, content types
+	raw := func(name, body, ctype string) {
+		ps = append(ps, recProbe{probe: probe{name: name, method: post, path: all, as: "su", body: body, ctype: ctype}})
+	}
+	raw("raw duplicate keys", `{"id":"drecraw00000001","t":"a","t":"b"}`, "")
+	raw("raw invalid utf-8", "{\"id\":\"drecraw00000002\",\"t\":\"a\xffb\"}", "")
+	raw("raw trailing garbage", `{"id":"drecraw00000003","t":"a"} x`, "")
+	raw("raw two objects", `{"id":"drecraw00000004","t":"a"}{"t":"b"}`, "")
+	raw("raw null", `null`, "")
+	raw("raw string", `"x"`, "")
+	raw("raw empty", ``, "")
+	raw("raw whitespace", `  `, "")
+	raw("raw charset", `{"id":"drecraw00000005","t":"cs"}`, "application/json; charset=utf-8")
+	raw("raw upper-case type", `{"id":"drecraw00000006","t":"uc"}`, "APPLICATION/JSON")
+	raw("raw text/json", `{"id":"drecraw00000007","t":"tj"}`, "text/json")
+	raw("raw vendor json", `{"id":"drecraw00000008","t":"vj"}`, "application/vnd.api+json")
+	raw("raw urlencoded json payload", "@jsonPayload="+url.QueryEscape(`{"id":"drecraw00000009","t":"up"}`)+"&n=4", "application/x-www-form-urlencoded")
+	raw("raw urlencoded arrays", "id=drecraw00000010&sm=a&sm=b&sm%2B=c&rm="+tagGo, "application/x-www-form-urlencoded")
+	raw("raw big integer in json", `{"id":"drecraw00000021","j":12345678901234567890,"n":9007199254740993}`, "")
+	raw("raw nested duplicate keys", `{"id":"drecraw00000022","j":{"a":1,"a":2}}`, "")
+	raw("raw escaped duplicate keys", `{"id":"drecraw00000023","t":"a","\u0074":"b"}`, "")
+	raw("raw lone surrogate", `{"id":"drecraw00000024","t":"\ud800"}`, "")
+	raw("raw number then garbage", `5x`, "")
+	form("multipart payload with duplicate keys", post, all, "su", part{name: "@jsonPayload", value: `{"id":"drecraw00000025","t":"a","t":"b"}`})
+	form("multipart payload with trailing data", post, all, "su", part{name: "@jsonPayload", value: `{"id":"drecraw00000026"} x`})
+	raw("raw deep nesting", strings.Repeat("[", 10001)+strings.Repeat("]", 10001), "")
+	raw("raw escaped key", `{"id":"drecraw00000011","\u0074":"escaped key"}`, "")
+	raw("raw case of keys", `{"id":"drecraw00000012","T":"upper key","N":5}`, "")
+	ps = append(ps,
+		recProbe{probe: probe{name: "urlencoded with query values", method: post, path: all + "?t=fromquery&n=3&sm=c", as: "su",
+			body: "id=drecraw00000015&sm=a", ctype: "application/x-www-form-urlencoded"}},
+		recProbe{probe: probe{name: "multipart with query values", method: post, path: all + "?t=fromquery&n=3&sm=c&expand=rm", as: "su",
+			body: mpBody(t, part{name: "id", value: "drecraw00000016"}, part{name: "sm", value: "a"}), ctype: multipartType}},
+		recProbe{probe: probe{name: "json with query values", method: post, path: all + "?t=fromquery", as: "su",
+			body: map[string]any{"id": "drecraw00000017"}}},
+		recProbe{probe: probe{name: "upper-case multipart type", method: post, path: all, as: "su",
+			body: mpBody(t, part{name: "id", value: "drecraw00000018"}), ctype: strings.ToUpper(multipartType)}},
+		recProbe{probe: probe{name: "json type with bad params", method: post, path: all, as: "su",
+			body: `{"id":"drecraw00000019"}`, ctype: "application/json; =bad"}},
+		recProbe{probe: probe{name: "json-ish type", method: post, path: all, as: "su",
+			body: `{"id":"drecraw00000020"}`, ctype: "application/jsonx"}},
+		recProbe{probe: probe{name: "xml", method: post, path: all, as: "su",
+			body: `<a><t>x</t></a>`, ctype: "application/xml"}},
+	)
+	form("multipart payload not an object", post, all, "su", part{name: "@jsonPayload", value: "[1]"})
+	form("multipart bracket names", post, all, "su", part{name: "id", value: "drecraw00000013"}, part{name: "sm[]", value: "a"}, part{name: "sm", value: "b"})
+	form("multipart empty value", post, all, "su", part{name: "id", value: "drecraw00000014"}, part{name: "n", value: ""}, part{name: "b", value: ""},
+		part{name: "sm", value: ""}, part{name: "j", value: ""}, part{name: "g", value: ""}, part{name: "d", value: ""})
+	ps = append(ps, recProbe{probe: probe{name: "multipart without boundary", method: post, path: all, as: "su", body: "x", ctype: "multipart/form-data"}})
+	ps = append(ps, recProbe{probe: probe{name: "multipart broken", method: post, path: all, as: "su", body: "--drecboundary0123456789\r\nbroken", ctype: multipartType}})
+
 	// expand and fields on write responses
 	add("create with expand", post, all+"?expand=r1,rm", "su", map[string]any{"id": "drecexpand00001", "r1": tagGo, "rm": []string{tagK8s, tagSQL}})
 	add("create with fields", post, all+"?expand=rm&fields=id,rm,expand.rm.label", "su", map[string]any{"id": "drecexpand00002", "rm": []string{tagK8s}})
@@ -895,6 +947,58 @@ func recordProbes(t *testing.T) []recProbe {
 	add("view record fields", get, "/api/collections/post_stats/records/lkfm1e29gmk6gfe?fields=id,comments", "")
 	add("view record expand", get, "/api/collections/post_stats/records/lkfm1e29gmk6gfe?expand=id", "")
 
+	// content types of downloads, sniffed mime types of uploads
+	form("files of many types", post, all, "su", part{name: "id", value: "drectypes000001"},
+		part{name: "fm", file: "style.css", ctype: "text/css", value: "body{color:red}"},
+		part{name: "fm", file: "app.js", value: "console.log(1)"},
+		part{name: "fm", file: "page.html", value: "<html><body>hi</body></html>"})
+	saving("types", "fm")
+	form("files of more types", post, all, "su", part{name: "id", value: "drectypes000002"},
+		part{name: "fm", file: "mod.mjs", value: "export default 1"},
+		part{name: "fm", file: "data.json", value: `{"a":1}`},
+		part{name: "fm", file: "doc.pdf", value: "%PDF-1.4\n%EOF"})
+	saving("types2", "fm")
+	for _, i := range []string{"0", "1", "2"} {
+		file("type "+i, get, "/api/files/drec_all/drectypes000001/{types."+i+"}")
+		file("type2 "+i, get, "/api/files/drec_all/drectypes000002/{types2."+i+"}")
+	}
+	tiny := string(pngImage(t, 1, 1))
+	form("png in a text/plain field", post, all, "su", part{name: "f1", file: "tiny.txt", ctype: "text/plain", value: tiny})
+	form("html in a text/plain field", post, all, "su", part{name: "f1", file: "page.txt", ctype: "text/plain", value: "<html><body>x</body></html>"})
+	form("text with a charset", post, all, "su", part{name: "id", value: "drectypes000003"}, part{name: "f1", file: "utf.txt", ctype: "text/plain; charset=utf-8", value: "ünïcödé"})
+
+	// expand on writes: what the caller may see
+	add("comment on bob's post with expand", post, "/api/collections/comments/records?expand=post,post.author,author", "alice",
+		map[string]any{"id": "dreccomment0001", "post": "lkfm1e29gmk6gfe", "author": bobID, "text": "hi"})
+	add("comment with fields", post, "/api/collections/comments/records?fields=id,expand.post.title&expand=post", "alice",
+		map[string]any{"id": "dreccomment0002", "post": "lkfm1e29gmk6gfe", "text": "hi"})
+	add("auth record update with expand and fields", patch, "/api/collections/users/records/"+aliceID+"?fields=id,email,name", "alice", map[string]any{"name": "Alice D"})
+
+	// custom id rules and a view collection with a relation
+	ps = append(ps,
+		recProbe{probe: probe{name: "create drec_ids", method: post, path: colls, as: "su", shapeOnly: true,
+			body: map[string]any{"id": "pbc_drec_ids", "name": "drec_ids", "type": "base", "listRule": "", "viewRule": "", "createRule": "",
+				"fields": []map[string]any{
+					f("text3208210256", "id", "text", "primaryKey", true, "system", true, "required", true, "min", 3, "max", 20,
+						"pattern", "^[a-z_]+$", "autogeneratePattern", "[a-z]{8}"),
+					f("idt", "t", "text"),
+				}}}},
+		recProbe{probe: probe{name: "create drec_view", method: post, path: colls, as: "su", shapeOnly: true,
+			body: map[string]any{"id": "pbc_drec_vw", "name": "drec_view", "type": "view", "listRule": "", "viewRule": "",
+				"viewQuery": "SELECT c.id, c.post, c.text, c.author FROM comments c"}}},
+	)
+	ids := "/api/collections/drec_ids/records"
+	for i, v := range []any{"ab", "abc", "has_underscore", "UPPER", "waytoolongforthisidfield", "with-dash", "", 12345} {
+		add(fmt.Sprintf("custom id %d", i), post, ids, "", map[string]any{"id": v, "t": "x"})
+	}
+	add("custom id taken", post, ids, "", map[string]any{"id": "abc"})
+	add("custom id view", get, ids+"/abc", "")
+	view := "/api/collections/drec_view/records"
+	add("view with relation expand", get, view+"?sort=id&perPage=3&expand=post,author", "")
+	add("view with relation filter", get, view+"?filter="+q("post.title ~ 'number 2'")+"&sort=id&fields=id,post", "")
+	add("view record with expand", get, view+"/dreccomment0001?expand=post.author", "alice")
+	add("view create", post, view, "su", map[string]any{"text": "x"})
+
 	// deletes: cascades and references that block
 	add("parent 1", post, par, "", map[string]any{"id": "drecparent00001", "t": "one"})
 	add("parent 2", post, par, "", map[string]any{"id": "drecparent00002", "t": "two"})
@@ -981,6 +1085,10 @@ func recordProbes(t *testing.T) []recProbe {
 			part{name: "requests.0.f1", file: "b.png", ctype: "image/png", value: png1})}})
 	ps = append(ps, recProbe{probe: probe{name: "batch multipart no payload", method: post, path: batch, as: "su", anyOrder: true, ctype: multipartType,
 		body: mpBody(t, part{name: "requests.0.f1", file: "b.txt", value: "x"})}})
+	anyOrder("batch trailing data", "su", `{"requests":[{"method":"POST","url":"`+par+`","body":{"id":"drecbatch000010"}}]} trailing`)
+	anyOrder("batch duplicate names", "su", `{"requests":[{"method":"POST","url":"`+par+`","body":{"id":"drecbatch000011","t":"a","t":"b"}}]}`)
+	anyOrder("batch upper-case names", "su", `{"Requests":[{"Method":"POST","URL":"`+par+`","Body":{"id":"drecbatch000012","t":"upper"}}]}`)
+	anyOrder("batch big integer", "su", `{"requests":[{"method":"POST","url":"`+all+`","body":{"id":"drecbatch000013","j":12345678901234567890}}]}`)
 	anyOrder("batch delete really blocked", "su", map[string]any{"requests": []map[string]any{{"method": "DELETE", "url": par + "/drecparent00004"}}})
 	anyOrder("batch nested", "su", map[string]any{"requests": []map[string]any{{"method": "POST", "url": "/api/batch", "body": map[string]any{"requests": []any{}}}}})
 	anyOrder("batch bad expand", "su", map[string]any{"requests": []map[string]any{{"method": "POST", "url": par + "?expand=nope&fields=t", "body": map[string]any{"id": "drecbatch000006", "t": "exp"}}}})
