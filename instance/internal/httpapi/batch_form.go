@@ -10,6 +10,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,14 +73,31 @@ func readBatchForm(c *gin.Context, limit int64) (*batchForm, error) {
 		return form, nil
 	}
 
-	mediaType, params, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	// as PocketBase's BindBody: the format by the header's case-sensitive prefix
+	contentType := c.GetHeader("Content-Type")
 	switch {
-	case strings.HasPrefix(mediaType, "application/json"):
+	case strings.HasPrefix(contentType, "application/json"):
 		if err := decodeBatchJSON(body, form); err != nil {
 			return nil, NewBadRequestError(msgBatchReadFailed, err)
 		}
-	case mediaType == "multipart/form-data":
-		if err := readBatchMultipart(body, params["boundary"], limit, form); err != nil {
+	case strings.HasPrefix(contentType, "multipart/form-data"):
+		mediaType, params, err := mime.ParseMediaType(contentType)
+		if err != nil || mediaType != "multipart/form-data" {
+			return nil, NewBadRequestError(msgBatchReadFailed, http.ErrNotMultipart)
+		}
+		if err := readBatchMultipart(body, params["boundary"], c.Request.URL.Query(), limit, form); err != nil {
+			return nil, err
+		}
+	case strings.HasPrefix(contentType, "application/x-www-form-urlencoded"):
+		values, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, NewBadRequestError(msgBatchReadFailed, err)
+		}
+		// the request's Form: the body's values, then the query's
+		for k, v := range c.Request.URL.Query() {
+			values[k] = append(values[k], v...)
+		}
+		if err := bindBatchValues(values, form); err != nil {
 			return nil, err
 		}
 	default:
@@ -109,9 +127,68 @@ func decodeBatchJSON(data []byte, form *batchForm) error {
 	return nil
 }
 
-// readBatchMultipart binds a multipart batch body: the @jsonPayload objects merged in
-// order, then each request's prefixed files.
-func readBatchMultipart(body []byte, boundary string, limit int64, form *batchForm) error {
+// bindBatchValues binds the values of a multipart or urlencoded batch body as
+// PocketBase's UnmarshalRequestData fills its batch form: a "requests" value cannot fill
+// the list of requests (400 "Failed to read the submitted batch data."), other keys are
+// ignored, and the @jsonPayload objects are decoded in order with encoding/json/v2's
+// default, case-sensitive names ("Requests" or "Method" fill nothing).
+func bindBatchValues(values map[string][]string, form *batchForm) error {
+	if len(values["requests"]) > 0 {
+		return NewBadRequestError(msgBatchReadFailed, errors.New("a requests form value cannot fill the batch requests"))
+	}
+	merged := map[string]any{}
+	for _, payload := range values[jsonPayloadKey] {
+		var obj map[string]any
+		if err := unmarshalStrictJSON([]byte(payload), &obj); err != nil {
+			return NewBadRequestError(msgBatchReadFailed, err)
+		}
+		if requests, ok := obj["requests"]; ok {
+			merged["requests"] = exactRequestNames(requests)
+		}
+	}
+	if len(merged) == 0 {
+		return nil
+	}
+	raw, err := json.Marshal(merged)
+	if err != nil {
+		return NewBadRequestError(msgBatchReadFailed, err)
+	}
+	if err := decodeBatchJSON(raw, form); err != nil {
+		return NewBadRequestError(msgBatchReadFailed, err)
+	}
+
+	return nil
+}
+
+// exactRequestNames keeps, of each request object of list, only the members named
+// exactly as the batch request's fields.
+func exactRequestNames(list any) any {
+	items, ok := list.([]any)
+	if !ok {
+		return list
+	}
+	out := make([]any, len(items))
+	for i, item := range items {
+		obj, ok := item.(map[string]any)
+		if !ok {
+			out[i] = item
+			continue
+		}
+		kept := map[string]any{}
+		for _, name := range []string{"body", "headers", "method", "url"} {
+			if v, ok := obj[name]; ok {
+				kept[name] = v
+			}
+		}
+		out[i] = kept
+	}
+
+	return out
+}
+
+// readBatchMultipart binds a multipart batch body (see bindBatchValues), then each
+// request's prefixed files.
+func readBatchMultipart(body []byte, boundary string, query url.Values, limit int64, form *batchForm) error {
 	if boundary == "" {
 		return NewBadRequestError(msgBatchReadFailed, errors.New("missing multipart boundary"))
 	}
@@ -121,24 +198,16 @@ func readBatchMultipart(body []byte, boundary string, limit int64, form *batchFo
 	}
 	form.multipart = mf
 
-	merged := map[string]json.RawMessage{}
-	for _, payload := range mf.Value[jsonPayloadKey] {
-		var obj map[string]json.RawMessage
-		if err := unmarshalStrictJSON([]byte(payload), &obj); err != nil {
-			return NewBadRequestError(msgBatchReadFailed, err)
-		}
-		for k, v := range obj {
-			merged[k] = v
-		}
+	// the request's Form: the query's values, then the parts'
+	values := url.Values{}
+	for k, v := range query {
+		values[k] = append(values[k], v...)
 	}
-	if len(merged) > 0 {
-		raw, err := json.Marshal(merged)
-		if err != nil {
-			return NewBadRequestError(msgBatchReadFailed, err)
-		}
-		if err := decodeBatchJSON(raw, form); err != nil {
-			return NewBadRequestError(msgBatchReadFailed, err)
-		}
+	for k, v := range mf.Value {
+		values[k] = append(values[k], v...)
+	}
+	if err := bindBatchValues(values, form); err != nil {
+		return err
 	}
 
 	for i, item := range form.Requests {

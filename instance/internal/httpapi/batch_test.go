@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
@@ -235,6 +236,31 @@ func TestBatch(t *testing.T) {
 			ExpectedStatus: 400,
 			ExpectedBody: rwErr(400, "Batch transaction failed.", `{"requests":{"0":{"code":"batch_request_failed","message":"Batch request failed.",`+
 				`"response":{"data":{},"message":"Missing collection context.","status":404}}}}`),
+		},
+		{
+			Name:   "the Content-Type prefix is case-sensitive, as in PocketBase's BindBody",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body:           batchBody(t, map[string]any{"method": "POST", "url": "/api/collections/tags/records", "body": map[string]any{"label": "upper"}}),
+			Headers:        map[string]string{"Authorization": tok.admin, "Content-Type": "APPLICATION/JSON"},
+			TestAppFactory: batchApp(10, 3, 0, nil),
+			ExpectedStatus: 400, ExpectedBody: rwErr(400, "Failed to read the submitted batch data.", "{}"),
+		},
+		{
+			Name:   "a requests form value cannot fill the requests",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body:           strings.NewReader("requests=x"),
+			Headers:        map[string]string{"Authorization": tok.admin, "Content-Type": "application/x-www-form-urlencoded"},
+			TestAppFactory: batchApp(10, 3, 0, nil),
+			ExpectedStatus: 400, ExpectedBody: rwErr(400, "Failed to read the submitted batch data.", "{}"),
+		},
+		{
+			Name:   "@jsonPayload names are case-sensitive",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body:           strings.NewReader(url.Values{"@jsonPayload": {`{"Requests":[{"method":"POST","url":"/api/collections/tags/records"}]}`}}.Encode()),
+			Headers:        map[string]string{"Authorization": tok.admin, "Content-Type": "application/x-www-form-urlencoded"},
+			TestAppFactory: batchApp(10, 3, 0, nil),
+			ExpectedStatus: 400,
+			ExpectedBody:   rwErr(400, "Invalid batch request data.", `{"requests":{"code":"validation_required","message":"Cannot be blank."}}`),
 		},
 		{
 			Name:   "multipart body with @jsonPayload, as the SDK sends it",
