@@ -1028,6 +1028,29 @@ func recordProbes(t *testing.T) []recProbe {
 	add("delete user referenced by posts", del, "/api/collections/users/records/"+bobID, "su", nil)
 	add("posts of bob after delete", get, posts+"?sort=id&fields=id,author", "su")
 
+	// a cascade that meets a required reference further down
+	ps = append(ps,
+		recProbe{probe: probe{name: "create drec_gc", method: post, path: colls, as: "su", shapeOnly: true,
+			body: map[string]any{"id": "pbc_drec_gc", "name": "drec_gc", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "deleteRule": "",
+				"fields": []map[string]any{f("gcp", "p", "relation", "collectionId", "pbc_drec_par", "maxSelect", 1, "required", true, "cascadeDelete", true)}}}},
+		recProbe{probe: probe{name: "create drec_gg", method: post, path: colls, as: "su", shapeOnly: true,
+			body: map[string]any{"id": "pbc_drec_gg", "name": "drec_gg", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "deleteRule": "",
+				"fields": []map[string]any{f("ggc", "c", "relation", "collectionId", "pbc_drec_gc", "maxSelect", 1, "required", true)}}}},
+	)
+	add("chain parent", post, par, "", map[string]any{"id": "drecparent00005", "t": "chain"})
+	add("chain child", post, "/api/collections/drec_gc/records", "", map[string]any{"id": "drecgc000000001", "p": "drecparent00005"})
+	add("chain grandchild", post, "/api/collections/drec_gg/records", "", map[string]any{"id": "drecgg000000001", "c": "drecgc000000001"})
+	add("delete the chain's parent", del, par+"/drecparent00005", "", nil)
+	add("chain child still there", get, "/api/collections/drec_gc/records/drecgc000000001", "")
+	add("delete the chain's grandchild", del, "/api/collections/drec_gg/records/drecgg000000001", "", nil)
+	add("delete the chain's parent again", del, par+"/drecparent00005", "", nil)
+	add("chain child cascaded", get, "/api/collections/drec_gc/records/drecgc000000001", "")
+	add("user referenced by a required relation", post, colls, "su", map[string]any{"id": "pbc_drec_own", "name": "drec_owned", "type": "base",
+		"fields": []map[string]any{f("ow", "owner", "relation", "collectionId", "_pb_users_auth_", "maxSelect", 1, "required", true)}})
+	ps[len(ps)-1].shapeOnly = true
+	add("owned record", post, "/api/collections/drec_owned/records", "su", map[string]any{"id": "drecowned000001", "owner": aliceID})
+	add("delete its owner", del, "/api/collections/users/records/"+aliceID, "su", nil)
+
 	add("parent 4", post, par, "", map[string]any{"id": "drecparent00004", "t": "four"})
 	add("child 4", post, chd, "", map[string]any{"id": "drecchild000004", "p": "drecparent00004", "pm": []string{"drecparent00004"}})
 
@@ -1083,12 +1106,28 @@ func recordProbes(t *testing.T) []recProbe {
 	ps = append(ps, recProbe{probe: probe{name: "batch multipart bad file", method: post, path: batch, as: "su", anyOrder: true, ctype: multipartType,
 		body: mpBody(t, part{name: "@jsonPayload", value: `{"requests":[{"method":"POST","url":"` + all + `","body":{"id":"drecbatchfile03"}}]}`},
 			part{name: "requests.0.f1", file: "b.png", ctype: "image/png", value: png1})}})
+	ps = append(ps, recProbe{probe: probe{name: "batch multipart requests value", method: post, path: batch, as: "su", anyOrder: true, ctype: multipartType,
+		body: mpBody(t, part{name: "requests", value: "x"})}})
+	ps = append(ps, recProbe{probe: probe{name: "batch multipart with a query payload", method: post, path: batch + "?@jsonPayload=" +
+		url.QueryEscape(`{"requests":[{"method":"POST","url":"`+par+`","body":{"id":"drecbatch000018"}}]}`), as: "su", anyOrder: true, ctype: multipartType,
+		body: mpBody(t, part{name: "x", value: "y"})}})
 	ps = append(ps, recProbe{probe: probe{name: "batch multipart no payload", method: post, path: batch, as: "su", anyOrder: true, ctype: multipartType,
 		body: mpBody(t, part{name: "requests.0.f1", file: "b.txt", value: "x"})}})
 	anyOrder("batch trailing data", "su", `{"requests":[{"method":"POST","url":"`+par+`","body":{"id":"drecbatch000010"}}]} trailing`)
 	anyOrder("batch duplicate names", "su", `{"requests":[{"method":"POST","url":"`+par+`","body":{"id":"drecbatch000011","t":"a","t":"b"}}]}`)
 	anyOrder("batch upper-case names", "su", `{"Requests":[{"Method":"POST","URL":"`+par+`","Body":{"id":"drecbatch000012","t":"upper"}}]}`)
 	anyOrder("batch big integer", "su", `{"requests":[{"method":"POST","url":"`+all+`","body":{"id":"drecbatch000013","j":12345678901234567890}}]}`)
+	for _, ct := range []string{"APPLICATION/JSON", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded"} {
+		ps = append(ps, recProbe{probe: probe{name: "batch as " + ct, method: post, path: batch, as: "su", anyOrder: true, ctype: ct,
+			body: `{"requests":[{"method":"POST","url":"` + par + `","body":{"id":"drecbatch000014","t":"ct"}}]}`}})
+	}
+	for i, body := range []string{"requests=x", "@jsonPayload=" + url.QueryEscape(`{"requests":[{"method":"POST","url":"`+par+`","body":{"id":"drecbatch000015"}}]}`),
+		"@jsonPayload=" + url.QueryEscape(`{"Requests":[{"method":"POST","url":"`+par+`","body":{"id":"drecbatch000016"}}]}`),
+		"@jsonPayload=" + url.QueryEscape(`{"requests":[{"Method":"POST","URL":"`+par+`","Body":{"id":"drecbatch000017"}}]}`),
+		"other=1"} {
+		ps = append(ps, recProbe{probe: probe{name: fmt.Sprint("batch urlencoded ", i), method: post, path: batch, as: "su", anyOrder: true,
+			ctype: "application/x-www-form-urlencoded", body: body}})
+	}
 	anyOrder("batch delete really blocked", "su", map[string]any{"requests": []map[string]any{{"method": "DELETE", "url": par + "/drecparent00004"}}})
 	anyOrder("batch nested", "su", map[string]any{"requests": []map[string]any{{"method": "POST", "url": "/api/batch", "body": map[string]any{"requests": []any{}}}}})
 	anyOrder("batch bad expand", "su", map[string]any{"requests": []map[string]any{{"method": "POST", "url": par + "?expand=nope&fields=t", "body": map[string]any{"id": "drecbatch000006", "t": "exp"}}}})
