@@ -195,8 +195,10 @@ func (f *GeoPointField) PrepareValue(raw any) any {
 }
 
 // geoPointOfJSON decodes a JSON object into a point as PocketBase's encoding/json/v2
-// does: members are read in order, a coordinate that is not a number is skipped, and
-// decoding stops at a repeated name or a syntax error, keeping what was read before.
+// decoding into its GeoPoint does: members are read in order, unknown names are
+// skipped, null leaves a coordinate alone, and decoding stops, keeping what was read
+// before, at the first coordinate that is not a number, a repeated name or a syntax
+// error.
 func geoPointOfJSON(raw []byte) GeoPoint {
 	var p GeoPoint
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -219,31 +221,56 @@ func geoPointOfJSON(raw []byte) GeoPoint {
 		if err := dec.Decode(&v); err != nil {
 			return p
 		}
-		point := geoPointOf(map[string]any{name: v})
-		switch name {
-		case "lon":
-			p.Lon = point.Lon
-		case "lat":
-			p.Lat = point.Lat
+		if !setCoordinate(&p, name, v) {
+			return p
 		}
 	}
 
 	return p
 }
 
-// geoPointOf reads the point of an object as PocketBase's JSON decoding into its
-// GeoPoint does: the keys "lon" and "lat" match exactly, and a coordinate that is not a
-// number (a string such as "1.5", a bool, an object) is skipped and stays 0.
+// geoPointOf reads the point of an object as geoPointOfJSON does, "lon" first.
+//
+// note: PocketBase encodes the object with encoding/json/v2, whose map order is
+// random, before decoding it, so for {"lon":"x","lat":2} it answers (0,0) or (0,2) at
+// random; reading "lon" first gives one of its answers, always the same.
 func geoPointOf(m map[string]any) GeoPoint {
-	coordinate := func(v any) float64 {
-		switch v.(type) {
-		case float64, float32, int, int64, int32, uint, uint64, uint32, json.Number:
-			return castToFloat64(v)
+	var p GeoPoint
+	for _, name := range []string{"lon", "lat"} {
+		if v, ok := m[name]; ok && !setCoordinate(&p, name, v) {
+			break
 		}
-		return 0
 	}
 
-	return GeoPoint{Lon: coordinate(m["lon"]), Lat: coordinate(m["lat"])}
+	return p
+}
+
+// setCoordinate sets p's coordinate name ("lon" or "lat", any other name is skipped)
+// to v, and reports false when v is not a number (nor null) and decoding stops.
+func setCoordinate(p *GeoPoint, name string, v any) bool {
+	if name != "lon" && name != "lat" || v == nil {
+		return true
+	}
+	var f float64
+	switch n := v.(type) {
+	case float64, float32, int, int64, int32, uint, uint64, uint32:
+		f = castToFloat64(n)
+	case json.Number:
+		parsed, err := strconv.ParseFloat(string(n), 64)
+		if err != nil {
+			return false
+		}
+		f = parsed
+	default:
+		return false
+	}
+	if name == "lon" {
+		p.Lon = f
+	} else {
+		p.Lat = f
+	}
+
+	return true
 }
 
 // DriverValue implements Field.

@@ -101,9 +101,12 @@ func TestFieldValues(t *testing.T) {
 		{"geo string", geo, `{"lon":1,"lat":95}`, core.GeoPoint{Lon: 1, Lat: 95}, "validation_invalid_latitude"},
 		{"geo lon", geo, `{"lon":181,"lat":0}`, core.GeoPoint{Lon: 181}, "validation_invalid_longitude"},
 		{"geo required", geo, nil, core.GeoPoint{}, "validation_required"},
-		// PocketBase decodes the point as JSON: a coordinate that is not a number stays 0
-		{"geo string coordinate", geo, map[string]any{"lon": "1.5", "lat": 2.0}, core.GeoPoint{Lat: 2}, ""},
-		{"geo string coordinates", geo, `{"lon":"x","lat":"1"}`, core.GeoPoint{}, "validation_required"},
+		// PocketBase decodes the point as JSON: decoding stops at a coordinate that is not a
+		// number, keeping what was read before
+		{"geo string coordinate after a number", geo, `{"lat":2,"lon":"1.5"}`, core.GeoPoint{Lat: 2}, ""},
+		{"geo string coordinate first", geo, `{"lon":"1.5","lat":2}`, core.GeoPoint{}, "validation_required"},
+		{"geo null coordinate", geo, `{"lon":null,"lat":2,"alt":"x"}`, core.GeoPoint{Lat: 2}, ""},
+		{"geo map reads lon first", geo, map[string]any{"lat": 2.0, "lon": "1.5"}, core.GeoPoint{}, "validation_required"},
 		{"geo keys match exactly", geo, map[string]any{"Lon": 1.0, "lat": 2.0}, core.GeoPoint{Lat: 2}, ""},
 		{"geo repeated name stops", geo, `{"lon":1,"lat":2,"lon":3}`, core.GeoPoint{Lon: 1, Lat: 2}, ""},
 		{"geo syntax error keeps what was read", geo, `{"lon":1,"lat":`, core.GeoPoint{Lon: 1}, ""},
