@@ -304,8 +304,8 @@ func (r *batchRequest) bodyID() string {
 
 // newRequest builds the sub-request: the batch request's protocol, host, remote
 // address, TLS state and headers, then the sub-request's own headers (Authorization
-// ignored), with the body as JSON, or as multipart (@jsonPayload and the files) when
-// it uploads files, as PocketBase sends it to the record handlers.
+// ignored), with the body as multipart (@jsonPayload and the files), as PocketBase
+// sends it to the record handlers.
 func (r *batchRequest) newRequest(ctx context.Context, base *http.Request, method, url string) (*http.Request, error) {
 	body, contentType, err := r.encodeBody()
 	if err != nil {
@@ -337,7 +337,9 @@ func (r *batchRequest) newRequest(ctx context.Context, base *http.Request, metho
 	return req, nil
 }
 
-// encodeBody returns the sub-request body and its Content-Type.
+// encodeBody returns the sub-request body and its Content-Type: always multipart, the
+// body under @jsonPayload and the files as parts, as PocketBase builds every
+// sub-request (so the record handler also binds the sub-request URL's query values).
 func (r *batchRequest) encodeBody() ([]byte, string, error) {
 	payload := r.Body
 	if payload == nil {
@@ -347,10 +349,6 @@ func (r *batchRequest) encodeBody() ([]byte, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("encoding batch request body: %w", err)
 	}
-	if len(r.files) == 0 {
-		return data, mimeJSON, nil
-	}
-
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	if err := w.WriteField(jsonPayloadKey, string(data)); err != nil {

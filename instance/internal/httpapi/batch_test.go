@@ -238,6 +238,17 @@ func TestBatch(t *testing.T) {
 				`"response":{"data":{},"message":"Missing collection context.","status":404}}}}`),
 		},
 		{
+			Name:   "a sub-request is multipart, so its query values bind under the body's",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body: batchBody(t,
+				map[string]any{"method": "POST", "url": "/api/collections/tags/records?label=from-query&fields=label", "body": map[string]any{}},
+				map[string]any{"method": "POST", "url": "/api/collections/tags/records?label=ignored&fields=label", "body": map[string]any{"label": "from-body"}}),
+			Headers:        rwHeaders(tok.admin),
+			TestAppFactory: batchApp(10, 3, 0, nil),
+			ExpectedStatus: 200,
+			ExpectedBody:   `[{"body":{"label":"from-query"},"status":200},{"body":{"label":"from-body"},"status":200}]`,
+		},
+		{
 			Name:   "the Content-Type prefix is case-sensitive, as in PocketBase's BindBody",
 			Method: http.MethodPost, URL: "/api/batch",
 			Body:           batchBody(t, map[string]any{"method": "POST", "url": "/api/collections/tags/records", "body": map[string]any{"label": "upper"}}),
