@@ -1217,6 +1217,11 @@ func recordProbes(t *testing.T) []recProbe {
 		ps = append(ps, recProbe{probe: probe{name: fmt.Sprint("batch urlencoded ", i), method: post, path: batch, as: "su", anyOrder: true,
 			ctype: "application/x-www-form-urlencoded", body: body}})
 	}
+	anyOrder("batch query values", "su", map[string]any{"requests": []map[string]any{
+		{"method": "POST", "url": all + "?t=fromquery&n=5&sm=a&fields=id,t,n,sm,j", "body": map[string]any{"id": "drecbatch000019", "sm": "b", "j": 12345678901234567890.0}},
+		{"method": "PATCH", "url": all + "/drecbatch000019?t=again&fields=t", "body": map[string]any{"t": "body"}},
+		{"method": "PATCH", "url": all + "/drecbatch000019?j=%7B%22a%22%3A1%7D&fields=j", "headers": map[string]any{"Content-Type": "text/plain"}},
+	}})
 	anyOrder("batch delete really blocked", "su", map[string]any{"requests": []map[string]any{{"method": "DELETE", "url": par + "/drecparent00004"}}})
 	anyOrder("batch nested", "su", map[string]any{"requests": []map[string]any{{"method": "POST", "url": "/api/batch", "body": map[string]any{"requests": []any{}}}}})
 	anyOrder("batch bad expand", "su", map[string]any{"requests": []map[string]any{{"method": "POST", "url": par + "?expand=nope&fields=t", "body": map[string]any{"id": "drecbatch000006", "t": "exp"}}}})
