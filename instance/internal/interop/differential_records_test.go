@@ -334,7 +334,7 @@ func recordProbes(t *testing.T) []recProbe {
 		f("db", "b", "bool"),
 		f("de", "e", "email", "onlyDomains", []string{"example.com"}),
 		f("du", "u", "url", "exceptDomains", []string{"bad.com"}),
-		f("dd", "d", "date", "min", "2000-01-01 00:00:00.000Z"),
+		f("dd", "d", "date", "min", "2000-01-01 00:00:00.000Z", "max", "2100-01-01 00:00:00.000Z"),
 		f("ds1", "s1", "select", "values", []string{"a", "b", "c"}, "maxSelect", 1),
 		f("dsm", "sm", "select", "values", []string{"a", "b", "c", "d"}, "maxSelect", 3),
 		f("dj", "j", "json", "maxSize", 50),
@@ -421,6 +421,7 @@ func recordProbes(t *testing.T) []recProbe {
 		{"d": "nope"},
 		{"d": "2024-13-45"},
 		{"d": "1999-12-31 23:59:59.999Z"},
+		{"d": "2100-01-01 00:00:00.001Z"},
 		{"g": "{\"lon\":1,\"lat\":2}"},
 		{"g": map[string]any{"lon": 1}},
 		{"g": map[string]any{"lat": 100, "lon": 0}},
@@ -800,6 +801,22 @@ func recordProbes(t *testing.T) []recProbe {
 	file("protected with auth token", get, fpath+"{fp.0}?token={alice}")
 	file("protected fixture as alice", get, "/api/files/posts/"+alicePost+"/notes1_ww0dglkzj2.txt?token={ftoken.alice}")
 	file("protected fixture of bob as alice", get, "/api/files/posts/lkfm1e29gmk6gfe/notes2_iyjzur0du0.txt?token={ftoken.alice}")
+	for _, qs := range []string{"?download=yes", "?download=false", "?download=", "?download=TRUE", "?download=t", "?thumb=20X20", "?thumb=%2020x20",
+		"?thumb=20x20&thumb=0x10", "?thumb=020x020", "?thumb=20x20f", "?thumb=0x0"} {
+		file("file "+qs, get, fpath+"{ff.0}"+qs)
+	}
+	// files served through a view collection
+	ps = append(ps, recProbe{probe: probe{name: "create drec_fileview", method: post, path: colls, as: "su", shapeOnly: true,
+		body: map[string]any{"id": "pbc_drec_fv", "name": "drec_fileview", "type": "view", "listRule": "", "viewRule": "",
+			"viewQuery": "SELECT id, fm, fp, f1 FROM drec_all"}}})
+	add("view record with files", get, "/api/collections/drec_fileview/records/drecfile0000001", "")
+	file("file through a view", get, "/api/files/drec_fileview/drecfile0000001/{ff.0}")
+	file("thumb through a view", get, "/api/files/drec_fileview/drecfile0000001/{ff.0}?thumb=20x20")
+	file("protected file through a view", get, "/api/files/drec_fileview/drecfile0000001/{fp.0}?token={ftoken.alice}")
+	file("protected file through a view without token", get, "/api/files/drec_fileview/drecfile0000001/{fp.0}")
+	form("multipart file part without a file name", post, all, "su", part{name: "id", value: "drecnoname00001"}, part{name: "fm", value: "not a file"})
+	form("multipart json array of names", post, all, "su", part{name: "id", value: "drecnoname00002"}, part{name: "sm", value: `["a","b"]`},
+		part{name: "rm", value: `["` + tagGo + `","` + tagK8s + `"]`})
 	add("file token as user", post, "/api/files/token", "alice", nil)
 	ps[len(ps)-1].shapeOnly = true
 
@@ -1139,6 +1156,17 @@ func recordProbes(t *testing.T) []recProbe {
 	ps[len(ps)-1].shapeOnly = true
 	add("owned record", post, "/api/collections/drec_owned/records", "su", map[string]any{"id": "drecowned000001", "owner": aliceID})
 	add("delete its owner", del, "/api/collections/users/records/"+aliceID, "su", nil)
+
+	// a required multiple relation: a delete passes while other ids remain
+	ps = append(ps, recProbe{probe: probe{name: "create drec_multi", method: post, path: colls, as: "su", shapeOnly: true,
+		body: map[string]any{"id": "pbc_drec_mul", "name": "drec_multi", "type": "base", "listRule": "", "viewRule": "", "createRule": "",
+			"fields": []map[string]any{f("mup", "ps", "relation", "collectionId", "pbc_drec_par", "maxSelect", 3, "required", true)}}}})
+	add("multi parent a", post, par, "", map[string]any{"id": "drecparent00006", "t": "a"})
+	add("multi parent b", post, par, "", map[string]any{"id": "drecparent00007", "t": "b"})
+	add("multi child", post, "/api/collections/drec_multi/records", "", map[string]any{"id": "drecmulti000001", "ps": []string{"drecparent00006", "drecparent00007"}})
+	add("delete one of two required", del, par+"/drecparent00006", "", nil)
+	add("multi child after", get, "/api/collections/drec_multi/records/drecmulti000001", "")
+	add("delete the last required", del, par+"/drecparent00007", "", nil)
 
 	add("parent 4", post, par, "", map[string]any{"id": "drecparent00004", "t": "four"})
 	add("child 4", post, chd, "", map[string]any{"id": "drecchild000004", "p": "drecparent00004", "pm": []string{"drecparent00004"}})
