@@ -399,6 +399,24 @@ func TestRecordCreateAuth(t *testing.T) {
 			},
 		},
 		{
+			// PocketBase exports the would-be record for the create rule (even an empty one)
+			// before validating it, and the export fails on a password bcrypt cannot hash
+			Name:   "a guest's password over 72 bytes fails before validation",
+			Method: http.MethodPost, URL: usersURL,
+			Body: strings.NewReader(`{"email":"carol@example.com","password":"` + strings.Repeat("é", 40) + `","passwordConfirm":"` +
+				strings.Repeat("é", 40) + `"}`),
+			Headers: rwHeaders(""), ExpectedStatus: 400,
+			ExpectedBody: rwErr(400, "Failed to create record.", `{}`),
+		},
+		{
+			Name:   "a superuser's password over 72 bytes is an invalid value",
+			Method: http.MethodPost, URL: usersURL,
+			Body: strings.NewReader(`{"email":"carol@example.com","password":"` + strings.Repeat("é", 40) + `","passwordConfirm":"` +
+				strings.Repeat("é", 40) + `"}`),
+			Headers: rwHeaders(tok.admin), ExpectedStatus: 400,
+			ExpectedBody: rwErr(400, "Failed to create record.", `{"password":{"code":"validation_invalid_value","message":"Invalid value."}}`),
+		},
+		{
 			Name:   "guest cannot create a verified user",
 			Method: http.MethodPost, URL: usersURL,
 			Body:    strings.NewReader(`{"email":"carol@example.com","password":"carol-pass-123","passwordConfirm":"carol-pass-123","verified":true}`),
