@@ -839,6 +839,16 @@ func recordProbes(t *testing.T) []recProbe {
 	add("member, tokenKey by su", post, mem, "su", memUser(map[string]any{"id": "drecmember00003", "email": "m3@example.com", "tokenKey": "short"}))
 	add("member, tokenKey by su long", post, mem, "su", memUser(map[string]any{"id": "drecmember00003", "email": "m3@example.com", "tokenKey": strings.Repeat("k", 40)}))
 	add("member, oldPassword on create", post, mem, "", memUser(map[string]any{"id": "drecmember00004", "email": "m4@example.com", "oldPassword": "x"}))
+	add("member, multibyte password over 72 bytes", post, mem, "", memUser(map[string]any{"id": "drecmember00014", "email": "m14@example.com",
+		"password": strings.Repeat("é", 40), "passwordConfirm": strings.Repeat("é", 40)}))
+	add("member, multibyte password over 72 bytes as su", post, mem, "su", memUser(map[string]any{"id": "drecmember00017", "email": "m17@example.com",
+		"password": strings.Repeat("é", 40), "passwordConfirm": strings.Repeat("é", 40)}))
+	add("member, multibyte password over 72 bytes, manager", post, mem, "alice", memUser(map[string]any{"id": "drecmember00018", "email": "m18@example.com",
+		"password": strings.Repeat("é", 40), "passwordConfirm": strings.Repeat("é", 40)}))
+	add("member, multibyte password of 8 runes", post, mem, "", memUser(map[string]any{"id": "drecmember00015", "email": "m15@example.com",
+		"password": strings.Repeat("é", 8), "passwordConfirm": strings.Repeat("é", 8)}))
+	add("member, password with spaces", post, mem, "", memUser(map[string]any{"id": "drecmember00016", "email": "m16@example.com",
+		"password": "        ", "passwordConfirm": "        "}))
 	add("member, upper-case taken email", post, mem, "", memUser(map[string]any{"id": "drecmember00010", "email": "M1@EXAMPLE.COM"}))
 	add("member, numeric password", post, mem, "", memUser(map[string]any{"id": "drecmember00011", "email": "m11@example.com", "password": 123456789, "passwordConfirm": "123456789"}))
 	add("member, email with spaces", post, mem, "", memUser(map[string]any{"id": "drecmember00012", "email": " m12@example.com "}))
@@ -871,6 +881,8 @@ func recordProbes(t *testing.T) []recProbe {
 	add("member old token after password change", get, mem+"/drecmember00001", "m1")
 	add("manager changes email", patch, mem+"/drecmember00005", "alice", map[string]any{"email": "m5b@example.com", "verified": true})
 	add("manager changes password", patch, mem+"/drecmember00005", "alice", map[string]any{"password": "member-pass-5b", "passwordConfirm": "member-pass-5b"})
+	add("manager sets a password over 72 bytes", patch, mem+"/drecmember00003", "alice", map[string]any{"password": strings.Repeat("é", 40),
+		"passwordConfirm": strings.Repeat("é", 40)})
 	add("manager changes tokenKey", patch, mem+"/drecmember00005", "alice", map[string]any{"tokenKey": strings.Repeat("z", 40)})
 	add("su changes email to taken", patch, mem+"/drecmember00005", "su", map[string]any{"email": "m2@example.com"})
 	add("su sets emailVisibility string", patch, mem+"/drecmember00005", "su", map[string]any{"emailVisibility": "true", "verified": "0"})
