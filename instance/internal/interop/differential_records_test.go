@@ -697,6 +697,23 @@ func recordProbes(t *testing.T) []recProbe {
 	ps = append(ps, recProbe{probe: probe{name: "multipart without boundary", method: post, path: all, as: "su", body: "x", ctype: "multipart/form-data"}})
 	ps = append(ps, recProbe{probe: probe{name: "multipart broken", method: post, path: all, as: "su", body: "--drecboundary0123456789\r\nbroken", ctype: multipartType}})
 
+	// which check comes first
+	for _, c := range []struct{ name, method, path, as string }{
+		{"malformed on a view", post, "/api/collections/post_stats/records", "su"},
+		{"malformed on a superuser-only create", post, "/api/collections/tags/records", "alice"},
+		{"malformed on a superuser-only update", patch, "/api/collections/tags/records/" + tagGo, "alice"},
+		{"malformed on a superuser-only update of a missing record", patch, "/api/collections/tags/records/nopenopenopenop", "alice"},
+		{"malformed on a superuser-only delete", del, "/api/collections/tags/records/" + tagGo, "alice"},
+		{"malformed update of a missing record", patch, all + "/nopenopenopenop", "su"},
+		{"malformed delete of a missing record", del, all + "/nopenopenopenop", "su"},
+		{"malformed on a missing collection", post, "/api/collections/nope/records", "su"},
+		{"malformed update of a hidden record", patch, posts + "/qtb81lm075pd3no", "alice"},
+	} {
+		add(c.name, c.method, c.path, c.as, "{")
+		add(c.name+" (wrong type)", c.method, c.path, c.as, "x")
+		ps[len(ps)-1].ctype = "text/plain"
+	}
+
 	// expand and fields on write responses
 	add("create with expand", post, all+"?expand=r1,rm", "su", map[string]any{"id": "drecexpand00001", "r1": tagGo, "rm": []string{tagK8s, tagSQL}})
 	add("create with fields", post, all+"?expand=rm&fields=id,rm,expand.rm.label", "su", map[string]any{"id": "drecexpand00002", "rm": []string{tagK8s}})
@@ -1262,6 +1279,19 @@ func recordProbes(t *testing.T) []recProbe {
 		{"method": "PATCH", "url": all + "/drecbatch000019?t=again&fields=t", "body": map[string]any{"t": "body"}},
 		{"method": "PATCH", "url": all + "/drecbatch000019?j=%7B%22a%22%3A1%7D&fields=j", "headers": map[string]any{"Content-Type": "text/plain"}},
 	}})
+	for i, u := range []string{par + "#frag", par + "/", par + "/drecparent00004/", "/api/collections/drec%5Fparent/records", "/api/collections/pbc_drec_par/records",
+		"/api/collections/drec_parent/records?", "//api/collections/drec_parent/records", "/api/collections/drec_parent/records/../records",
+		"/api/collections/drec_parent/records?expand=nope#x"} {
+		anyOrder(fmt.Sprint("batch url ", i), "su", map[string]any{"requests": []map[string]any{{"method": "POST", "url": u,
+			"body": map[string]any{"id": fmt.Sprintf("drecbatchurl%03d", i)}}}})
+	}
+	for i, m := range []string{"PUT", "DELETE", "PATCH"} {
+		anyOrder(fmt.Sprint("batch method on the wrong url ", i), "su", map[string]any{"requests": []map[string]any{{"method": m, "url": par + "/drecparent00004/x"}}})
+	}
+	anyOrder("batch put with an id in the url", "su", map[string]any{"requests": []map[string]any{{"method": "PUT", "url": par + "/drecparent00004", "body": map[string]any{"t": "x"}}}})
+	anyOrder("batch delete without an id", "su", map[string]any{"requests": []map[string]any{{"method": "DELETE", "url": par}}})
+	anyOrder("batch duplicate tokenKey", "su", map[string]any{"requests": []map[string]any{{"method": "PATCH", "url": mem + "/drecmember00013",
+		"body": map[string]any{"tokenKey": strings.Repeat("k", 40)}}}})
 	anyOrder("batch delete really blocked", "su", map[string]any{"requests": []map[string]any{{"method": "DELETE", "url": par + "/drecparent00004"}}})
 	anyOrder("batch nested", "su", map[string]any{"requests": []map[string]any{{"method": "POST", "url": "/api/batch", "body": map[string]any{"requests": []any{}}}}})
 	anyOrder("batch bad expand", "su", map[string]any{"requests": []map[string]any{{"method": "POST", "url": par + "?expand=nope&fields=t", "body": map[string]any{"id": "drecbatch000006", "t": "exp"}}}})
