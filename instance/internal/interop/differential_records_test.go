@@ -1118,6 +1118,19 @@ func recordProbes(t *testing.T) []recProbe {
 	add("password field filter", get, pw+"?filter="+q("pw = 'secret-3'"), "")
 	add("password field list as su", get, pw+"?sort=id", "su")
 
+	// a hidden relation: expand and write responses
+	ps = append(ps, recProbe{probe: probe{name: "create drec_hiddenrel", method: post, path: colls, as: "su", shapeOnly: true,
+		body: map[string]any{"id": "pbc_drec_hr", "name": "drec_hiddenrel", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
+			"fields": []map[string]any{f("hrr", "hr", "relation", "collectionId", "pbc_1219621782", "maxSelect", 2, "hidden", true), f("hrt", "t", "text")}}}})
+	hr := "/api/collections/drec_hiddenrel/records"
+	add("hidden relation create as guest", post, hr+"?expand=hr", "", map[string]any{"id": "drechiddenrel01", "hr": []string{tagGo}, "t": "g"})
+	add("hidden relation create as su", post, hr+"?expand=hr", "su", map[string]any{"id": "drechiddenrel02", "hr": []string{tagGo}, "t": "s"})
+	for _, as := range []string{"", "su"} {
+		add("hidden relation expand "+as, get, hr+"/drechiddenrel02?expand=hr", as)
+		add("hidden relation filter "+as, get, hr+"?filter="+q("hr.label = 'go'"), as)
+	}
+	add("hidden relation update as guest", patch, hr+"/drechiddenrel02?expand=hr", "", map[string]any{"hr+": tagK8s, "t": "u"})
+
 	// system collections written by a superuser
 	for _, c := range []struct {
 		name string
