@@ -1131,6 +1131,12 @@ func recordProbes(t *testing.T) []recProbe {
 	}
 	add("hidden relation update as guest", patch, hr+"/drechiddenrel02?expand=hr", "", map[string]any{"hr+": tagK8s, "t": "u"})
 
+	// the default file size limit (5 MiB) of a field with maxSize 0
+	form("file over the default size", post, all, "su", part{name: "id", value: "drecbigfile0001"},
+		part{name: "fp", file: "big.bin", value: strings.Repeat("x", 5<<20+1)})
+	form("file of the default size", post, all, "su", part{name: "id", value: "drecbigfile0002"},
+		part{name: "fp", file: "big.bin", value: strings.Repeat("x", 5<<20)})
+
 	// system collections written by a superuser
 	for _, c := range []struct {
 		name string
