@@ -1331,6 +1331,14 @@ func recordProbes(t *testing.T) []recProbe {
 	add("batch files stored", get, all+"/drecbatchfile01", "su")
 	add("batch files stored 2", get, all+"/drecbatchfile02", "su")
 
+	// last, as they end sessions: an email change of a verified user, the only superuser
+	add("su changes a verified user's email", patch, "/api/collections/users/records/"+aliceID, "su", map[string]any{"email": "alice2@example.com"})
+	add("su changes a verified user's email and keeps verified", patch, "/api/collections/users/records/"+aliceID, "su",
+		map[string]any{"email": "alice3@example.com", "verified": true})
+	add("old session after the email change", get, "/api/collections/users/records/"+aliceID, "alice")
+	add("delete the only superuser", del, "/api/collections/_superusers/records/52lyy8nw07kghoy", "su", nil)
+	add("superusers left", get, "/api/collections/_superusers/records", "su")
+
 	for i := range ps {
 		if ps[i].name == "" && ps[i].hook == nil {
 			ps[i].name = fmt.Sprint(i)
