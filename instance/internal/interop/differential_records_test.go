@@ -280,9 +280,9 @@ const (
 	alicePost = "hxjy4dmsjikjbj4"
 )
 
-// recordProbes are the steps of TestSameRecordAnswersAsPocketBase, in order.
-//
-//nolint:maintidx // one flat list of requests reads best
+// recordProbes are the steps of TestSameRecordAnswersAsPocketBase, in order. Writes
+// change both servers' data the same way (every record id is given), so later reads
+// see the same state.
 func recordProbes(t *testing.T) []recProbe {
 	t.Helper()
 	var ps []recProbe
