@@ -150,7 +150,9 @@ func (a *App) resolveExpandTarget(ctx context.Context, c *Collection, name strin
 
 func (a *App) expandPath(ctx context.Context, records []*Record, path string, info *RequestInfo, level int) error {
 	if level > maxNestedRels {
-		return fmt.Errorf("max nested expand level %d reached", maxNestedRels)
+		// as PocketBase: the rest of a path deeper than 6 relations is ignored, the
+		// levels above it are expanded
+		return nil
 	}
 	name, rest, _ := strings.Cut(path, ".")
 

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
@@ -89,9 +90,34 @@ func TestExpandRecords(t *testing.T) {
 		if r.Expand() != nil {
 			t.Errorf("expand = %v, want none", r.Expand())
 		}
+	})
+
+	t.Run("a path deeper than 6 relations is expanded 6 deep", func(t *testing.T) {
+		r := load(t)
 		deep := "comments_via_post.post.comments_via_post.post.comments_via_post.post.comments_via_post"
-		if err := app.ExpandRecords(t.Context(), []*core.Record{r}, []string{deep}, superuser); err == nil {
-			t.Error("7 levels: no error")
+		if err := app.ExpandRecords(t.Context(), []*core.Record{r}, []string{deep}, superuser); err != nil {
+			t.Fatalf("7 levels: %v", err)
+		}
+		level := []*core.Record{r}
+		for i, name := range strings.Split(deep, ".")[:6] {
+			var next []*core.Record
+			for _, rec := range level {
+				switch v := rec.Expand()[name].(type) {
+				case *core.Record:
+					next = append(next, v)
+				case []*core.Record:
+					next = append(next, v...)
+				}
+			}
+			if len(next) == 0 {
+				t.Fatalf("level %d (%s): nothing expanded", i+1, name)
+			}
+			level = next
+		}
+		for _, rec := range level {
+			if _, ok := rec.Expand()["comments_via_post"]; ok {
+				t.Errorf("record %s at level 6 has a 7th level", rec.ID())
+			}
 		}
 	})
 }
