@@ -1234,6 +1234,8 @@ func recordProbes(t *testing.T) []recProbe {
 	add("self b", post, self+"?expand=next", "", map[string]any{"id": "drecself0000002", "next": "drecself0000001"})
 	add("self c", post, self+"?expand=next.next", "", map[string]any{"id": "drecself0000003", "next": "drecself0000002"})
 	add("self a to b", patch, self+"/drecself0000001?expand=next.next.next", "", map[string]any{"next": "drecself0000002"})
+	add("self expand deeper than 6", get, self+"/drecself0000001?expand="+strings.Repeat("next.", 7)+"next", "")
+	add("self expand fields deep", get, self+"/drecself0000001?expand=next.next&fields=id,expand.next.expand.next.id", "")
 	add("self to itself", patch, self+"/drecself0000003", "", map[string]any{"next": "drecself0000003"})
 	add("self delete in a cycle", del, self+"/drecself0000001", "", nil)
 	add("self left", get, self+"?sort=id", "")
