@@ -16,8 +16,11 @@ func TestNormalizeExpands(t *testing.T) {
 		{[]string{""}, []string{}},
 		{[]string{"a, b ,a"}, []string{"a", "b"}},
 		{[]string{"a", "a.b", "a.b.c", "d"}, []string{"a.b.c", "d"}},
-		{[]string{"comments(post).author"}, []string{"comments_via_post.author"}},
+		// the deprecated back-relation form stays: PocketBase expands it under that key
+		{[]string{"comments(post).author"}, []string{"comments(post).author"}},
 		{[]string{"a . b"}, []string{"a.b"}},
+		{[]string{".a.,b.c."}, []string{"a", "b.c"}},
+		{[]string{"a\tb"}, []string{"a\tb"}},
 	}
 	for _, tt := range tests {
 		if got := core.NormalizeExpands(tt.in...); !slices.Equal(got, tt.want) {
@@ -89,6 +92,16 @@ func TestExpandRecords(t *testing.T) {
 		}
 		if r.Expand() != nil {
 			t.Errorf("expand = %v, want none", r.Expand())
+		}
+	})
+
+	t.Run("the deprecated back-relation form, under its own key", func(t *testing.T) {
+		r := load(t)
+		if err := app.ExpandRecords(t.Context(), []*core.Record{r}, core.NormalizeExpands("comments(post)"), superuser); err != nil {
+			t.Fatal(err)
+		}
+		if comments, _ := r.Expand()["comments(post)"].([]*core.Record); len(comments) != 3 {
+			t.Errorf("expand = %v, want 3 comments under comments(post)", r.Expand())
 		}
 	})
 
