@@ -1137,6 +1137,29 @@ func recordProbes(t *testing.T) []recProbe {
 	form("file of the default size", post, all, "su", part{name: "id", value: "drecbigfile0002"},
 		part{name: "fp", file: "big.bin", value: strings.Repeat("x", 5<<20)})
 
+	// expanding into a collection only superusers may view, or only some records of
+	ps = append(ps,
+		recProbe{probe: probe{name: "create drec_private", method: post, path: colls, as: "su", shapeOnly: true,
+			body: map[string]any{"id": "pbc_drec_prv", "name": "drec_private", "type": "base", "viewRule": "t = 'open'",
+				"fields": []map[string]any{f("pvt", "t", "text")}}}},
+		recProbe{probe: probe{name: "create drec_pubref", method: post, path: colls, as: "su", shapeOnly: true,
+			body: map[string]any{"id": "pbc_drec_pub", "name": "drec_pubref", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
+				"fields": []map[string]any{f("pbp", "p", "relation", "collectionId", "pbc_drec_prv", "maxSelect", 3),
+					f("pbq", "q", "relation", "collectionId", "pbc_drec_prv", "maxSelect", 1)}}}},
+	)
+	add("private open", post, "/api/collections/drec_private/records", "su", map[string]any{"id": "drecprivate0001", "t": "open"})
+	add("private closed", post, "/api/collections/drec_private/records", "su", map[string]any{"id": "drecprivate0002", "t": "closed"})
+	pub := "/api/collections/drec_pubref/records"
+	add("pubref create with expand", post, pub+"?expand=p,q", "", map[string]any{"id": "drecpubref00001", "p": []string{"drecprivate0002", "drecprivate0001"}, "q": "drecprivate0002"})
+	for _, as := range []string{"", "su"} {
+		add("pubref expand "+as, get, pub+"/drecpubref00001?expand=p,q", as)
+		add("pubref list expand "+as, get, pub+"?expand=q", as)
+	}
+	for i, fields := range []string{"*,expand.p.t", "expand.*", "id,expand.p.*", "*:excerpt(3)", "expand.p.t:excerpt(2,true),id", "expand", "nope.nope"} {
+		add(fmt.Sprint("pubref write with fields ", i), patch, pub+"/drecpubref00001?expand=p,q&fields="+q(fields), "su", map[string]any{})
+	}
+	add("pubref update to closed only", patch, pub+"/drecpubref00001?expand=p", "", map[string]any{"p": []string{"drecprivate0002"}})
+
 	// system collections written by a superuser
 	for _, c := range []struct {
 		name string
