@@ -1158,6 +1158,10 @@ func recordProbes(t *testing.T) []recProbe {
 	for i, fields := range []string{"*,expand.p.t", "expand.*", "id,expand.p.*", "*:excerpt(3)", "expand.p.t:excerpt(2,true),id", "expand", "nope.nope"} {
 		add(fmt.Sprint("pubref write with fields ", i), patch, pub+"/drecpubref00001?expand=p,q&fields="+q(fields), "su", map[string]any{})
 	}
+	add("head of a record", http.MethodHead, pub+"/drecpubref00001", "")
+	add("head of a list", http.MethodHead, pub, "")
+	add("head of a missing record", http.MethodHead, pub+"/nopenopenopenop", "")
+	add("options of a record", http.MethodOptions, pub+"/drecpubref00001", "")
 	add("pubref update to closed only", patch, pub+"/drecpubref00001?expand=p", "", map[string]any{"p": []string{"drecprivate0002"}})
 
 	// system collections written by a superuser
