@@ -2,13 +2,13 @@ package core
 
 import (
 	"context"
-	"net"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // domainPattern is ozzo-validation's is.Domain.
@@ -157,39 +157,55 @@ func (f *URLField) ValidateSettings(_ context.Context, _ *SettingsContext) error
 	return f.validateSettings(&f.fieldBase)
 }
 
-var urlHostLabel = regexp.MustCompile(`^([a-zA-Z0-9_\-\x{00a1}-\x{ffff}]+\.)*[a-zA-Z0-9_\-\x{00a1}-\x{ffff}]+\.?$`)
+// govalidator's URL pattern (github.com/asaskevich/govalidator patterns.go, MIT), which
+// PocketBase's url fields check through ozzo-validation's is.URL.
+const (
+	urlPatternIP = `(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|` +
+		`([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|` +
+		`([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|` +
+		`[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|` +
+		`::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|` +
+		`([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))`
+	urlPatternSchema    = `((ftp|tcp|udp|wss?|https?):\/\/)`
+	urlPatternUsername  = `(\S+(:\S*)?@)`
+	urlPatternPath      = `((\/|\?|#)[^\s]*)`
+	urlPatternPort      = `(:(\d{1,5}))`
+	urlPatternIPv4      = `([1-9]\d?|1\d\d|2[01]\d|22[0-3]|24\d|25[0-5])(\.(\d{1,2}|1\d\d|2[0-4]\d|25[0-5])){2}(?:\.([0-9]\d?|1\d\d|2[0-4]\d|25[0-5]))`
+	urlPatternSubdomain = `((www\.)|([a-zA-Z0-9]+([-_\.]?[a-zA-Z0-9])*[a-zA-Z0-9]\.[a-zA-Z0-9]+))`
+)
 
-// isURL approximates govalidator.IsURL (ozzo's is.URL): a scheme is optional, the host
-// must be an IP, "localhost" or a dotted name, the port numeric.
-//
-// note: govalidator's full regular expression is not reproduced; this accepts the
-// same common forms (http(s)/ftp URLs with or without a scheme) and rejects the same
-// obvious garbage.
+// urlPattern is compiled on first use, off the startup path.
+var urlPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^` + urlPatternSchema + `?` + urlPatternUsername + `?` + `((` + urlPatternIPv4 + `|(\[` + urlPatternIP + `\])|` +
+		`(([a-zA-Z0-9]([a-zA-Z0-9-_]+)?[a-zA-Z0-9]([-\.][a-zA-Z0-9]+)*)|(` + urlPatternSubdomain + `?))?` +
+		`(([a-zA-Z\x{00a1}-\x{ffff}0-9]+-?-?)*[a-zA-Z\x{00a1}-\x{ffff}0-9]+)(?:\.([a-zA-Z\x{00a1}-\x{ffff}]{1,}))?))\.?` +
+		urlPatternPort + `?` + urlPatternPath + `?$`)
+})
+
+// isURL is govalidator.IsURL, which PocketBase's is.URL runs: a lower-case scheme is
+// optional (an upper-case one is not a scheme, so "HTTP://X.COM" fails), a port has up
+// to 5 digits.
 func isURL(s string) bool {
-	if s == "" || len(s) >= 2083 || len(s) <= 3 || strings.HasPrefix(s, ".") || strings.ContainsAny(s, " \t\n") {
+	if s == "" || utf8.RuneCountInString(s) >= 2083 || len(s) <= 3 || strings.HasPrefix(s, ".") {
 		return false
 	}
-
 	raw := s
-	if !strings.Contains(raw, "://") {
-		raw = "http://" + raw
+	if strings.Contains(s, ":") && !strings.Contains(s, "://") {
+		// a port without a scheme: parse it as http, match the pattern on s
+		raw = "http://" + s
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || strings.HasPrefix(u.Host, ".") {
+	if err != nil {
+		return false
+	}
+	if strings.HasPrefix(u.Host, ".") {
+		return false
+	}
+	if u.Host == "" && (u.Path != "" && !strings.Contains(u.Path, ".")) {
 		return false
 	}
 
-	host := u.Hostname()
-	if port := u.Port(); port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
-			return false
-		}
-	}
-	if net.ParseIP(host) != nil || host == "localhost" {
-		return true
-	}
-
-	return strings.Contains(host, ".") && urlHostLabel.MatchString(host)
+	return urlPattern().MatchString(s)
 }
 
 // nonNil returns list, or an empty list instead of nil (v0.40 writes [] for nil).

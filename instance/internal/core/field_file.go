@@ -147,7 +147,7 @@ func (f *FileField) validateUpload(upload *filesystem.File) error {
 
 	if maxSize := f.MaxSizeOrDefault(); upload.Size > maxSize {
 		return newValidationError("validation_file_size_limit",
-			fmt.Sprintf("Failed to upload %q - the maximum allowed file size is %v bytes.", upload.OriginalName, maxSize),
+			fmt.Sprintf("Failed to upload %s - the maximum allowed file size is %v bytes.", upload.OriginalName, maxSize),
 			map[string]any{"file": upload.OriginalName, "maxSize": maxSize})
 	}
 

@@ -174,7 +174,6 @@ func (f *GeoPointField) ColumnType() string { return `JSON DEFAULT '{"lon":0,"la
 // PrepareValue implements Field: an object with lon/lat, or its JSON text; anything
 // else is the zero point.
 func (f *GeoPointField) PrepareValue(raw any) any {
-	var p GeoPoint
 	switch v := raw.(type) {
 	case GeoPoint:
 		return v
@@ -183,17 +182,95 @@ func (f *GeoPointField) PrepareValue(raw any) any {
 			return *v
 		}
 	case map[string]any:
-		p.Lon = castToFloat64(v["lon"])
-		p.Lat = castToFloat64(v["lat"])
+		return geoPointOf(v)
 	case string:
-		_ = json.Unmarshal([]byte(v), &p)
+		return geoPointOfJSON([]byte(v))
 	case []byte:
-		_ = json.Unmarshal(v, &p)
+		return geoPointOfJSON(v)
 	case json.RawMessage:
-		_ = json.Unmarshal(v, &p)
+		return geoPointOfJSON(v)
+	}
+
+	return GeoPoint{}
+}
+
+// geoPointOfJSON decodes a JSON object into a point as PocketBase's encoding/json/v2
+// decoding into its GeoPoint does: members are read in order, unknown names are
+// skipped, null leaves a coordinate alone, and decoding stops, keeping what was read
+// before, at the first coordinate that is not a number, a repeated name or a syntax
+// error.
+func geoPointOfJSON(raw []byte) GeoPoint {
+	var p GeoPoint
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return p
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return p
+		}
+		name, _ := tok.(string)
+		if seen[name] {
+			return p
+		}
+		seen[name] = true
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return p
+		}
+		if !setCoordinate(&p, name, v) {
+			return p
+		}
 	}
 
 	return p
+}
+
+// geoPointOf reads the point of an object as geoPointOfJSON does, "lon" first.
+//
+// note: PocketBase encodes the object with encoding/json/v2, whose map order is
+// random, before decoding it, so for {"lon":"x","lat":2} it answers (0,0) or (0,2) at
+// random; reading "lon" first gives one of its answers, always the same.
+func geoPointOf(m map[string]any) GeoPoint {
+	var p GeoPoint
+	for _, name := range []string{"lon", "lat"} {
+		if v, ok := m[name]; ok && !setCoordinate(&p, name, v) {
+			break
+		}
+	}
+
+	return p
+}
+
+// setCoordinate sets p's coordinate name ("lon" or "lat", any other name is skipped)
+// to v, and reports false when v is not a number (nor null) and decoding stops.
+func setCoordinate(p *GeoPoint, name string, v any) bool {
+	if name != "lon" && name != "lat" || v == nil {
+		return true
+	}
+	var f float64
+	switch n := v.(type) {
+	case float64, float32, int, int64, int32, uint, uint64, uint32:
+		f = castToFloat64(n)
+	case json.Number:
+		parsed, err := strconv.ParseFloat(string(n), 64)
+		if err != nil {
+			return false
+		}
+		f = parsed
+	default:
+		return false
+	}
+	if name == "lon" {
+		p.Lon = f
+	} else {
+		p.Lat = f
+	}
+
+	return true
 }
 
 // DriverValue implements Field.

@@ -75,6 +75,11 @@ func TestFieldValues(t *testing.T) {
 		{"url ok", url, "https://good.example/x", "https://good.example/x", ""},
 		{"url bad", url, "not a url", "not a url", "validation_invalid_url"},
 		{"url domain", url, "https://bad.example", "https://bad.example", "validation_url_domain_not_allowed"},
+		// govalidator.IsURL, as PocketBase: an upper-case scheme is not a scheme, a port has up to 5 digits
+		{"url upper-case scheme", url, "HTTP://GOOD.EXAMPLE", "HTTP://GOOD.EXAMPLE", "validation_invalid_url"},
+		{"url 5-digit port", url, "https://good.example:99999", "https://good.example:99999", ""},
+		{"url 6-digit port", url, "https://good.example:123456", "https://good.example:123456", "validation_invalid_url"},
+		{"url without scheme", url, "good.example/x", "good.example/x", ""},
 		{"editor size", editor, "<p>x</p>", "<p>x</p>", "validation_content_size_limit"},
 		{"date layout", date, "2024-05-06 07:08:09.123Z", "2024-05-06 07:08:09.123Z", ""},
 		{"date rfc3339", date, "2024-05-06T07:08:09Z", "2024-05-06 07:08:09.000Z", ""},
@@ -96,6 +101,15 @@ func TestFieldValues(t *testing.T) {
 		{"geo string", geo, `{"lon":1,"lat":95}`, core.GeoPoint{Lon: 1, Lat: 95}, "validation_invalid_latitude"},
 		{"geo lon", geo, `{"lon":181,"lat":0}`, core.GeoPoint{Lon: 181}, "validation_invalid_longitude"},
 		{"geo required", geo, nil, core.GeoPoint{}, "validation_required"},
+		// PocketBase decodes the point as JSON: decoding stops at a coordinate that is not a
+		// number, keeping what was read before
+		{"geo string coordinate after a number", geo, `{"lat":2,"lon":"1.5"}`, core.GeoPoint{Lat: 2}, ""},
+		{"geo string coordinate first", geo, `{"lon":"1.5","lat":2}`, core.GeoPoint{}, "validation_required"},
+		{"geo null coordinate", geo, `{"lon":null,"lat":2,"alt":"x"}`, core.GeoPoint{Lat: 2}, ""},
+		{"geo map reads lon first", geo, map[string]any{"lat": 2.0, "lon": "1.5"}, core.GeoPoint{}, "validation_required"},
+		{"geo keys match exactly", geo, map[string]any{"Lon": 1.0, "lat": 2.0}, core.GeoPoint{Lat: 2}, ""},
+		{"geo repeated name stops", geo, `{"lon":1,"lat":2,"lon":3}`, core.GeoPoint{Lon: 1, Lat: 2}, ""},
+		{"geo syntax error keeps what was read", geo, `{"lon":1,"lat":`, core.GeoPoint{Lon: 1}, ""},
 		{"relation too few", rel, "r1", []string{"r1"}, "validation_not_enough_values"},
 		{"relation too many", rel, []any{"a", "b", "c", "d"}, []string{"a", "b", "c", "d"}, "validation_too_many_values"},
 		{"file new name", file, "x.txt", []string{"x.txt"}, "validation_invalid_file"},

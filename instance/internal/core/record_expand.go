@@ -38,19 +38,19 @@ func exportExpand(expand map[string]any, opts ExportOptions) map[string]any {
 	return out
 }
 
-// legacyBackRelRegex matches the deprecated back-relation form "collection(field)".
-var legacyBackRelRegex = regexp.MustCompile(`(\w+)\((\w+)\)`)
+// legacyBackRelRegex matches the deprecated back-relation segment
+// "collection(field)", which PocketBase still expands (under that very key).
+var legacyBackRelRegex = regexp.MustCompile(`^(\w+)\((\w+)\)$`)
 
-// NormalizeExpands splits comma-separated expand values into paths without spaces,
-// dropping duplicates and the paths another path extends ("a" with "a.b"). The
-// deprecated back-relation form "collection(field)" becomes "collection_via_field".
+// NormalizeExpands splits comma-separated expand values into paths as PocketBase's
+// normalizeExpands does: spaces removed, leading and trailing dots trimmed, duplicates
+// and the paths another path extends ("a" with "a.b") dropped.
 func NormalizeExpands(raw ...string) []string {
 	var paths []string
 	seen := map[string]bool{}
 	for _, value := range raw {
 		for part := range strings.SplitSeq(value, ",") {
-			part = strings.Join(strings.Fields(part), "")
-			part = legacyBackRelRegex.ReplaceAllString(part, "${1}_via_${2}")
+			part = strings.Trim(strings.ReplaceAll(part, " ", ""), ".")
 			if part == "" || seen[part] {
 				continue
 			}
@@ -130,6 +130,9 @@ func (a *App) resolveExpandTarget(ctx context.Context, c *Collection, name strin
 	}
 
 	parts := viaRegex.FindStringSubmatch(name)
+	if strings.Contains(name, "(") {
+		parts = legacyBackRelRegex.FindStringSubmatch(name)
+	}
 	if len(parts) != 3 {
 		return nil, fmt.Errorf("unknown field %q", name)
 	}
@@ -151,7 +154,9 @@ func (a *App) resolveExpandTarget(ctx context.Context, c *Collection, name strin
 
 func (a *App) expandPath(ctx context.Context, records []*Record, path string, info *RequestInfo, level int) error {
 	if level > maxNestedRels {
-		return fmt.Errorf("max nested expand level %d reached", maxNestedRels)
+		// as PocketBase: the rest of a path deeper than 6 relations is ignored, the
+		// levels above it are expanded
+		return nil
 	}
 	name, rest, _ := strings.Cut(path, ".")
 

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
@@ -15,8 +16,11 @@ func TestNormalizeExpands(t *testing.T) {
 		{[]string{""}, []string{}},
 		{[]string{"a, b ,a"}, []string{"a", "b"}},
 		{[]string{"a", "a.b", "a.b.c", "d"}, []string{"a.b.c", "d"}},
-		{[]string{"comments(post).author"}, []string{"comments_via_post.author"}},
+		// the deprecated back-relation form stays: PocketBase expands it under that key
+		{[]string{"comments(post).author"}, []string{"comments(post).author"}},
 		{[]string{"a . b"}, []string{"a.b"}},
+		{[]string{".a.,b.c."}, []string{"a", "b.c"}},
+		{[]string{"a\tb"}, []string{"a\tb"}},
 	}
 	for _, tt := range tests {
 		if got := core.NormalizeExpands(tt.in...); !slices.Equal(got, tt.want) {
@@ -89,9 +93,44 @@ func TestExpandRecords(t *testing.T) {
 		if r.Expand() != nil {
 			t.Errorf("expand = %v, want none", r.Expand())
 		}
+	})
+
+	t.Run("the deprecated back-relation form, under its own key", func(t *testing.T) {
+		r := load(t)
+		if err := app.ExpandRecords(t.Context(), []*core.Record{r}, core.NormalizeExpands("comments(post)"), superuser); err != nil {
+			t.Fatal(err)
+		}
+		if comments, _ := r.Expand()["comments(post)"].([]*core.Record); len(comments) != 3 {
+			t.Errorf("expand = %v, want 3 comments under comments(post)", r.Expand())
+		}
+	})
+
+	t.Run("a path deeper than 6 relations is expanded 6 deep", func(t *testing.T) {
+		r := load(t)
 		deep := "comments_via_post.post.comments_via_post.post.comments_via_post.post.comments_via_post"
-		if err := app.ExpandRecords(t.Context(), []*core.Record{r}, []string{deep}, superuser); err == nil {
-			t.Error("7 levels: no error")
+		if err := app.ExpandRecords(t.Context(), []*core.Record{r}, []string{deep}, superuser); err != nil {
+			t.Fatalf("7 levels: %v", err)
+		}
+		level := []*core.Record{r}
+		for i, name := range strings.Split(deep, ".")[:6] {
+			var next []*core.Record
+			for _, rec := range level {
+				switch v := rec.Expand()[name].(type) {
+				case *core.Record:
+					next = append(next, v)
+				case []*core.Record:
+					next = append(next, v...)
+				}
+			}
+			if len(next) == 0 {
+				t.Fatalf("level %d (%s): nothing expanded", i+1, name)
+			}
+			level = next
+		}
+		for _, rec := range level {
+			if _, ok := rec.Expand()["comments_via_post"]; ok {
+				t.Errorf("record %s at level 6 has a 7th level", rec.ID())
+			}
 		}
 	})
 }

@@ -86,7 +86,8 @@ func (r *Record) IsSuperuser() bool {
 // asks (apis/record_helpers.go autoResolveRecordsFlags).
 type ExportOptions struct {
 	// ShowHidden writes hidden fields too; PocketBase does so for superusers. The
-	// password and tokenKey of auth records and password fields stay out regardless.
+	// password and tokenKey of auth records stay out regardless, and password fields
+	// are written empty.
 	ShowHidden bool
 	// ShowEmail writes an auth record's email even when emailVisibility is false: for
 	// the record itself, a superuser, a manager, and in every auth response.
@@ -100,7 +101,13 @@ type ExportOptions struct {
 func (r *Record) PublicExport(opts ExportOptions) map[string]any {
 	out := make(map[string]any, len(r.collection.Fields)+2)
 	for _, f := range r.collection.Fields {
-		if f.Type() == FieldTypePassword || (f.GetHidden() && !opts.ShowHidden) {
+		if f.GetHidden() && !opts.ShowHidden {
+			continue
+		}
+		if f.Type() == FieldTypePassword {
+			// PocketBase exports a password field's plain value, which a stored record
+			// never has: the key is there, the hash is not
+			out[f.GetName()] = ""
 			continue
 		}
 		out[f.GetName()] = r.values[f.GetName()]

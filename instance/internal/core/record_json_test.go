@@ -141,6 +141,34 @@ func TestRecordPublicExportVisibility(t *testing.T) {
 	}
 }
 
+// TestRecordPublicExportPasswordFields: PocketBase exports a password field of a base
+// collection as its plain value, which a stored record never has, so the key is
+// written empty (hidden ones to superusers only) and the hash never.
+func TestRecordPublicExportPasswordFields(t *testing.T) {
+	c, err := core.NewCollection(core.CollectionTypeBase, "secrets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin, hidden := &core.PasswordField{}, &core.PasswordField{}
+	pin.SetName("pin")
+	hidden.SetName("code")
+	hidden.SetHidden(true)
+	c.Fields.Add(pin, hidden)
+	rec := core.NewRecordFromRow(c, map[string]any{"id": "secret000000001", "pin": "$2a$10$hash", "code": "$2a$10$hash"})
+
+	for _, tc := range []struct {
+		opts core.ExportOptions
+		want string
+	}{
+		{core.ExportOptions{}, `{"collectionId":"` + c.ID + `","collectionName":"secrets","id":"secret000000001","pin":""}`},
+		{core.ExportOptions{ShowHidden: true}, `{"code":"","collectionId":"` + c.ID + `","collectionName":"secrets","id":"secret000000001","pin":""}`},
+	} {
+		if got := encodeRecordJSON(t, rec.PublicExport(tc.opts)); got != tc.want {
+			t.Errorf("PublicExport(%+v):\n got %s\nwant %s", tc.opts, got, tc.want)
+		}
+	}
+}
+
 func TestRecordValueNormalization(t *testing.T) {
 	app := apitest.NewTestApp(t, apitest.CopyFixture(t))
 

@@ -25,8 +25,14 @@ const (
 // with a random suffix, built from the submitted values (a temporary id when none was
 // given, verified forced to false), with @request.body as info.Body.
 //
-// An empty rule is satisfied; a rule that fails to build is an error.
+// An empty rule is satisfied; a rule that fails to build is an error, and so is a
+// password over bcrypt's 72 bytes (PocketBase's "dummy DBExport error").
 func (a *App) CheckCreateRule(ctx context.Context, u *RecordUpsert, rule string, info *RequestInfo) (bool, error) {
+	// PocketBase exports the would-be record before it looks at the rule, even an
+	// empty one, and a password that bcrypt cannot hash fails that export
+	if err := u.passwordsHashable(); err != nil {
+		return false, err
+	}
 	if rule == "" {
 		return true, nil
 	}
@@ -143,4 +149,23 @@ func (a *App) ruleMatches(ctx context.Context, c *Collection, rule string, info 
 	}
 
 	return one == 1, nil
+}
+
+// bcryptMaxBytes is the longest password bcrypt hashes.
+const bcryptMaxBytes = 72
+
+// passwordsHashable fails when a new password of the form is longer than bcrypt's 72
+// bytes (multibyte runes within the field's max), which PocketBase's password field
+// keeps as the value's hashing error.
+func (u *RecordUpsert) passwordsHashable() error {
+	for _, f := range u.collection.Fields {
+		if _, ok := f.(*PasswordField); !ok {
+			continue
+		}
+		if pv, _ := u.values[f.GetName()].(PasswordValue); pv.Hash == "" && len(pv.Plain) > bcryptMaxBytes {
+			return fmt.Errorf("exporting %s: %w", f.GetName(), security.ErrPasswordTooLong)
+		}
+	}
+
+	return nil
 }

@@ -63,6 +63,7 @@ const (
 	minBaseLength      = 3
 	maxBaseLength      = 100
 	maxExtLength       = 20
+	maxNameLength      = 300
 )
 
 var extInvalidChars = regexp.MustCompile(`[^\w\.\*\-\+\=\#]+`)
@@ -74,13 +75,21 @@ var extInvalidChars = regexp.MustCompile(`[^\w\.\*\-\+\=\#]+`)
 // or detected from the content when the name has none. The result never contains a
 // path separator.
 func NormalizeName(original string, open func() (io.ReadSeekCloser, error)) (string, error) {
+	// like PocketBase, only the last 300 bytes of a longer name count
+	if n := len(original); n > maxNameLength {
+		original = original[n-maxNameLength:]
+	}
 	originalExt := extractExtension(original)
-	ext := extInvalidChars.ReplaceAllString(originalExt, "")
-	if ext == "" && open != nil {
-		ext = detectExtension(open)
+	ext := "." + strings.Trim(extInvalidChars.ReplaceAllString(originalExt, ""), ".")
+	if ext == "." {
+		// no extension, or only dots ("name." or "..."): the content tells
+		ext = ""
+		if open != nil {
+			ext = detectExtension(open)
+		}
 	}
 	if n := len(ext); n > maxExtLength {
-		ext = "." + ext[n-maxExtLength:]
+		ext = "." + strings.Trim(ext[n-maxExtLength:], ".")
 	}
 
 	base := Snakecase(strings.TrimSuffix(original, originalExt))

@@ -51,7 +51,13 @@ func TestNormalizeName(t *testing.T) {
 		{"a.txt", []byte("hi"), `^a[a-z0-9]{10}_[a-z0-9]{10}\.txt$`},
 		{"", pngBytes, `^[a-z0-9]{10}_[a-z0-9]{10}\.png$`},
 		{"noext", []byte("plain text"), `^noext_[a-z0-9]{10}\.txt$`},
-		{"../../etc/passwd", []byte("root:x:0:0"), `^[a-z0-9]{10}_[a-z0-9]{10}\.\.etcpasswd$`},
+		{"../../etc/passwd", []byte("root:x:0:0"), `^[a-z0-9]{10}_[a-z0-9]{10}\.etcpasswd$`},
+		// an extension of dots only is no extension: the content tells (as in PocketBase)
+		{"...", pngBytes, `^[a-z0-9]{10}_[a-z0-9]{10}\.png$`},
+		{"name.", pngBytes, `^name_[a-z0-9]{10}\.png$`},
+		{"x.." + strings.Repeat("e", 19), []byte("hi"), `^x[a-z0-9]{10}_[a-z0-9]{10}\.e{19}$`},
+		// only the last 300 bytes of a name count
+		{strings.Repeat("a", 200) + strings.Repeat("b", 200) + ".txt", []byte("hi"), `^a{96}b{4}_[a-z0-9]{10}\.txt$`},
 		{`..\..\evil.sh`, []byte("#!/bin/sh"), `^[a-z0-9]{10}_[a-z0-9]{10}\.evil\.sh$`},
 		{"x." + strings.Repeat("e", 30), []byte("hi"), `^x[a-z0-9]{10}_[a-z0-9]{10}\.e{20}$`},
 		{strings.Repeat("long", 40) + ".txt", []byte("hi"), `^(long){25}_[a-z0-9]{10}\.txt$`},

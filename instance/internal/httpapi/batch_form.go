@@ -10,12 +10,15 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/pocketfleet/pocketfleet/instance/internal/filesystem"
 )
 
 // batchForm is the body of POST /api/batch (apis/batch.go batchRequestsForm). JSON
@@ -70,14 +73,31 @@ func readBatchForm(c *gin.Context, limit int64) (*batchForm, error) {
 		return form, nil
 	}
 
-	mediaType, params, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	// as PocketBase's BindBody: the format by the header's case-sensitive prefix
+	contentType := c.GetHeader("Content-Type")
 	switch {
-	case strings.HasPrefix(mediaType, "application/json"):
+	case strings.HasPrefix(contentType, "application/json"):
 		if err := decodeBatchJSON(body, form); err != nil {
 			return nil, NewBadRequestError(msgBatchReadFailed, err)
 		}
-	case mediaType == "multipart/form-data":
-		if err := readBatchMultipart(body, params["boundary"], limit, form); err != nil {
+	case strings.HasPrefix(contentType, "multipart/form-data"):
+		mediaType, params, err := mime.ParseMediaType(contentType)
+		if err != nil || mediaType != "multipart/form-data" {
+			return nil, NewBadRequestError(msgBatchReadFailed, http.ErrNotMultipart)
+		}
+		if err := readBatchMultipart(body, params["boundary"], c.Request.URL.Query(), limit, form); err != nil {
+			return nil, err
+		}
+	case strings.HasPrefix(contentType, "application/x-www-form-urlencoded"):
+		values, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, NewBadRequestError(msgBatchReadFailed, err)
+		}
+		// the request's Form: the body's values, then the query's
+		for k, v := range c.Request.URL.Query() {
+			values[k] = append(values[k], v...)
+		}
+		if err := bindBatchValues(values, form); err != nil {
 			return nil, err
 		}
 	default:
@@ -87,23 +107,88 @@ func readBatchForm(c *gin.Context, limit int64) (*batchForm, error) {
 	return form, nil
 }
 
-// decodeBatchJSON decodes a JSON batch form, keeping numbers exact.
+// decodeBatchJSON decodes a JSON batch form, keeping numbers exact. As PocketBase's
+// BindBody, only the first JSON value counts (see decodeBodyJSON).
 func decodeBatchJSON(data []byte, form *batchForm) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
+	var raw json.RawMessage
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&raw); err != nil {
+		return fmt.Errorf("decoding batch body: %w", err)
+	}
+	var check any
+	if err := unmarshalStrictJSON(raw, &check); err != nil {
+		return fmt.Errorf("decoding batch body: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(form); err != nil {
 		return fmt.Errorf("decoding batch body: %w", err)
-	}
-	if dec.More() {
-		return errors.New("decoding batch body: trailing data")
 	}
 
 	return nil
 }
 
-// readBatchMultipart binds a multipart batch body: the @jsonPayload objects merged in
-// order, then each request's prefixed files.
-func readBatchMultipart(body []byte, boundary string, limit int64, form *batchForm) error {
+// bindBatchValues binds the values of a multipart or urlencoded batch body as
+// PocketBase's UnmarshalRequestData fills its batch form: a "requests" value cannot fill
+// the list of requests (400 "Failed to read the submitted batch data."), other keys are
+// ignored, and the @jsonPayload objects are decoded in order with encoding/json/v2's
+// default, case-sensitive names ("Requests" or "Method" fill nothing).
+func bindBatchValues(values map[string][]string, form *batchForm) error {
+	if len(values["requests"]) > 0 {
+		return NewBadRequestError(msgBatchReadFailed, errors.New("a requests form value cannot fill the batch requests"))
+	}
+	merged := map[string]any{}
+	for _, payload := range values[jsonPayloadKey] {
+		var obj map[string]any
+		if err := unmarshalStrictJSON([]byte(payload), &obj); err != nil {
+			return NewBadRequestError(msgBatchReadFailed, err)
+		}
+		if requests, ok := obj["requests"]; ok {
+			merged["requests"] = exactRequestNames(requests)
+		}
+	}
+	if len(merged) == 0 {
+		return nil
+	}
+	raw, err := json.Marshal(merged)
+	if err != nil {
+		return NewBadRequestError(msgBatchReadFailed, err)
+	}
+	if err := decodeBatchJSON(raw, form); err != nil {
+		return NewBadRequestError(msgBatchReadFailed, err)
+	}
+
+	return nil
+}
+
+// exactRequestNames keeps, of each request object of list, only the members named
+// exactly as the batch request's fields.
+func exactRequestNames(list any) any {
+	items, ok := list.([]any)
+	if !ok {
+		return list
+	}
+	out := make([]any, len(items))
+	for i, item := range items {
+		obj, ok := item.(map[string]any)
+		if !ok {
+			out[i] = item
+			continue
+		}
+		kept := map[string]any{}
+		for _, name := range []string{"body", "headers", "method", "url"} {
+			if v, ok := obj[name]; ok {
+				kept[name] = v
+			}
+		}
+		out[i] = kept
+	}
+
+	return out
+}
+
+// readBatchMultipart binds a multipart batch body (see bindBatchValues), then each
+// request's prefixed files.
+func readBatchMultipart(body []byte, boundary string, query url.Values, limit int64, form *batchForm) error {
 	if boundary == "" {
 		return NewBadRequestError(msgBatchReadFailed, errors.New("missing multipart boundary"))
 	}
@@ -113,24 +198,16 @@ func readBatchMultipart(body []byte, boundary string, limit int64, form *batchFo
 	}
 	form.multipart = mf
 
-	merged := map[string]json.RawMessage{}
-	for _, payload := range mf.Value[jsonPayloadKey] {
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(payload), &obj); err != nil {
-			return NewBadRequestError(msgBatchReadFailed, err)
-		}
-		for k, v := range obj {
-			merged[k] = v
-		}
+	// the request's Form: the query's values, then the parts'
+	values := url.Values{}
+	for k, v := range query {
+		values[k] = append(values[k], v...)
 	}
-	if len(merged) > 0 {
-		raw, err := json.Marshal(merged)
-		if err != nil {
-			return NewBadRequestError(msgBatchReadFailed, err)
-		}
-		if err := decodeBatchJSON(raw, form); err != nil {
-			return NewBadRequestError(msgBatchReadFailed, err)
-		}
+	for k, v := range mf.Value {
+		values[k] = append(values[k], v...)
+	}
+	if err := bindBatchValues(values, form); err != nil {
+		return err
 	}
 
 	for i, item := range form.Requests {
@@ -227,8 +304,8 @@ func (r *batchRequest) bodyID() string {
 
 // newRequest builds the sub-request: the batch request's protocol, host, remote
 // address, TLS state and headers, then the sub-request's own headers (Authorization
-// ignored), with the body as JSON, or as multipart (@jsonPayload and the files) when
-// it uploads files, as PocketBase sends it to the record handlers.
+// ignored), with the body as multipart (@jsonPayload and the files), as PocketBase
+// sends it to the record handlers.
 func (r *batchRequest) newRequest(ctx context.Context, base *http.Request, method, url string) (*http.Request, error) {
 	body, contentType, err := r.encodeBody()
 	if err != nil {
@@ -260,7 +337,9 @@ func (r *batchRequest) newRequest(ctx context.Context, base *http.Request, metho
 	return req, nil
 }
 
-// encodeBody returns the sub-request body and its Content-Type.
+// encodeBody returns the sub-request body and its Content-Type: always multipart, the
+// body under @jsonPayload and the files as parts, as PocketBase builds every
+// sub-request (so the record handler also binds the sub-request URL's query values).
 func (r *batchRequest) encodeBody() ([]byte, string, error) {
 	payload := r.Body
 	if payload == nil {
@@ -270,10 +349,6 @@ func (r *batchRequest) encodeBody() ([]byte, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("encoding batch request body: %w", err)
 	}
-	if len(r.files) == 0 {
-		return data, mimeJSON, nil
-	}
-
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	if err := w.WriteField(jsonPayloadKey, string(data)); err != nil {
@@ -293,9 +368,16 @@ func (r *batchRequest) encodeBody() ([]byte, string, error) {
 	return buf.Bytes(), w.FormDataContentType(), nil
 }
 
-// copyFilePart adds an uploaded file to w under key.
+// copyFilePart adds an uploaded file to w under key. Like PocketBase, which reads the
+// batch's files first and sends each sub-request their stored names, the file goes by
+// its normalized name: the record handler names it again (`a.png` is stored as
+// `a<10>_<10>_<10>.png`) and reports it by that name.
 func copyFilePart(w *multipart.Writer, key string, h *multipart.FileHeader) error {
-	part, err := w.CreateFormFile(key, h.Filename)
+	name, err := filesystem.NormalizeName(h.Filename, func() (io.ReadSeekCloser, error) { return h.Open() })
+	if err != nil {
+		return fmt.Errorf("naming batch file %s: %w", h.Filename, err)
+	}
+	part, err := w.CreateFormFile(key, name)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,9 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -236,6 +238,42 @@ func TestBatch(t *testing.T) {
 				`"response":{"data":{},"message":"Missing collection context.","status":404}}}}`),
 		},
 		{
+			Name:   "a sub-request is multipart, so its query values bind under the body's",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body: batchBody(t,
+				map[string]any{"method": "POST", "url": "/api/collections/tags/records?label=from-query&fields=label", "body": map[string]any{}},
+				map[string]any{"method": "POST", "url": "/api/collections/tags/records?label=ignored&fields=label", "body": map[string]any{"label": "from-body"}}),
+			Headers:        rwHeaders(tok.admin),
+			TestAppFactory: batchApp(10, 3, 0, nil),
+			ExpectedStatus: 200,
+			ExpectedBody:   `[{"body":{"label":"from-query"},"status":200},{"body":{"label":"from-body"},"status":200}]`,
+		},
+		{
+			Name:   "the Content-Type prefix is case-sensitive, as in PocketBase's BindBody",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body:           batchBody(t, map[string]any{"method": "POST", "url": "/api/collections/tags/records", "body": map[string]any{"label": "upper"}}),
+			Headers:        map[string]string{"Authorization": tok.admin, "Content-Type": "APPLICATION/JSON"},
+			TestAppFactory: batchApp(10, 3, 0, nil),
+			ExpectedStatus: 400, ExpectedBody: rwErr(400, "Failed to read the submitted batch data.", "{}"),
+		},
+		{
+			Name:   "a requests form value cannot fill the requests",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body:           strings.NewReader("requests=x"),
+			Headers:        map[string]string{"Authorization": tok.admin, "Content-Type": "application/x-www-form-urlencoded"},
+			TestAppFactory: batchApp(10, 3, 0, nil),
+			ExpectedStatus: 400, ExpectedBody: rwErr(400, "Failed to read the submitted batch data.", "{}"),
+		},
+		{
+			Name:   "@jsonPayload names are case-sensitive",
+			Method: http.MethodPost, URL: "/api/batch",
+			Body:           strings.NewReader(url.Values{"@jsonPayload": {`{"Requests":[{"method":"POST","url":"/api/collections/tags/records"}]}`}}.Encode()),
+			Headers:        map[string]string{"Authorization": tok.admin, "Content-Type": "application/x-www-form-urlencoded"},
+			TestAppFactory: batchApp(10, 3, 0, nil),
+			ExpectedStatus: 400,
+			ExpectedBody:   rwErr(400, "Invalid batch request data.", `{"requests":{"code":"validation_required","message":"Cannot be blank."}}`),
+		},
+		{
 			Name:   "multipart body with @jsonPayload, as the SDK sends it",
 			Method: http.MethodPost, URL: "/api/batch",
 			Body:           multipartBatch(t, `{"requests":[{"method":"POST","url":"/api/collections/tags/records?fields=label","body":{"label":"from-multipart"}}]}`),
@@ -254,7 +292,12 @@ func TestBatch(t *testing.T) {
 			TestAppFactory:  batchApp(10, 3, 0, nil),
 			ExpectedStatus:  200,
 			ExpectedContent: []string{`"label":"with-files"`, `{"body":{"cover":"red_`, `.png","title":"With a cover"},"status":200}`},
-			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, _ []byte) {
+			AfterTestFunc: func(t testing.TB, app *core.App, _ *http.Response, body []byte) {
+				// as in PocketBase, the sub-request gets the file by its stored name, which
+				// the record handler names again
+				if !regexp.MustCompile(`"cover":"red_[a-z0-9]{10}_[a-z0-9]{10}\.png"`).Match(body) {
+					t.Errorf("the cover is not named twice: %s", body)
+				}
 				if n := storedFiles(t, app, "red_"); n != 1 {
 					t.Fatalf("stored red_*.png files = %d, want 1", n)
 				}

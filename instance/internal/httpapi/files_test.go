@@ -251,7 +251,7 @@ func TestRecordFileUploads(t *testing.T) {
 			TestAppFactory: fixtureApp,
 			ExpectedStatus: 400,
 			ExpectedBody: rwErr(400, "Failed to create record.", `{"cover":{"code":"validation_file_size_limit",`+
-				`"message":"Failed to upload \"big.png\" - the maximum allowed file size is 1048576 bytes.","params":{"file":"big.png","maxSize":1048576}}}`),
+				`"message":"Failed to upload big.png - the maximum allowed file size is 1048576 bytes.","params":{"file":"big.png","maxSize":1048576}}}`),
 			AfterTestFunc: noNewRecordFolders,
 		},
 		{

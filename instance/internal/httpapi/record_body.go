@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -61,12 +60,14 @@ type recordBody struct {
 }
 
 // readRecordBody binds the request body of a record write, as PocketBase's BindBody does
-// into a map: an empty body binds nothing; JSON must be an object (keys are
-// case-sensitive); multipart and urlencoded values are type-inferred
+// into a map, choosing the format by the Content-Type's case-sensitive prefix: an empty
+// body binds nothing; JSON must be an object (keys are case-sensitive; see
+// decodeBodyJSON); multipart and urlencoded values are type-inferred
 // (core.InferFormValue; a repeated key becomes a list) with the @jsonPayload objects
-// merged over them; any other Content-Type is 400 "Unsupported Content-Type.". A body
-// over limit is 413 "Request entity too large."; one that does not decode is PocketBase's
-// generic 400.
+// merged over them, and, as PocketBase binds the request's Form, the URL's query values
+// count too (urlencoded: after the body's, multipart: before the parts'); any other
+// Content-Type is 400 "Unsupported Content-Type.". A body over limit is 413 "Request
+// entity too large."; one that does not decode is PocketBase's generic 400.
 func readRecordBody(c *gin.Context, limit int64) (*recordBody, error) {
 	out := &recordBody{Data: map[string]any{}}
 
@@ -88,32 +89,36 @@ func readRecordBody(c *gin.Context, limit int64) (*recordBody, error) {
 		return out, nil
 	}
 
-	mediaType, params, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	contentType := c.GetHeader("Content-Type")
 	switch {
-	case strings.HasPrefix(mediaType, "application/json"):
-		if err := json.Unmarshal(body, &out.Data); err != nil {
+	case strings.HasPrefix(contentType, "application/json"):
+		if err := decodeBodyJSON(body, &out.Data); err != nil {
 			return nil, NewBadRequestError("", err)
 		}
 		if out.Data == nil { // a JSON null binds nothing
 			out.Data = map[string]any{}
 		}
 		return out, nil
-	case mediaType == "multipart/form-data":
+	case strings.HasPrefix(contentType, "multipart/form-data"):
+		mediaType, params, err := mime.ParseMediaType(contentType)
+		if err != nil || mediaType != "multipart/form-data" {
+			return nil, NewBadRequestError("", http.ErrNotMultipart)
+		}
 		if err := readMultipartBody(c.Request, body, params["boundary"], limit, out); err != nil {
 			return nil, NewBadRequestError("", err)
 		}
 		return out, nil
-	case mediaType == "application/x-www-form-urlencoded":
+	case strings.HasPrefix(contentType, "application/x-www-form-urlencoded"):
 		c.Request.Body = io.NopCloser(bytes.NewReader(body))
 		if err := c.Request.ParseForm(); err != nil {
 			return nil, NewBadRequestError("", err)
 		}
-		if err := mergeFormValues(out.Data, c.Request.PostForm); err != nil {
+		if err := mergeFormValues(out.Data, c.Request.Form); err != nil {
 			return nil, NewBadRequestError("", err)
 		}
 		c.Request.Body = io.NopCloser(bytes.NewReader(body))
 		return out, nil
-	case mediaType == "text/xml" || mediaType == "application/xml":
+	case strings.HasPrefix(contentType, "text/xml") || strings.HasPrefix(contentType, "application/xml"):
 		// note: PocketBase's XML binding cannot fill a map, so a record body in XML
 		// fails to bind.
 		return nil, NewBadRequestError("", errors.New("xml record bodies are not supported"))
@@ -122,7 +127,8 @@ func readRecordBody(c *gin.Context, limit int64) (*recordBody, error) {
 	return nil, NewBadRequestError(msgUnsupportedContentType, nil)
 }
 
-// readMultipartBody binds a multipart body. The parsed form is left on req, whose
+// readMultipartBody binds a multipart body, after the request URL's query values as
+// http.Request.ParseMultipartForm orders them. The parsed form is left on req, whose
 // server removes any temporary files of large uploads once the request is done.
 func readMultipartBody(req *http.Request, body []byte, boundary string, limit int64, out *recordBody) error {
 	if boundary == "" {
@@ -135,7 +141,11 @@ func readMultipartBody(req *http.Request, body []byte, boundary string, limit in
 	}
 	req.MultipartForm = form
 
-	if err := mergeFormValues(out.Data, form.Value); err != nil {
+	values := req.URL.Query()
+	for k, v := range form.Value {
+		values[k] = append(values[k], v...)
+	}
+	if err := mergeFormValues(out.Data, values); err != nil {
 		return err
 	}
 	if len(form.File) > 0 {
@@ -165,7 +175,7 @@ func mergeFormValues(data map[string]any, values map[string][]string) error {
 
 	for _, payload := range values[jsonPayloadKey] {
 		var obj map[string]any
-		if err := json.Unmarshal([]byte(payload), &obj); err != nil {
+		if err := unmarshalStrictJSON([]byte(payload), &obj); err != nil {
 			return fmt.Errorf("decoding %s: %w", jsonPayloadKey, err)
 		}
 		for k, v := range obj {

@@ -66,7 +66,8 @@ func readRequestInfo(c *gin.Context) *core.RequestInfo {
 // paths) are logged and otherwise ignored, as in PocketBase.
 func (a *api) enrichRecords(c *gin.Context, records []*core.Record, info *core.RequestInfo) error {
 	ctx := c.Request.Context()
-	if paths := core.NormalizeExpands(c.QueryArray("expand")...); len(paths) > 0 {
+	// as PocketBase, only the first ?expand= value counts
+	if paths := core.NormalizeExpands(c.Query("expand")); len(paths) > 0 {
 		if err := a.app.ExpandRecords(ctx, records, paths, info); err != nil {
 			a.app.Logger().DebugContext(ctx, "expand failure", "error", err.Error())
 		}

@@ -110,6 +110,7 @@ func TestRecordCreate(t *testing.T) {
 		"slug":         {"0001"},
 		"@jsonPayload": {`{"channels":["web","email"],"meta":{"a":1}}`},
 	}, nil)
+	multipartQueried, multipartQueriedType := rwMultipart(t, map[string][]string{"slug": {"from-a-form"}, "channels": {"web"}}, nil)
 
 	scenarios := []apitest.ApiScenario{
 		{
@@ -288,6 +289,49 @@ func TestRecordCreate(t *testing.T) {
 			ExpectedContent: []string{`"channels":["web","mobile"]`, `"rating":2.5`, `"title":"Encoded"`},
 		},
 		{
+			Name:   "urlencoded body with query values, as PocketBase binds the request's Form",
+			Method: http.MethodPost, URL: postsURL + "?title=From%20the%20query&channels=email",
+			Body:            strings.NewReader(url.Values{"channels": {"web"}}.Encode()),
+			Headers:         map[string]string{"Authorization": tok.admin, "Content-Type": "application/x-www-form-urlencoded"},
+			ExpectedStatus:  200,
+			ExpectedContent: []string{`"channels":["web","email"]`, `"title":"From the query"`},
+		},
+		{
+			Name:   "multipart body after the query values",
+			Method: http.MethodPost, URL: postsURL + "?channels=email&title=From%20the%20query",
+			Body: multipartQueried, Headers: map[string]string{"Authorization": tok.admin, "Content-Type": multipartQueriedType},
+			ExpectedStatus:  200,
+			ExpectedContent: []string{`"channels":["email","web"]`, `"slug":"from-a-form"`, `"title":"From the query"`},
+		},
+		{
+			Name:   "the Content-Type prefix is case-sensitive",
+			Method: http.MethodPost, URL: postsURL,
+			Body: strings.NewReader(`{"title":"Upper"}`), Headers: map[string]string{"Authorization": tok.admin, "Content-Type": "APPLICATION/JSON"},
+			ExpectedStatus: 400,
+			ExpectedBody:   rwErr(400, "Unsupported Content-Type.", "{}"),
+		},
+		{
+			Name:   "only the first json value counts",
+			Method: http.MethodPost, URL: postsURL + "?fields=title",
+			Body: strings.NewReader(`{"title":"First value"} {"title":"ignored"`), Headers: rwHeaders(tok.admin),
+			ExpectedStatus: 200,
+			ExpectedBody:   `{"title":"First value"}`,
+		},
+		{
+			Name:   "a repeated json name",
+			Method: http.MethodPost, URL: postsURL,
+			Body: strings.NewReader(`{"title":"One","meta":{"a":1,"\u0061":2}}`), Headers: rwHeaders(tok.admin),
+			ExpectedStatus: 400,
+			ExpectedBody:   rwErr(400, "Something went wrong while processing your request.", "{}"),
+		},
+		{
+			Name:   "invalid utf-8 in json",
+			Method: http.MethodPost, URL: postsURL,
+			Body: strings.NewReader("{\"title\":\"a\xffb\"}"), Headers: rwHeaders(tok.admin),
+			ExpectedStatus: 400,
+			ExpectedBody:   rwErr(400, "Something went wrong while processing your request.", "{}"),
+		},
+		{
 			Name:   "unsupported content type",
 			Method: http.MethodPost, URL: postsURL,
 			Body: strings.NewReader(`title=x`), Headers: map[string]string{"Authorization": tok.admin, "Content-Type": "text/plain"},
@@ -353,6 +397,24 @@ func TestRecordCreateAuth(t *testing.T) {
 					t.Errorf("password hash %q: want bcrypt cost 10", hash)
 				}
 			},
+		},
+		{
+			// PocketBase exports the would-be record for the create rule (even an empty one)
+			// before validating it, and the export fails on a password bcrypt cannot hash
+			Name:   "a guest's password over 72 bytes fails before validation",
+			Method: http.MethodPost, URL: usersURL,
+			Body: strings.NewReader(`{"email":"carol@example.com","password":"` + strings.Repeat("é", 40) + `","passwordConfirm":"` +
+				strings.Repeat("é", 40) + `"}`),
+			Headers: rwHeaders(""), ExpectedStatus: 400,
+			ExpectedBody: rwErr(400, "Failed to create record.", `{}`),
+		},
+		{
+			Name:   "a superuser's password over 72 bytes is an invalid value",
+			Method: http.MethodPost, URL: usersURL,
+			Body: strings.NewReader(`{"email":"carol@example.com","password":"` + strings.Repeat("é", 40) + `","passwordConfirm":"` +
+				strings.Repeat("é", 40) + `"}`),
+			Headers: rwHeaders(tok.admin), ExpectedStatus: 400,
+			ExpectedBody: rwErr(400, "Failed to create record.", `{"password":{"code":"validation_invalid_value","message":"Invalid value."}}`),
 		},
 		{
 			Name:   "guest cannot create a verified user",
