@@ -52,7 +52,14 @@ func BenchmarkInstanceAuth(b *testing.B) {
 	b.ResetTimer()
 	for _, sc := range scenarios {
 		b.Run(sc.name, func(b *testing.B) {
+			stop := profile(b, sc.name, d)
+			cpu0 := s.cpuTime(b)
 			res := Run(context.Background(), sc.conns, d, sc.want, sc.next)
+			cpu := s.cpuTime(b) - cpu0
+			stop()
+			if res.Requests > 0 {
+				b.ReportMetric(float64(cpu.Microseconds())/float64(res.Requests), "server-cpu-µs/req")
+			}
 			if res.Errors > 0 {
 				b.Errorf("%s: %d failed requests", sc.name, res.Errors)
 			}

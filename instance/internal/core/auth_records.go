@@ -15,9 +15,10 @@ import (
 var ErrRecordNotFound = fmt.Errorf("record not found: %w", sql.ErrNoRows)
 
 // FindRecordByID returns the record with the given id of the collection with the given
-// id or name, or ErrRecordNotFound / ErrCollectionNotFound.
+// id or name, or ErrRecordNotFound / ErrCollectionNotFound. The record's collection is
+// the cached one (read-only), as PocketBase's FindRecordById reads it.
 func (a *App) FindRecordByID(ctx context.Context, collectionNameOrID, id string) (*Record, error) {
-	c, err := a.FindCollectionByNameOrID(ctx, collectionNameOrID)
+	c, err := a.FindCachedCollectionByNameOrID(ctx, collectionNameOrID)
 	if err != nil {
 		return nil, err
 	}

@@ -126,7 +126,9 @@ func requireSameCollectionContextAuth(c *gin.Context) error {
 // "Missing or invalid collection context." (the per-collection rate limit middleware
 // answers it before anything else).
 func (a *api) collectionContext(c *gin.Context) error {
-	collection, err := a.app.FindCollectionByNameOrID(c.Request.Context(), c.Param("collection"))
+	// note: the cached collection, shared and read-only, as PocketBase's
+	// FindCachedCollectionByNameOrId: a record request never reads _collections
+	collection, err := a.app.FindCachedCollectionByNameOrID(c.Request.Context(), c.Param("collection"))
 	if err != nil {
 		return NewNotFoundError("Missing or invalid collection context.", err)
 	}
