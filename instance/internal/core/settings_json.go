@@ -296,12 +296,40 @@ type jsonField struct {
 	index  int
 }
 
-var jsonFieldsCache sync.Map // reflect.Type → []jsonField
+var (
+	jsonFieldsCache sync.Map // reflect.Type → []jsonField
+	formFieldsCache sync.Map // reflect.Type → []jsonField
+)
 
 // jsonFieldsOf returns the exported fields of struct type t with their json tag names
 // (the Go name when untagged), in declaration order.
 func jsonFieldsOf(t reflect.Type) []jsonField {
-	if cached, ok := jsonFieldsCache.Load(t); ok {
+	return namedFieldsOf(t, &jsonFieldsCache, func(sf reflect.StructField) string {
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		return name
+	})
+}
+
+// formFieldsOf returns the exported fields of struct type t by the names form values
+// bind them with: the form tag, else the json tag (a json:"-" field included), else the
+// Go name; a field tagged form:"-" is left out.
+func formFieldsOf(t reflect.Type) []jsonField {
+	return namedFieldsOf(t, &formFieldsCache, func(sf reflect.StructField) string {
+		if name := sf.Tag.Get("form"); name != "" {
+			return name
+		}
+		if name, _, _ := strings.Cut(sf.Tag.Get("json"), ","); name != "-" {
+			return name
+		}
+		return ""
+	})
+}
+
+// namedFieldsOf returns the exported fields of struct type t, in declaration order, by
+// the names tagName gives them (the Go name when it gives ""; "-" leaves a field out),
+// cached in cache.
+func namedFieldsOf(t reflect.Type, cache *sync.Map, tagName func(reflect.StructField) string) []jsonField {
+	if cached, ok := cache.Load(t); ok {
 		return cached.([]jsonField)
 	}
 
@@ -311,7 +339,7 @@ func jsonFieldsOf(t reflect.Type) []jsonField {
 		if !sf.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		name := tagName(sf)
 		if name == "-" {
 			continue
 		}
@@ -320,43 +348,7 @@ func jsonFieldsOf(t reflect.Type) []jsonField {
 		}
 		fields = append(fields, jsonField{name: name, folded: foldJSONName(name), index: i})
 	}
-	jsonFieldsCache.Store(t, fields)
-
-	return fields
-}
-
-var formFieldsCache sync.Map // reflect.Type → []jsonField
-
-// formFieldsOf returns the exported fields of struct type t by the names form values
-// bind them with: the form tag, else the json tag, else the Go name; a field tagged
-// form:"-" is left out.
-func formFieldsOf(t reflect.Type) []jsonField {
-	if cached, ok := formFieldsCache.Load(t); ok {
-		return cached.([]jsonField)
-	}
-
-	var fields []jsonField
-	for i := range t.NumField() {
-		sf := t.Field(i)
-		if !sf.IsExported() {
-			continue
-		}
-		name := sf.Tag.Get("form")
-		if name == "" {
-			name, _, _ = strings.Cut(sf.Tag.Get("json"), ",")
-			if name == "-" {
-				name = ""
-			}
-		}
-		if name == "-" {
-			continue
-		}
-		if name == "" {
-			name = sf.Name
-		}
-		fields = append(fields, jsonField{name: name, index: i})
-	}
-	formFieldsCache.Store(t, fields)
+	cache.Store(t, fields)
 
 	return fields
 }

@@ -51,11 +51,12 @@ func bodyFormatOf(contentType string) bodyFormat {
 	return bodyUnsupported
 }
 
-// boundBody is what bindBody read: the first JSON value of a JSON body, or the form
-// values (query values included) of a multipart or urlencoded one.
+// boundBody is what bindBody read: the first JSON value of a JSON body, the form values
+// (query values included) of a multipart or urlencoded one, or whether it was XML.
 type boundBody struct {
 	JSON json.RawMessage
 	Form url.Values
+	XML  bool
 }
 
 // bindBody binds the request body into dst, a pointer to a fixed form struct, as
@@ -114,7 +115,7 @@ func bindBody(c *gin.Context, dst any) (*boundBody, error) {
 		if err := xml.NewDecoder(bytes.NewReader(body)).Decode(dst); err != nil {
 			return nil, fmt.Errorf("binding the XML body: %w", err)
 		}
-		return &boundBody{}, nil
+		return &boundBody{XML: true}, nil
 	}
 
 	return nil, errUnsupportedBody
@@ -142,23 +143,42 @@ func requestFormValues(r *http.Request) (url.Values, error) {
 
 // bindForm is bindBody answered as the routes returning PocketBase's
 // firstApiError(err, BadRequestError(message, err)) do: 413 as it is (a chunked body
-// over the limit too), an unsupported
-// Content-Type 400 "Unsupported Content-Type", anything else 400 message.
+// over the limit too), an unsupported Content-Type 400 "Unsupported Content-Type",
+// anything else 400 message.
 func bindForm(c *gin.Context, dst any, message string) (*boundBody, error) {
 	bound, err := bindBody(c, dst)
+
+	return bound, bindFailure(err, message, true)
+}
+
+// bindPlain is bindBody answered as the routes returning PocketBase's
+// BadRequestError(message, err) do: a 413 for a Content-Length over the limit (the body
+// limit middleware), anything else (an unsupported Content-Type, a chunked body over
+// the limit) 400 message.
+func bindPlain(c *gin.Context, dst any, message string) (*boundBody, error) {
+	bound, err := bindBody(c, dst)
+
+	return bound, bindFailure(err, message, false)
+}
+
+// bindFailure is the answer to a bindBody error (nil for none): an ApiError as it is;
+// with firstAPIError, the errors PocketBase's firstApiError finds inside the decoding
+// error as theirs; anything else 400 message.
+func bindFailure(err error, message string, firstAPIError bool) error {
 	if err == nil {
-		return bound, nil
+		return nil
 	}
 	if apiErr, ok := errors.AsType[*ApiError](err); ok {
-		return nil, apiErr
+		return apiErr
 	}
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		// firstApiError finds the body limit's 413 in the decoding error
-		return nil, NewApiError(http.StatusRequestEntityTooLarge, msgBodyTooLarge, err)
-	}
-	if errors.Is(err, errUnsupportedBody) {
-		return nil, NewBadRequestError("Unsupported Content-Type", nil)
+	if firstAPIError {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return NewApiError(http.StatusRequestEntityTooLarge, msgBodyTooLarge, err)
+		}
+		if errors.Is(err, errUnsupportedBody) {
+			return NewBadRequestError("Unsupported Content-Type", nil)
+		}
 	}
 
-	return nil, NewBadRequestError(message, err)
+	return NewBadRequestError(message, err)
 }

@@ -121,6 +121,11 @@ func TestBindBodyErrorAnswers(t *testing.T) {
 			wantMessage: msgLoadFailed,
 		},
 		{
+			name: "impersonate and confirm-password-reset, unsupported", contentType: "text/plain", body: `{}`,
+			bind:        func(c *gin.Context) error { return bindAuthFormPlain(c, &bindTestForm{}) },
+			wantMessage: msgLoadFailed,
+		},
+		{
 			name: "fixed form, unsupported", contentType: "text/plain", body: `{}`,
 			bind:        func(c *gin.Context) error { return bindFixedForm(c, &bindTestForm{}) },
 			wantMessage: msgFormLoadFailed,

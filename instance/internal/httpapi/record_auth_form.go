@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"unicode/utf8"
@@ -26,7 +27,18 @@ const jsonPayloadKey = "@jsonPayload"
 // route's rules see: a JSON object as it is, form values type-inferred (a repeated key
 // as a list) with the @jsonPayload objects merged over them.
 func bindAuthForm(c *gin.Context, dst any) error {
-	bound, err := bindForm(c, dst, msgLoadFailed)
+	return bindAuthFormWith(c, dst, bindForm)
+}
+
+// bindAuthFormPlain is bindAuthForm for the routes that answer every binding failure
+// with the 400 "An error occurred while loading the submitted data." (bindPlain):
+// impersonate and confirm-password-reset.
+func bindAuthFormPlain(c *gin.Context, dst any) error {
+	return bindAuthFormWith(c, dst, bindPlain)
+}
+
+func bindAuthFormWith(c *gin.Context, dst any, bind func(*gin.Context, any, string) (*boundBody, error)) error {
+	bound, err := bind(c, dst, msgLoadFailed)
 	if err != nil {
 		return err
 	}
@@ -40,6 +52,10 @@ func bindAuthForm(c *gin.Context, dst any) error {
 		if err := mergeFormValues(values, bound.Form); err != nil {
 			return NewBadRequestError(msgLoadFailed, err)
 		}
+	case bound.XML:
+		// PocketBase's request info binds the body into a map, which XML cannot fill:
+		// the route fails once it reads @request.body (authRequestInfo)
+		c.Set(ctxKeyAuthFormBody, errXMLRequestBody)
 	}
 	if values != nil {
 		c.Set(ctxKeyAuthFormBody, values)
@@ -49,8 +65,12 @@ func bindAuthForm(c *gin.Context, dst any) error {
 }
 
 // ctxKeyAuthFormBody holds the body an auth route bound, as the @request.body its
-// authRule and mfa.rule see (PocketBase's request info binds the same body).
+// authRule and mfa.rule see (PocketBase's request info binds the same body), or
+// errXMLRequestBody.
 const ctxKeyAuthFormBody = "pocketfleet.authFormBody"
+
+// errXMLRequestBody is the failure of an XML body bound as @request.body.
+var errXMLRequestBody = errors.New("xml: an XML body cannot be bound into a map")
 
 // validationItem is one entry of an error's data (§2.1); its keys come in PocketBase's
 // order.

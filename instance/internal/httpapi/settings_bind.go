@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"errors"
-
 	"github.com/gin-gonic/gin"
 )
 
@@ -16,16 +14,12 @@ const (
 )
 
 // bindFixedForm binds the request body into dst, a pointer to a fixed form struct, with
-// bindBody, and answers its errors as the handlers of apis/settings.go, backup_create.go
-// and realtime.go do: 413 as it is, anything else (an unsupported Content-Type too) 400
-// "An error occurred while loading the submitted data.".
+// bindBody, answered as the handlers of apis/settings.go, backup_create.go and
+// realtime.go do (bindPlain): 413 for a Content-Length over the limit, anything else (an
+// unsupported Content-Type too) 400 "An error occurred while loading the submitted
+// data.".
 func bindFixedForm(c *gin.Context, dst any) error {
-	if _, err := bindBody(c, dst); err != nil {
-		if apiErr, ok := errors.AsType[*ApiError](err); ok {
-			return apiErr
-		}
-		return NewBadRequestError(msgFormLoadFailed, err)
-	}
+	_, err := bindPlain(c, dst, msgFormLoadFailed)
 
-	return nil
+	return err
 }
