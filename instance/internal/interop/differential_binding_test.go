@@ -200,6 +200,11 @@ func bindingProbes(t *testing.T) []probe {
 	)
 	malformed("test email", "POST", "/api/settings/test/email", "su", `{"email":"bad","template":"verification"}`)
 	malformed("test s3", "POST", "/api/settings/test/s3", "su", `{"filesystem":"nope"}`)
+	malformed("apple client secret", "POST", "/api/settings/apple/generate-client-secret", "su", `{"clientId":"x","teamId":"y","keyId":"z","privateKey":"bad","duration":1}`)
+	out = append(out,
+		probe{name: "apple client secret: a fraction for the duration", method: "POST", path: "/api/settings/apple/generate-client-secret", as: "su", body: `{"clientId":"x","duration":1.5}`},
+		probe{name: "apple client secret: values in the query of a form", method: "POST", path: "/api/settings/apple/generate-client-secret?clientId=x&duration=-1", as: "su", body: "teamId=y", ctype: formType},
+	)
 
 	// the SQL console, backups, realtime
 	malformed("sql", "POST", "/api/sql", "su", `{"query":"select 1 as one"}`)
