@@ -208,11 +208,69 @@ func decodeJSONValue(v reflect.Value, node any, foldNames bool) error {
 			return fmt.Errorf("decoding json: cannot store %s in %s: %w", n, v.Type(), err)
 		}
 		v.SetInt(i)
+	case reflect.Float32, reflect.Float64:
+		n, ok := node.(json.Number)
+		if !ok {
+			return jsonTypeError(node, v.Type())
+		}
+		f, err := strconv.ParseFloat(n.String(), v.Type().Bits())
+		if err != nil {
+			return fmt.Errorf("decoding json: cannot store %s in %s: %w", n, v.Type(), err)
+		}
+		v.SetFloat(f)
+	case reflect.Interface:
+		if v.NumMethod() > 0 {
+			return fmt.Errorf("decoding json: unsupported type %s", v.Type())
+		}
+		v.Set(reflect.ValueOf(plainJSON(node)))
+	case reflect.Map:
+		obj, ok := node.(jsonObject)
+		if !ok {
+			return jsonTypeError(node, v.Type())
+		}
+		if v.Type().Key().Kind() != reflect.String {
+			return fmt.Errorf("decoding json: unsupported type %s", v.Type())
+		}
+		// as json/v2, the members are merged into a map that is already there
+		if v.IsNil() {
+			v.Set(reflect.MakeMapWithSize(v.Type(), len(obj)))
+		}
+		for _, m := range obj {
+			elem := reflect.New(v.Type().Elem()).Elem()
+			if err := decodeJSONValue(elem, m.value, foldNames); err != nil {
+				return err
+			}
+			v.SetMapIndex(reflect.ValueOf(m.name).Convert(v.Type().Key()), elem)
+		}
 	default:
 		return fmt.Errorf("decoding json: unsupported type %s", v.Type())
 	}
 
 	return nil
+}
+
+// plainJSON turns a parsed node into the value json/v2 stores in an any: objects as
+// map[string]any, arrays as []any, numbers as float64.
+func plainJSON(node any) any {
+	switch n := node.(type) {
+	case jsonObject:
+		out := make(map[string]any, len(n))
+		for _, m := range n {
+			out[m.name] = plainJSON(m.value)
+		}
+		return out
+	case []any:
+		out := make([]any, len(n))
+		for i, item := range n {
+			out[i] = plainJSON(item)
+		}
+		return out
+	case json.Number:
+		f, _ := n.Float64()
+		return f
+	default:
+		return node
+	}
 }
 
 func jsonTypeError(node any, t reflect.Type) error {
@@ -238,12 +296,40 @@ type jsonField struct {
 	index  int
 }
 
-var jsonFieldsCache sync.Map // reflect.Type → []jsonField
+var (
+	jsonFieldsCache sync.Map // reflect.Type → []jsonField
+	formFieldsCache sync.Map // reflect.Type → []jsonField
+)
 
 // jsonFieldsOf returns the exported fields of struct type t with their json tag names
 // (the Go name when untagged), in declaration order.
 func jsonFieldsOf(t reflect.Type) []jsonField {
-	if cached, ok := jsonFieldsCache.Load(t); ok {
+	return namedFieldsOf(t, &jsonFieldsCache, func(sf reflect.StructField) string {
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		return name
+	})
+}
+
+// formFieldsOf returns the exported fields of struct type t by the names form values
+// bind them with: the form tag, else the json tag (a json:"-" field included), else the
+// Go name; a field tagged form:"-" is left out.
+func formFieldsOf(t reflect.Type) []jsonField {
+	return namedFieldsOf(t, &formFieldsCache, func(sf reflect.StructField) string {
+		if name := sf.Tag.Get("form"); name != "" {
+			return name
+		}
+		if name, _, _ := strings.Cut(sf.Tag.Get("json"), ","); name != "-" {
+			return name
+		}
+		return ""
+	})
+}
+
+// namedFieldsOf returns the exported fields of struct type t, in declaration order, by
+// the names tagName gives them (the Go name when it gives ""; "-" leaves a field out),
+// cached in cache.
+func namedFieldsOf(t reflect.Type, cache *sync.Map, tagName func(reflect.StructField) string) []jsonField {
+	if cached, ok := cache.Load(t); ok {
 		return cached.([]jsonField)
 	}
 
@@ -253,7 +339,7 @@ func jsonFieldsOf(t reflect.Type) []jsonField {
 		if !sf.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		name := tagName(sf)
 		if name == "-" {
 			continue
 		}
@@ -262,7 +348,7 @@ func jsonFieldsOf(t reflect.Type) []jsonField {
 		}
 		fields = append(fields, jsonField{name: name, folded: foldJSONName(name), index: i})
 	}
-	jsonFieldsCache.Store(t, fields)
+	cache.Store(t, fields)
 
 	return fields
 }
@@ -323,7 +409,8 @@ func smallestFoldRune(r rune) rune {
 
 // DecodeFormValues decodes multipart or urlencoded values into dst, a pointer to a
 // struct, as PocketBase v0.40 does for fixed forms (router.UnmarshalRequestData): a
-// scalar field takes the first value of its json name, a list of scalars takes all of
+// scalar field takes the first value of its name (form tag, else json tag; see
+// formFieldsOf), a list of scalars takes all of
 // them, nested structs are addressed with "parent.field" keys, lists of structs are left
 // alone, and each "@jsonPayload" value is a JSON object decoded over the result with
 // exact (case-sensitive) names.
@@ -357,7 +444,7 @@ func DecodeFormValues(values map[string][]string, dst any) error {
 const jsonPayloadField = "@jsonPayload"
 
 func decodeFormStruct(values map[string][]string, v reflect.Value, prefix string) error {
-	for _, f := range jsonFieldsOf(v.Type()) {
+	for _, f := range formFieldsOf(v.Type()) {
 		fv := v.Field(f.index)
 		ft := fv.Type()
 		isList := ft.Kind() == reflect.Slice

@@ -924,3 +924,51 @@ func TestSettingsJSONKeys(t *testing.T) {
 		t.Errorf("top-level keys = %v, want %v", got, want)
 	}
 }
+
+func TestDecodeFormJSONMapsAndAny(t *testing.T) {
+	type form struct {
+		Data  map[string]any   `json:"data"`
+		List  []map[string]any `json:"list"`
+		Ratio float64          `json:"ratio"`
+	}
+
+	got := form{Data: map[string]any{"kept": true}}
+	body := `{"data":{"n":1,"o":{"a":[1,"x",null]}},"list":[{"b":2},null],"RATIO":0.5}`
+	if err := core.DecodeFormJSON([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := form{
+		// as json/v2, a map that is already there is merged into
+		Data:  map[string]any{"kept": true, "n": 1.0, "o": map[string]any{"a": []any{1.0, "x", nil}}},
+		List:  []map[string]any{{"b": 2.0}, nil},
+		Ratio: 0.5,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("form (-want +got):\n%s", diff)
+	}
+
+	for _, bad := range []string{`{"data":[]}`, `{"data":{"a":1,"a":2}}`, `{"ratio":"1"}`, `{"list":[1]}`} {
+		if err := core.DecodeFormJSON([]byte(bad), &form{}); err == nil {
+			t.Errorf("DecodeFormJSON(%s) succeeded, want an error", bad)
+		}
+	}
+}
+
+func TestDecodeFormValuesFormTags(t *testing.T) {
+	var got struct {
+		// PocketBase binds form values by the form tag, a json:"-" field included
+		User  string `json:"-" form:"user"`
+		State string `json:"state"`
+		Named string `json:"named" form:"other"`
+		Skip  string `json:"skip" form:"-"`
+	}
+	err := core.DecodeFormValues(map[string][]string{
+		"user": {"u"}, "state": {"s"}, "named": {"by json"}, "other": {"o"}, "skip": {"x"},
+	}, &got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.User != "u" || got.State != "s" || got.Named != "o" || got.Skip != "" {
+		t.Errorf("form = %+v", got)
+	}
+}

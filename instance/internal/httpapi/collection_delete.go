@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -59,17 +58,12 @@ func (a *api) collectionTruncate(c *gin.Context) error {
 // collectionsImport is PUT /api/collections/import with {"collections":[…],
 // "deleteMissing":bool} → 204 (apis/collection_import.go).
 func (a *api) collectionsImport(c *gin.Context) error {
-	body, err := readBodyJSON(c)
-	if err != nil {
-		return bindError("An error occurred while loading the submitted data.", err)
-	}
-
 	var form struct {
 		Collections   []map[string]any `json:"collections"`
 		DeleteMissing bool             `json:"deleteMissing"`
 	}
-	if err := json.Unmarshal(body, &form); err != nil {
-		return NewBadRequestError("An error occurred while loading the submitted data.", err)
+	if _, err := bindForm(c, &form, "An error occurred while loading the submitted data."); err != nil {
+		return err
 	}
 	if len(form.Collections) == 0 {
 		apiErr := NewBadRequestError("An error occurred while validating the submitted data.", nil)
@@ -77,7 +71,7 @@ func (a *api) collectionsImport(c *gin.Context) error {
 		return apiErr
 	}
 
-	err = a.app.ImportCollections(c.Request.Context(), form.Collections, form.DeleteMissing)
+	err := a.app.ImportCollections(c.Request.Context(), form.Collections, form.DeleteMissing)
 	if err == nil {
 		c.Status(http.StatusNoContent)
 		return nil

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"mime"
 	"net/http"
 	"strings"
 
@@ -16,79 +14,56 @@ import (
 	"github.com/pocketfleet/pocketfleet/instance/internal/core"
 )
 
-// maxCollectionBody is PocketBase's default body limit (32 MiB).
-const maxCollectionBody = 32 << 20
-
-// collectionJSONPayloadKey is the multipart/urlencoded field holding a JSON object
-// merged over the other values (§1.5).
-const collectionJSONPayloadKey = "@jsonPayload"
-
-// errUnsupportedContentType is returned by readBodyJSON for a body it cannot read.
-var errUnsupportedContentType = errors.New("unsupported Content-Type")
-
-// readBodyJSON returns the request body as a JSON object (§1.5): JSON as sent ("{}"
-// when empty), multipart and urlencoded values inferred (InferFormValue; a repeated
-// key becomes a list) with the @jsonPayload objects merged over them.
+// readBodyJSON returns the request body of a collection create or update as a JSON
+// object, read as PocketBase's BindBody reads it (bindBody): nothing ("{}") for a body
+// with Content-Length 0; the first JSON value of a JSON body (firstBodyJSON); the
+// request's Form, the URL's query values included, of a multipart or urlencoded body,
+// its values inferred (InferFormValue; a repeated key becomes a list) with the
+// @jsonPayload objects merged over them; errUnsupportedBody for any other Content-Type
+// (matched by the raw header's prefix); 413 over 32 MiB.
 func readBodyJSON(c *gin.Context) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxCollectionBody))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, NewApiError(http.StatusRequestEntityTooLarge, "Request entity too large", err)
-		}
-		return nil, err
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	r := c.Request
+	if r.ContentLength == 0 {
 		return []byte("{}"), nil
 	}
+	if r.ContentLength > maxFixedFormBody {
+		return nil, NewApiError(http.StatusRequestEntityTooLarge, msgBodyTooLarge, nil)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, maxFixedFormBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, NewApiError(http.StatusRequestEntityTooLarge, msgBodyTooLarge, err)
+		}
+		return nil, fmt.Errorf("reading the body: %w", err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 
-	mediaType, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	switch {
-	case strings.HasPrefix(mediaType, "application/json"):
-		return body, nil
-	case mediaType == "multipart/form-data" || mediaType == "application/x-www-form-urlencoded":
-		return formBodyJSON(c, body)
+	switch bodyFormatOf(r.Header.Get("Content-Type")) {
+	case bodyJSON:
+		return firstBodyJSON(body)
+	case bodyMultipart, bodyURLEncoded:
+		form, err := requestFormValues(r)
+		if err != nil {
+			return nil, err
+		}
+		values := map[string]any{}
+		if err := mergeFormValues(values, form); err != nil {
+			return nil, err
+		}
+		return json.Marshal(values)
 	}
 
-	return nil, errUnsupportedContentType
-}
-
-func formBodyJSON(c *gin.Context, body []byte) ([]byte, error) {
-	c.Request.Body = io.NopCloser(bytes.NewReader(body))
-	if err := c.Request.ParseMultipartForm(maxCollectionBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		return nil, fmt.Errorf("parsing form: %w", err)
-	}
-
-	values := map[string]any{}
-	for key, vals := range c.Request.PostForm {
-		if key == collectionJSONPayloadKey || len(vals) == 0 {
-			continue
-		}
-		if len(vals) == 1 {
-			values[key] = core.InferFormValue(vals[0])
-			continue
-		}
-		list := make([]any, len(vals))
-		for i, v := range vals {
-			list[i] = core.InferFormValue(v)
-		}
-		values[key] = list
-	}
-	for _, payload := range c.Request.PostForm[collectionJSONPayloadKey] {
-		var obj map[string]any
-		if err := json.Unmarshal([]byte(payload), &obj); err != nil {
-			return nil, fmt.Errorf("decoding %s: %w", collectionJSONPayloadKey, err)
-		}
-		maps.Copy(values, obj)
-	}
-
-	return json.Marshal(values)
+	// note: PocketBase decodes an XML body into the collection, whose fields have no
+	// XML form; it is refused here as an unsupported body.
+	return nil, errUnsupportedBody
 }
 
 // allocateRulesOfForm mirrors PocketBase's form binder, which allocates every nil
 // pointer of the struct it fills: a collection bound from a non-empty form or
-// multipart body has its null rules turned into "" before the values apply.
+// multipart body (query values included) has its null rules turned into "" before the
+// values apply.
 func allocateRulesOfForm(c *gin.Context, collection *core.Collection) {
-	if len(c.Request.PostForm) > 0 {
+	if len(c.Request.Form) > 0 {
 		collection.AllocateNilRules()
 	}
 }

@@ -16,23 +16,34 @@ import (
 // is read, so whatever follows it (`{"a":1} x`) is ignored, while a repeated object name
 // at any depth or invalid UTF-8 fails the whole body.
 func decodeBodyJSON(body []byte, dst any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var raw json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
-		return fmt.Errorf("decoding the JSON body: %w", err)
+	raw, err := firstBodyJSON(body)
+	if err != nil {
+		return err
 	}
 
 	return unmarshalStrictJSON(raw, dst)
+}
+
+// firstBodyJSON returns the first JSON value of a request body, as PocketBase's BindBody
+// reads it: whatever follows it is ignored; a syntax error, a repeated object name,
+// invalid UTF-8 or half a surrogate pair in the value is an error.
+func firstBodyJSON(body []byte) (json.RawMessage, error) {
+	var raw json.RawMessage
+	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&raw); err != nil {
+		return nil, fmt.Errorf("decoding the JSON body: %w", err)
+	}
+	if err := checkStrictJSON(raw); err != nil {
+		return nil, err
+	}
+
+	return raw, nil
 }
 
 // unmarshalStrictJSON decodes data, one JSON value and nothing after it, into dst as
 // encoding/json/v2's Unmarshal does (PocketBase's @jsonPayload): a repeated object name,
 // invalid UTF-8 or a \u escape of half a surrogate pair is an error.
 func unmarshalStrictJSON(data []byte, dst any) error {
-	if !utf8.Valid(data) || !pairedSurrogates(data) {
-		return errors.New("decoding JSON: invalid UTF-8")
-	}
-	if err := checkUniqueNames(data); err != nil {
+	if err := checkStrictJSON(data); err != nil {
 		return err
 	}
 	if err := json.Unmarshal(data, dst); err != nil {
@@ -40,6 +51,20 @@ func unmarshalStrictJSON(data []byte, dst any) error {
 	}
 
 	return nil
+}
+
+// checkStrictJSON fails when data is not one JSON value that encoding/json/v2 accepts:
+// syntax errors, trailing data, invalid UTF-8, half a surrogate pair or a repeated
+// object name.
+func checkStrictJSON(data []byte) error {
+	if !utf8.Valid(data) || !pairedSurrogates(data) {
+		return errors.New("decoding JSON: invalid UTF-8")
+	}
+	if !json.Valid(data) {
+		return errors.New("decoding JSON: invalid syntax or trailing data")
+	}
+
+	return checkUniqueNames(data)
 }
 
 // checkUniqueNames fails when an object of the JSON value raw repeats a name (compared

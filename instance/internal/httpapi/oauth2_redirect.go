@@ -35,10 +35,13 @@ type oauth2RedirectData struct {
 }
 
 // oauth2RedirectForm is the redirect data as received: Apple also posts the user's name
-// (once, on the first consent) as the JSON `user` field.
+// (once, on the first consent) as the `user` form field, which a JSON body cannot set
+// (PocketBase's json:"-").
 type oauth2RedirectForm struct {
-	oauth2RedirectData
-	AppleUser string `json:"user"`
+	State     string `json:"state"`
+	Code      string `json:"code"`
+	Error     string `json:"error"`
+	AppleUser string `json:"-" form:"user"`
 }
 
 // Bounds of the Apple name kept between the redirect and the code exchange.
@@ -124,7 +127,7 @@ func (a *api) oauth2Redirect(c *gin.Context) error {
 			debug("Failed to read OAuth2 redirect data", slog.Any("error", err))
 			return oauth2RedirectFailure(c)
 		}
-		data = form.oauth2RedirectData
+		data = oauth2RedirectData{State: form.State, Code: form.Code, Error: form.Error}
 	} else {
 		q := c.Request.URL.Query()
 		data = oauth2RedirectData{State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error")}

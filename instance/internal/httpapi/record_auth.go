@@ -66,7 +66,10 @@ func (a *api) writeRecordAuthResponse(c *gin.Context, record *core.Record, token
 	}
 
 	// the authRule is checked for the request as it came (its own auth, if any)
-	info := authRequestInfo(c)
+	info, err := authRequestInfo(c)
+	if err != nil {
+		return err
+	}
 	if ok, err := a.app.CanAccessRecord(c.Request.Context(), record, info, record.Collection().Auth.AuthRule); !ok {
 		return NewForbiddenError("The request doesn't satisfy the collection requirements to authenticate.", err)
 	}
@@ -129,13 +132,19 @@ func setRequestContext(c *gin.Context, requestContext string) {
 
 // authRequestInfo is readRequestInfo (with the @request.context set by the auth route)
 // and the body the route bound as @request.body.
-func authRequestInfo(c *gin.Context) *core.RequestInfo {
+//
+// An XML body fails, as PocketBase's RequestInfo cannot bind it: 400 with the generic
+// message.
+func authRequestInfo(c *gin.Context) (*core.RequestInfo, error) {
 	info := readRequestInfo(c)
 	if body, ok := c.Get(ctxKeyAuthFormBody); ok {
+		if err, failed := body.(error); failed {
+			return nil, NewBadRequestError("", err)
+		}
 		info.Body, _ = body.(map[string]any)
 	}
 
-	return info
+	return info, nil
 }
 
 // authAlert records the login origin of record and, for a new device, mails the

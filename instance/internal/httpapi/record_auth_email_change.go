@@ -11,13 +11,13 @@ import (
 
 // requestEmailChangeForm is the body of request-email-change.
 type requestEmailChangeForm struct {
-	NewEmail string `json:"newEmail" xml:"newEmail"`
+	NewEmail string `json:"newEmail"`
 }
 
 // confirmEmailChangeForm is the body of confirm-email-change.
 type confirmEmailChangeForm struct {
-	Token    string `json:"token" xml:"token"`
-	Password string `json:"password" xml:"password"`
+	Token    string `json:"token"`
+	Password string `json:"password"`
 }
 
 // recordRequestEmailChange answers POST /api/collections/{collection}/request-email-change

@@ -1,24 +1,14 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
-	"maps"
-	"mime"
-	"net/http"
 	"slices"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 )
-
-// maxAuthFormBody is PocketBase's default body limit (32 MiB).
-const maxAuthFormBody = 32 << 20
 
 const (
 	msgLoadFailed       = "An error occurred while loading the submitted data."
@@ -29,43 +19,43 @@ const (
 // the other values (§1.5).
 const jsonPayloadKey = "@jsonPayload"
 
-// bindAuthForm decodes the request body into dst, a struct of an auth route's fixed form,
-// as PocketBase's BindBody does (§1.5): an empty body binds nothing; JSON object keys
-// match the struct's json tags case-insensitively; multipart and urlencoded values are
-// taken as strings with @jsonPayload objects merged over them; XML is decoded with the
-// xml tags; any other Content-Type is 400 "Unsupported Content-Type.". A body that fails
-// to decode is 400 "An error occurred while loading the submitted data.".
-//
-// note: it is the auth forms' binder only; record bodies (bound into maps, with value
-// inference) arrive with the records task and may generalize it.
+// bindAuthForm binds the request body into dst, a struct of an auth route's fixed form,
+// as PocketBase's BindBody does (bindBody: JSON names matched case-insensitively, form
+// values from the request's Form, the URL's query values included), answered as the
+// auth handlers do (bindForm: 400 "Unsupported Content-Type", 400 "An error occurred
+// while loading the submitted data."). The body is also kept as the @request.body the
+// route's rules see: a JSON object as it is, form values type-inferred (a repeated key
+// as a list) with the @jsonPayload objects merged over them.
 func bindAuthForm(c *gin.Context, dst any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxAuthFormBody))
+	return bindAuthFormWith(c, dst, bindForm)
+}
+
+// bindAuthFormPlain is bindAuthForm for the routes that answer every binding failure
+// with the 400 "An error occurred while loading the submitted data." (bindPlain):
+// impersonate and confirm-password-reset.
+func bindAuthFormPlain(c *gin.Context, dst any) error {
+	return bindAuthFormWith(c, dst, bindPlain)
+}
+
+func bindAuthFormWith(c *gin.Context, dst any, bind func(*gin.Context, any, string) (*boundBody, error)) error {
+	bound, err := bind(c, dst, msgLoadFailed)
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return NewApiError(http.StatusRequestEntityTooLarge, "Request entity too large", err)
-		}
-		return NewBadRequestError(msgLoadFailed, err)
-	}
-	if len(body) == 0 {
-		return nil
+		return err
 	}
 
-	mediaType, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	var values map[string]any
 	switch {
-	case strings.HasPrefix(mediaType, "application/json"):
-		if err = json.Unmarshal(body, dst); err == nil {
-			_ = json.Unmarshal(body, &values) // a JSON object also gives @request.body
+	case bound.JSON != nil:
+		_ = json.Unmarshal(bound.JSON, &values) // a body that is not an object gives none
+	case bound.Form != nil:
+		values = map[string]any{}
+		if err := mergeFormValues(values, bound.Form); err != nil {
+			return NewBadRequestError(msgLoadFailed, err)
 		}
-	case mediaType == "multipart/form-data" || mediaType == "application/x-www-form-urlencoded":
-		values, err = bindFormValues(c, body, dst)
-	case mediaType == "text/xml" || mediaType == "application/xml":
-		err = xml.Unmarshal(body, dst)
-	default:
-		return NewBadRequestError("Unsupported Content-Type", nil)
-	}
-	if err != nil {
-		return NewBadRequestError(msgLoadFailed, err)
+	case bound.XML:
+		// PocketBase's request info binds the body into a map, which XML cannot fill:
+		// the route fails once it reads @request.body (authRequestInfo)
+		c.Set(ctxKeyAuthFormBody, errXMLRequestBody)
 	}
 	if values != nil {
 		c.Set(ctxKeyAuthFormBody, values)
@@ -75,48 +65,12 @@ func bindAuthForm(c *gin.Context, dst any) error {
 }
 
 // ctxKeyAuthFormBody holds the body an auth route bound, as the @request.body its
-// authRule and mfa.rule see (PocketBase's request info binds the same body).
+// authRule and mfa.rule see (PocketBase's request info binds the same body), or
+// errXMLRequestBody.
 const ctxKeyAuthFormBody = "pocketfleet.authFormBody"
 
-// bindFormValues decodes a multipart or urlencoded body into dst (values as strings)
-// and returns the values it held as @request.body sees them: type-inferred, repeated
-// keys as lists (§1.5).
-func bindFormValues(c *gin.Context, body []byte, dst any) (map[string]any, error) {
-	c.Request.Body = io.NopCloser(bytes.NewReader(body))
-	if err := c.Request.ParseMultipartForm(maxAuthFormBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		return nil, fmt.Errorf("parsing form: %w", err)
-	}
-
-	values := map[string]any{}
-	for key, vals := range c.Request.PostForm {
-		if key == jsonPayloadKey || len(vals) == 0 {
-			continue
-		}
-		values[key] = vals[0]
-	}
-	for _, payload := range c.Request.PostForm[jsonPayloadKey] {
-		var obj map[string]any
-		if err := json.Unmarshal([]byte(payload), &obj); err != nil {
-			return nil, fmt.Errorf("decoding %s: %w", jsonPayloadKey, err)
-		}
-		maps.Copy(values, obj)
-	}
-
-	merged, err := json.Marshal(values)
-	if err != nil {
-		return nil, fmt.Errorf("encoding form values: %w", err)
-	}
-	if err := json.Unmarshal(merged, dst); err != nil {
-		return nil, err
-	}
-
-	inferred := map[string]any{}
-	if err := mergeFormValues(inferred, c.Request.PostForm); err != nil {
-		return nil, err
-	}
-
-	return inferred, nil
-}
+// errXMLRequestBody is the failure of an XML body bound as @request.body.
+var errXMLRequestBody = errors.New("xml: an XML body cannot be bound into a map")
 
 // validationItem is one entry of an error's data (§2.1); its keys come in PocketBase's
 // order.

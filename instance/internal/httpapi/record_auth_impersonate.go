@@ -13,7 +13,7 @@ import (
 type impersonateForm struct {
 	// Duration is the token lifetime in seconds; 0 means the collection's
 	// authToken.duration.
-	Duration int64 `json:"duration" xml:"duration"`
+	Duration int64 `json:"duration"`
 }
 
 // recordAuthImpersonate answers POST /api/collections/{collection}/impersonate/{id}
@@ -34,7 +34,7 @@ func (a *api) recordAuthImpersonate(c *gin.Context) error {
 	}
 
 	var form impersonateForm
-	if err := bindAuthForm(c, &form); err != nil {
+	if err := bindAuthFormPlain(c, &form); err != nil {
 		return err
 	}
 	if form.Duration < 0 {

@@ -80,9 +80,9 @@ type authWithOAuth2Form struct {
 	Code              string         `json:"code"`
 	CodeVerifier      string         `json:"codeVerifier"`
 	RedirectURL       string         `json:"redirectURL"`
-	RedirectURLLegacy string         `json:"redirectUrl"`
+	RedirectURLLegacy string         `json:"redirectUrl" xml:"RedirectUrl"`
 	CreateData        map[string]any `json:"createData"`
-	MFAID             string         `json:"mfaId"`
+	MFAID             string         `json:"mfaId" xml:"mfaId"`
 }
 
 // validate applies PocketBase v0.40's rules: provider required (at most 100

@@ -42,8 +42,8 @@ func (a *api) recordRequestOTP(c *gin.Context) error {
 
 // authWithOTPForm is the body of auth-with-otp; MFAID may also come in the query string.
 type authWithOTPForm struct {
-	OTPID    string `json:"otpId" xml:"otpId"`
-	Password string `json:"password" xml:"password"`
+	OTPID    string `json:"otpId" xml:"OTPId"`
+	Password string `json:"password"`
 	MFAID    string `json:"mfaId" xml:"mfaId"`
 }
 

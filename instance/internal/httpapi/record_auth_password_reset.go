@@ -8,9 +8,9 @@ import (
 
 // confirmPasswordResetForm is the body of confirm-password-reset.
 type confirmPasswordResetForm struct {
-	Token           string `json:"token" xml:"token"`
-	Password        string `json:"password" xml:"password"`
-	PasswordConfirm string `json:"passwordConfirm" xml:"passwordConfirm"`
+	Token           string `json:"token"`
+	Password        string `json:"password"`
+	PasswordConfirm string `json:"passwordConfirm"`
 }
 
 // recordRequestPasswordReset answers POST
@@ -49,7 +49,7 @@ func (a *api) recordConfirmPasswordReset(c *gin.Context) error {
 	}
 
 	var form confirmPasswordResetForm
-	if err := bindAuthForm(c, &form); err != nil {
+	if err := bindAuthFormPlain(c, &form); err != nil {
 		return err
 	}
 	err = a.app.ConfirmPasswordReset(c.Request.Context(), collection, form.Token, form.Password, form.PasswordConfirm)

@@ -11,12 +11,12 @@ import (
 
 // emailForm is the body of request-verification and request-password-reset.
 type emailForm struct {
-	Email string `json:"email" xml:"email"`
+	Email string `json:"email"`
 }
 
 // tokenForm is the body of confirm-verification.
 type tokenForm struct {
-	Token string `json:"token" xml:"token"`
+	Token string `json:"token"`
 }
 
 // authFlowError turns the error of a core auth flow into PocketBase's response: form

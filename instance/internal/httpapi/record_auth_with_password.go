@@ -11,9 +11,9 @@ import (
 // authWithPasswordForm is the body of auth-with-password. MFAID, the second step of an
 // MFA login, may also come in the query string.
 type authWithPasswordForm struct {
-	Identity      string `json:"identity" xml:"identity"`
-	Password      string `json:"password" xml:"password"`
-	IdentityField string `json:"identityField" xml:"identityField"`
+	Identity      string `json:"identity"`
+	Password      string `json:"password"`
+	IdentityField string `json:"identityField"`
 	MFAID         string `json:"mfaId" xml:"mfaId"`
 }
 

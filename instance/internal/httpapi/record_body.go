@@ -8,7 +8,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -90,8 +89,8 @@ func readRecordBody(c *gin.Context, limit int64) (*recordBody, error) {
 	}
 
 	contentType := c.GetHeader("Content-Type")
-	switch {
-	case strings.HasPrefix(contentType, "application/json"):
+	switch bodyFormatOf(contentType) {
+	case bodyJSON:
 		if err := decodeBodyJSON(body, &out.Data); err != nil {
 			return nil, NewBadRequestError("", err)
 		}
@@ -99,7 +98,7 @@ func readRecordBody(c *gin.Context, limit int64) (*recordBody, error) {
 			out.Data = map[string]any{}
 		}
 		return out, nil
-	case strings.HasPrefix(contentType, "multipart/form-data"):
+	case bodyMultipart:
 		mediaType, params, err := mime.ParseMediaType(contentType)
 		if err != nil || mediaType != "multipart/form-data" {
 			return nil, NewBadRequestError("", http.ErrNotMultipart)
@@ -108,17 +107,18 @@ func readRecordBody(c *gin.Context, limit int64) (*recordBody, error) {
 			return nil, NewBadRequestError("", err)
 		}
 		return out, nil
-	case strings.HasPrefix(contentType, "application/x-www-form-urlencoded"):
+	case bodyURLEncoded:
 		c.Request.Body = io.NopCloser(bytes.NewReader(body))
-		if err := c.Request.ParseForm(); err != nil {
+		form, err := requestFormValues(c.Request)
+		if err != nil {
 			return nil, NewBadRequestError("", err)
 		}
-		if err := mergeFormValues(out.Data, c.Request.Form); err != nil {
+		if err := mergeFormValues(out.Data, form); err != nil {
 			return nil, NewBadRequestError("", err)
 		}
 		c.Request.Body = io.NopCloser(bytes.NewReader(body))
 		return out, nil
-	case strings.HasPrefix(contentType, "text/xml") || strings.HasPrefix(contentType, "application/xml"):
+	case bodyXML:
 		// note: PocketBase's XML binding cannot fill a map, so a record body in XML
 		// fails to bind.
 		return nil, NewBadRequestError("", errors.New("xml record bodies are not supported"))

@@ -25,7 +25,7 @@ type sqlRunForm struct {
 // query that fails is the 400 "Failed to execute query. Raw error:\n<error>".
 func (a *api) sqlRun(c *gin.Context) error {
 	var form sqlRunForm
-	if err := bindFixedForm(c, &form); err != nil {
+	if _, err := bindForm(c, &form, msgFormLoadFailed); err != nil {
 		return err
 	}
 	errs := formErrors{}
