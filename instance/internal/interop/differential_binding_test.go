@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/pocketfleet/pocketfleet/instance/internal/apitest"
 )
 
 // TestSameBindingAnswersAsPocketBase sends both servers the same bodies of the routes
@@ -29,46 +27,6 @@ func TestSameBindingAnswersAsPocketBase(t *testing.T) {
 			t.Errorf("%s: %s %s as %q differs (-pocketbase +ours):\n%s", p.name, p.method, p.path, p.as, diff)
 		}
 	}
-}
-
-// serverPair is our instance and stock PocketBase, each serving its own copy of the
-// fixture, with their session tokens ("su", "alice") and the fixture's ids and times.
-type serverPair struct {
-	ours, pb             *server
-	oursTokens, pbTokens map[string]string
-	known                map[string]bool
-}
-
-// startPair builds and starts both servers and logs the superuser and alice in.
-func startPair(t *testing.T) *serverPair {
-	t.Helper()
-	pbBin := pocketbaseBin(t)
-	pair := &serverPair{
-		ours: start(t, "instance", buildInstance(t), apitest.CopyFixture(t)),
-		pb:   start(t, "pocketbase", pbBin, apitest.CopyFixture(t)),
-	}
-	sessions := func(s *server) map[string]string {
-		return map[string]string{
-			"su":    s.login(t, "_superusers", adminEmail, adminPassword),
-			"alice": s.login(t, "users", aliceEmail, alicePassword),
-		}
-	}
-	pair.oursTokens, pair.pbTokens = sessions(pair.ours), sessions(pair.pb)
-	pair.known = knownValues(t, pair.pb, pair.pbTokens["su"])
-
-	return pair
-}
-
-// ask sends p to PocketBase, then to our instance, and returns their answers.
-func (sp *serverPair) ask(t *testing.T, p probe) (pocketbase, ours answer) {
-	t.Helper()
-	pocketbase = sp.pb.ask(t, p, sp.pbTokens, sp.known)
-	ours = sp.ours.ask(t, p, sp.oursTokens, sp.known)
-	if p.shapeOnly {
-		pocketbase.Body, ours.Body = nil, nil
-	}
-
-	return pocketbase, ours
 }
 
 // formData is a multipart body of the fields (name, value pairs) with a fixed boundary,

@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/pocketfleet/pocketfleet/instance/internal/apitest"
 )
 
 // TestSameCollectionAnswersAsPocketBase sends the same collection and settings requests,
@@ -20,18 +18,8 @@ import (
 // and option (valid and invalid), updates, indexes, auth options, system collections,
 // views, deletes, truncates, imports and every settings section.
 func TestSameCollectionAnswersAsPocketBase(t *testing.T) {
-	pbBin := pocketbaseBin(t)
-	ours := start(t, "instance", buildInstance(t), apitest.CopyFixture(t))
-	pb := start(t, "pocketbase", pbBin, apitest.CopyFixture(t))
-
-	tokensOf := func(s *server) map[string]string {
-		return map[string]string{
-			"su":    s.login(t, "_superusers", adminEmail, adminPassword),
-			"alice": s.login(t, "users", aliceEmail, alicePassword),
-		}
-	}
-	oursTokens, pbTokens := tokensOf(ours), tokensOf(pb)
-	known := knownValues(t, pb, pbTokens["su"])
+	pair := startPair(t)
+	known := pair.known
 
 	ps := collectionProbes()
 	// the ids both servers derive from names (collections: pbc_ + crc32(type+name);
@@ -39,11 +27,7 @@ func TestSameCollectionAnswersAsPocketBase(t *testing.T) {
 	maps.Copy(known, derivedIDs(ps))
 
 	for _, p := range ps {
-		want := pb.ask(t, p, pbTokens, known)
-		got := ours.ask(t, p, oursTokens, known)
-		if p.shapeOnly {
-			want.Body, got.Body = nil, nil
-		}
+		want, got := pair.ask(t, p)
 		want.Body, got.Body = unrandomized(want.Body), unrandomized(got.Body)
 		if p.anyOrder || strings.Contains(p.path, "fields=") {
 			// PocketBase's picker re-encodes with encoding/json/v2, whose map order is

@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/pocketfleet/pocketfleet/instance/internal/apitest"
 )
 
 // headerProbe is a request whose response headers are compared.
@@ -69,16 +67,8 @@ func (s *server) headersOf(t *testing.T, p headerProbe, tokens map[string]string
 // act on (CORS, content type and disposition, caching, security headers) between our
 // instance and stock PocketBase, each serving a copy of the fixture.
 func TestSameHeadersAsPocketBase(t *testing.T) {
-	pbBin := pocketbaseBin(t)
-	ours := start(t, "instance", buildInstance(t), apitest.CopyFixture(t))
-	pb := start(t, "pocketbase", pbBin, apitest.CopyFixture(t))
-	tokensOf := func(s *server) map[string]string {
-		return map[string]string{
-			"su":    s.login(t, "_superusers", adminEmail, adminPassword),
-			"alice": s.login(t, "users", aliceEmail, alicePassword),
-		}
-	}
-	oursTokens, pbTokens := tokensOf(ours), tokensOf(pb)
+	pair := startPair(t)
+	ours, pb, oursTokens, pbTokens := pair.ours, pair.pb, pair.oursTokens, pair.pbTokens
 
 	origin := map[string]string{"Origin": "https://app.example.com"}
 	preflight := map[string]string{

@@ -20,8 +20,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/pocketfleet/pocketfleet/instance/internal/apitest"
 )
 
 // recProbe is one step of TestSameRecordAnswersAsPocketBase: a probe sent to both
@@ -195,21 +193,12 @@ const multipartType = "multipart/form-data; boundary=drecboundary0123456789"
 // requires the same answers (generated ids, times, tokens and random file name suffixes
 // masked) with the same key order.
 func TestSameRecordAnswersAsPocketBase(t *testing.T) {
-	pbBin := pocketbaseBin(t)
-	ours := start(t, "instance", buildInstance(t), apitest.CopyFixture(t))
-	pb := start(t, "pocketbase", pbBin, apitest.CopyFixture(t))
-
-	tokensOf := func(s *server) map[string]string {
-		return map[string]string{
-			"su":    s.login(t, "_superusers", adminEmail, adminPassword),
-			"alice": s.login(t, "users", aliceEmail, alicePassword),
-			"bob":   s.login(t, "users", "bob@example.com", "bob-pass-1234"),
-		}
-	}
-	oursTokens, pbTokens := tokensOf(ours), tokensOf(pb)
+	pair := startPair(t)
+	ours, pb := pair.ours, pair.pb
+	oursTokens, pbTokens := pair.oursTokens, pair.pbTokens
 	// the probes' {su}, {alice} and {bob} are the servers' own session tokens
 	oursVars, pbVars := maps.Clone(oursTokens), maps.Clone(pbTokens)
-	known := knownValues(t, pb, pbTokens["su"])
+	known := pair.known
 
 	n := 0
 	for _, p := range recordProbes(t) {

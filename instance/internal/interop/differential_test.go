@@ -162,6 +162,17 @@ func knownValues(t *testing.T, s *server, su string) map[string]bool {
 // ask sends p to s and returns its comparable answer.
 func (s *server) ask(t *testing.T, p probe, tokens map[string]string, known map[string]bool) answer {
 	t.Helper()
+	a, _ := s.exchange(t, p, tokens, nil, known)
+	return a
+}
+
+// noRedirects sends requests without following redirects: the Location is compared.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// exchange sends p to s with the session token of p.as and the extra headers, without
+// following a redirect, and returns its comparable answer and the raw body.
+func (s *server) exchange(t *testing.T, p probe, tokens, header map[string]string, known map[string]bool) (answer, []byte) {
+	t.Helper()
 	var r io.Reader
 	ctype := "application/json"
 	switch b := p.body.(type) {
@@ -185,27 +196,78 @@ func (s *server) ask(t *testing.T, p probe, tokens map[string]string, known map[
 	if r != nil {
 		req.Header.Set("Content-Type", ctype)
 	}
-	if tok := tokens[p.as]; tok != "" {
+	if tok, ok := tokens[p.as]; ok {
 		req.Header.Set("Authorization", tok)
+	} else if p.as != "" {
+		t.Fatalf("%s: no session %q", p.name, p.as)
 	}
-	res, err := http.DefaultClient.Do(req)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := noRedirects.Do(req)
 	if err != nil {
 		t.Fatalf("%s: %s: %v", s.name, p.name, err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	a := answer{Status: res.StatusCode}
-	var v any
-	if len(raw) == 0 {
-		return a
+	if loc := res.Header.Get("Location"); loc != "" {
+		a.Text = "Location: " + loc
+		return a, raw
 	}
+	if len(raw) == 0 {
+		return a, raw
+	}
+	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		a.Text = string(raw)
-		return a
+		return a, raw
 	}
 	a.Body = mask(v, known)
 	a.Keys = keyOrder(raw)
-	return a
+	return a, raw
+}
+
+// serverPair is our instance and stock PocketBase, each serving its own copy of the
+// fixture, with their session tokens ("su", "alice", "bob") and the fixture's ids and
+// times.
+type serverPair struct {
+	ours, pb             *server
+	oursTokens, pbTokens map[string]string
+	known                map[string]bool
+}
+
+// startPair builds and starts both servers and logs the superuser, alice and bob in.
+func startPair(t *testing.T) *serverPair {
+	t.Helper()
+	pbBin := pocketbaseBin(t)
+	pair := &serverPair{
+		ours: start(t, "instance", buildInstance(t), apitest.CopyFixture(t)),
+		pb:   start(t, "pocketbase", pbBin, apitest.CopyFixture(t)),
+	}
+	sessions := func(s *server) map[string]string {
+		return map[string]string{
+			"su":    s.login(t, "_superusers", adminEmail, adminPassword),
+			"alice": s.login(t, "users", aliceEmail, alicePassword),
+			"bob":   s.login(t, "users", "bob@example.com", "bob-pass-1234"),
+		}
+	}
+	pair.oursTokens, pair.pbTokens = sessions(pair.ours), sessions(pair.pb)
+	pair.known = knownValues(t, pair.pb, pair.pbTokens["su"])
+
+	return pair
+}
+
+// ask sends p to PocketBase, then to our instance, and returns their answers.
+func (sp *serverPair) ask(t *testing.T, p probe) (pocketbase, ours answer) {
+	t.Helper()
+	pocketbase = sp.pb.ask(t, p, sp.pbTokens, sp.known)
+	ours = sp.ours.ask(t, p, sp.oursTokens, sp.known)
+	if p.shapeOnly {
+		pocketbase.Body, ours.Body = nil, nil
+	}
+
+	return pocketbase, ours
 }
 
 // TestSameAnswersAsPocketBase sends the same requests, in the same order, to our instance
@@ -213,26 +275,9 @@ func (s *server) ask(t *testing.T, p probe, tokens map[string]string, known map[
 // same status and JSON answer (generated ids, times and tokens masked) with the same key
 // order. The requests are the ones apps and the SDK send, right and wrong.
 func TestSameAnswersAsPocketBase(t *testing.T) {
-	pbBin := pocketbaseBin(t)
-	ours := start(t, "instance", buildInstance(t), apitest.CopyFixture(t))
-	pb := start(t, "pocketbase", pbBin, apitest.CopyFixture(t))
-
-	tokensOf := func(s *server) map[string]string {
-		return map[string]string{
-			"su":    s.login(t, "_superusers", adminEmail, adminPassword),
-			"alice": s.login(t, "users", aliceEmail, alicePassword),
-			"bob":   s.login(t, "users", "bob@example.com", "bob-pass-1234"),
-		}
-	}
-	oursTokens, pbTokens := tokensOf(ours), tokensOf(pb)
-	known := knownValues(t, pb, pbTokens["su"])
-
+	pair := startPair(t)
 	for _, p := range probes() {
-		want := pb.ask(t, p, pbTokens, known)
-		got := ours.ask(t, p, oursTokens, known)
-		if p.shapeOnly {
-			want.Body, got.Body = nil, nil
-		}
+		want, got := pair.ask(t, p)
 		if p.anyOrder || strings.Contains(p.path, "fields=") {
 			// PocketBase's picker re-encodes with encoding/json/v2, whose map order is
 			// random: there is no key order to match
