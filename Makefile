@@ -122,18 +122,24 @@ test-chart: helm-lint $(KUSTOMIZE) ## Lint the chart and check it against config
 	hack/verify-chart.sh
 
 .PHONY: test-sdk
-test-sdk: build-instance build-testop ## Drive the built instance with the official PocketBase JS SDK (Node 20, test/sdk).
-	$(GO) build -o $(LOCALBIN)/mailcatcher ./test/sdk/mailcatcher
-	cd test/sdk && npm ci --no-audit --no-fund && INSTANCE_BIN=$(LOCALBIN)/instance MAILCATCHER_BIN=$(LOCALBIN)/mailcatcher \
-		OAUTH2_TESTOP_BIN=$(LOCALBIN)/oauth2-testop node --test
+test-sdk: build-instance sdk-deps ## Drive the built instance with the official PocketBase JS SDK (Node 20, test/sdk).
+	cd test/sdk && INSTANCE_BIN=$(LOCALBIN)/instance $(SDK_ENV) node --test
 
 # The same suite against stock PocketBase v0.40.4: every assertion in it must hold for
 # PocketBase too, or it tests something other than compatibility.
 .PHONY: test-sdk-pocketbase
-test-sdk-pocketbase: build-testop ## Run the SDK suite against stock PocketBase v0.40.4 (hack/pocketbase.sh), to check the suite itself.
+test-sdk-pocketbase: sdk-deps ## Run the SDK suite against stock PocketBase v0.40.4 (hack/pocketbase.sh), to check the suite itself.
+	cd test/sdk && INSTANCE_BIN="$$(../../hack/pocketbase.sh)" SDK_REFERENCE=1 $(SDK_ENV) node --test
+
+# SDK_ENV points the suite at its helper binaries.
+SDK_ENV = MAILCATCHER_BIN=$(LOCALBIN)/mailcatcher OAUTH2_TESTOP_BIN=$(LOCALBIN)/oauth2-testop
+
+# sdk-deps is what both suites need, made once per make run: the npm packages, the
+# SMTP catcher and the OpenID Provider.
+.PHONY: sdk-deps
+sdk-deps: build-testop
 	$(GO) build -o $(LOCALBIN)/mailcatcher ./test/sdk/mailcatcher
-	cd test/sdk && npm ci --no-audit --no-fund && INSTANCE_BIN="$$(../../hack/pocketbase.sh)" SDK_REFERENCE=1 \
-		MAILCATCHER_BIN=$(LOCALBIN)/mailcatcher OAUTH2_TESTOP_BIN=$(LOCALBIN)/oauth2-testop node --test
+	cd test/sdk && npm ci --no-audit --no-fund
 
 .PHONY: build-testop
 build-testop: ## Build the loopback OpenID Provider the SDK suite signs in with (test only).
