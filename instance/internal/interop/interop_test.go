@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,15 +59,39 @@ func pocketbaseBin(t *testing.T) string {
 	return bin
 }
 
-// buildInstance builds our instance binary into a temporary directory.
+// buildInstance returns our instance binary, built once for all the tests of the run
+// into binDir.
 func buildInstance(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "instance")
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-tags", "nomsgpack", "-o", bin, "github.com/pocketfleet/pocketfleet/instance")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the instance: %v\n%s", err, out)
+	bin, err := instanceBinary()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
+}
+
+// binDir holds the binaries the tests build; TestMain removes it.
+var binDir string
+
+var instanceBinary = sync.OnceValues(func() (string, error) {
+	bin := filepath.Join(binDir, "instance")
+	out, err := exec.Command("go", "build", "-tags", "nomsgpack", "-o", bin, "github.com/pocketfleet/pocketfleet/instance").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("building the instance: %w\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "interop-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // server is a running instance or PocketBase process serving a data directory.
